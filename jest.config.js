@@ -1,0 +1,22 @@
+// Two projects: `unit` (pure logic, no I/O, fast) and `integration` (a real Kafka broker and
+// schema registry, started once by test/global-setup.ts unless KAFKA_BROKERS is set).
+const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, sourceMaps: 'inline' }] };
+const moduleNameMapper = {
+  '^@cdc/(core|stack|cli)$': '<rootDir>/packages/$1/src',
+  '^@cdc/(producer|enricher|aggregator|live-ui)$': '<rootDir>/services/$1/src',
+};
+const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{packages,services}/*/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{packages,services}/*/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/integration-timeout.ts'],
+    },
+  ],
+};

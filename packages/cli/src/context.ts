@@ -1,0 +1,21 @@
+import { createLogger, loadConnectionConfig, type ConnectionConfig, type Logger } from '@cdc/core';
+import { stackConfig, type StackConfig } from '@cdc/stack';
+
+/**
+ * What every command needs: the connection settings (from KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
+ * TOPIC_PREFIX, or the local stack's addresses when those are unset) and a logger.
+ */
+export interface CommandContext {
+  connection: ConnectionConfig;
+  stack: StackConfig;
+  logger: Logger;
+}
+
+export function commandContext(service: string): CommandContext {
+  const stack = stackConfig();
+  const env = { ...process.env };
+  env.KAFKA_BROKERS ??= `127.0.0.1:${stack.kafkaPort}`;
+  env.SCHEMA_REGISTRY_URL ??= `http://127.0.0.1:${stack.registryPort}/apis/ccompat/v7`;
+  const connection = loadConnectionConfig(env);
+  return { connection, stack, logger: createLogger(service, connection.logLevel) };
+}

@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { registerStackCommands } from './commands/stack';
+import { registerStartCommand } from './commands/start';
+import { registerTopicCommands } from './commands/topics';
+import { EXIT_USAGE } from './run';
+
+/** `cdc <command>`: the one command-line entry point of the pipeline. */
+export function buildProgram(): Command {
+  const program = new Command('cdc')
+    .description('Movie-booking CDC pipeline on Apache Kafka')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerStackCommands(program);
+  registerTopicCommands(program);
+  registerStartCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    throw err;
+  }
+}

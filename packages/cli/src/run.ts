@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+import { CdcError, errorMessage } from '@cdc/core';
+
+/** Exit codes: 0 success, 1 failure, 2 bad usage or configuration. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Runs a command body; prints a clear one-paragraph error (no stack trace) and sets the exit code. */
+export async function run(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const usage = err instanceof CdcError && (err.code === 'USAGE' || err.code === 'CONFIG_INVALID');
+    const prefix = err instanceof CdcError ? `error [${err.code}]` : 'error';
+    process.stderr.write(`${prefix}: ${errorMessage(err)}\n`);
+    if (process.env.CDC_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = usage ? EXIT_USAGE : EXIT_FAILURE;
+  }
+}
+
+/** Parses a whole-number option within bounds, or throws a usage error naming the option. */
+export function intOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got '${value}'`);
+    }
+    return n;
+  };
+}

@@ -1,0 +1,68 @@
+import {
+  createKafka,
+  createRegistryClient,
+  ensureTopics,
+  loadSchema,
+  SCHEMA_NAMES,
+  topicNames,
+  valueSubject,
+  withAdmin,
+  type ConnectionConfig,
+  type Logger,
+  type SchemaName,
+  type TopicNames,
+} from '@cdc/core';
+
+const SUBJECT_TOPIC: Record<SchemaName, keyof TopicNames> = {
+  BookingChange: 'bronze',
+  EnrichedBookingChange: 'silver',
+  MovieKpis: 'gold',
+};
+
+/** Creates the contract's topics (idempotent). */
+export async function createTopics(
+  c: ConnectionConfig,
+  logger: Logger,
+  partitions: number,
+): Promise<string[]> {
+  const kafka = createKafka(c, logger);
+  return withAdmin(kafka, (admin) => ensureTopics(admin, topicNames(c.topicPrefix), partitions));
+}
+
+/** Registers every schema in schemas/ under its topic's `-value` subject, BACKWARD compatible. */
+export async function registerSchemas(c: ConnectionConfig): Promise<Record<string, number>> {
+  const registry = createRegistryClient(c.registryUrl);
+  const names = topicNames(c.topicPrefix);
+  const ids: Record<string, number> = {};
+  for (const name of SCHEMA_NAMES) {
+    const subject = valueSubject(names[SUBJECT_TOPIC[name]]);
+    ids[subject] = await registry.register(subject, loadSchema(name).text);
+    await registry.setCompatibility(subject, 'BACKWARD');
+  }
+  return ids;
+}
+
+export interface SchemaCheck {
+  subject: string;
+  schema: SchemaName;
+  result: 'compatible' | 'incompatible' | 'not registered';
+  messages: string[];
+}
+
+/** Checks each schema in schemas/ against the latest version the registry holds for its subject. */
+export async function checkSchemas(c: ConnectionConfig): Promise<SchemaCheck[]> {
+  const registry = createRegistryClient(c.registryUrl);
+  const names = topicNames(c.topicPrefix);
+  const out: SchemaCheck[] = [];
+  for (const name of SCHEMA_NAMES) {
+    const subject = valueSubject(names[SUBJECT_TOPIC[name]]);
+    const r = await registry.checkCompatibility(subject, loadSchema(name).text);
+    out.push({
+      subject,
+      schema: name,
+      result: r === null ? 'not registered' : r.compatible ? 'compatible' : 'incompatible',
+      messages: r?.messages ?? [],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import avro from 'avsc';
+import { DecodeError, RegistryError } from '../errors';
+import type { RegistryClient } from './registry';
+import { frame, unframe } from './wire-format';
+
+/**
+ * Encodes and decodes values in the Confluent wire format with avsc. Schemas are registered (or
+ * looked up) once; writer schemas met while decoding are fetched once per id and cached, and an
+ * unknown id is remembered for `unknownIdTtlMs`, so the registry is never called per message.
+ */
+export interface Encoder<T> {
+  readonly schemaId: number;
+  encode(value: T): Buffer;
+}
+
+export interface Decoder<T> {
+  /** Decodes into the reader schema. Throws DecodeError for undecodable bytes, RegistryError (retriable) when the registry is down. */
+  decode(value: Buffer | null): Promise<T>;
+}
+
+/** Registers `schemaText` under `subject` (idempotent: the same schema gets the same id) and returns an encoder. */
+export async function createEncoder<T>(
+  registry: RegistryClient,
+  subject: string,
+  schemaText: string,
+  type: avro.Type,
+): Promise<Encoder<T>> {
+  const schemaId = await registry.register(subject, schemaText);
+  await registry.setCompatibility(subject, 'BACKWARD');
+  return {
+    schemaId,
+    encode: (value: T) => frame(schemaId, type.toBuffer(value)),
+  };
+}
+
+export function createDecoder<T>(
+  registry: RegistryClient,
+  readerType: avro.Type,
+  options: { unknownIdTtlMs?: number } = {},
+): Decoder<T> {
+  const unknownIdTtlMs = options.unknownIdTtlMs ?? 60_000;
+  const readers = new Map<number, (body: Buffer) => T>();
+  const unknown = new Map<number, number>();
+  const pending = new Map<number, Promise<(body: Buffer) => T>>();
+
+  async function resolve(id: number): Promise<(body: Buffer) => T> {
+    let text: string;
+    try {
+      text = await registry.schemaById(id);
+    } catch (err) {
+      if (err instanceof RegistryError && err.status === 404) {
+        unknown.set(id, Date.now() + unknownIdTtlMs);
+        throw new DecodeError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the registry`);
+      }
+      throw err;
+    }
+    let reader: (body: Buffer) => T;
+    try {
+      const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+      if (writer.equals(readerType)) {
+        reader = (body) => readerType.fromBuffer(body) as T;
+      } else {
+        const resolver = readerType.createResolver(writer);
+        reader = (body) => readerType.fromBuffer(body, resolver) as T;
+      }
+    } catch (err) {
+      unknown.set(id, Date.now() + unknownIdTtlMs);
+      throw new DecodeError(
+        'SCHEMA_MISMATCH',
+        `schema id ${id} cannot be read as ${readerType.name ?? 'the reader schema'}: ${(err as Error).message}`,
+        err,
+      );
+    }
+    readers.set(id, reader);
+    return reader;
+  }
+
+  return {
+    async decode(value) {
+      const { schemaId, body } = unframe(value);
+      let reader = readers.get(schemaId);
+      if (!reader) {
+        const until = unknown.get(schemaId);
+        if (until !== undefined && until > Date.now()) {
+          throw new DecodeError(
+            'UNKNOWN_SCHEMA_ID',
+            `schema id ${schemaId} is not in the registry (or not readable)`,
+          );
+        }
+        let p = pending.get(schemaId);
+        if (!p) {
+          p = resolve(schemaId).finally(() => pending.delete(schemaId));
+          pending.set(schemaId, p);
+        }
+        reader = await p;
+      }
+      try {
+        return reader(body);
+      } catch (err) {
+        throw new DecodeError(
+          'SCHEMA_MISMATCH',
+          `body does not match schema id ${schemaId}: ${(err as Error).message}`,
+          err,
+        );
+      }
+    },
+  };
+}

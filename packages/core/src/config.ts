@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Configuration is read once per service, from the environment (and command-line options that
+ * override it), and validated here. A bad value stops the service at start with a message
+ * naming the variable and what to fix. Units are in the names (`flushIntervalMs`).
+ */
+export type Env = Record<string, string | undefined>;
+
+const brokerList = z
+  .string()
+  .min(1)
+  .transform((s) => s.split(',').map((b) => b.trim()))
+  .refine((list) => list.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), {
+    message: 'must be a comma-separated list of host:port',
+  });
+
+export const connectionSchema = z.object({
+  KAFKA_BROKERS: brokerList.default('127.0.0.1:9092'),
+  SCHEMA_REGISTRY_URL: z
+    .string()
+    .url('must be a URL such as http://127.0.0.1:8081/apis/ccompat/v7')
+    .optional(),
+  TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/, 'may only contain letters, digits, ".", "_" and "-"')
+    .default(''),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('cdc'),
+});
+
+export interface ConnectionConfig {
+  brokers: string[];
+  /** Base URL of the Confluent-compatible API (for Apicurio: .../apis/ccompat/v7). */
+  registryUrl: string;
+  topicPrefix: string;
+  logLevel: z.infer<typeof connectionSchema>['LOG_LEVEL'];
+  clientId: string;
+}
+
+export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
+
+/** Validates `env` against `schema`; throws a ConfigError that lists every bad variable. */
+export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: Env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data as z.infer<S>;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(config)';
+    const value = typeof issue.path[0] === 'string' ? env[issue.path[0]] : undefined;
+    return `  ${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export function loadConnectionConfig(env: Env = process.env): ConnectionConfig {
+  const c = parseEnv(connectionSchema, env);
+  return {
+    brokers: c.KAFKA_BROKERS,
+    registryUrl: (c.SCHEMA_REGISTRY_URL ?? DEFAULT_REGISTRY_URL).replace(/\/+$/, ''),
+    topicPrefix: c.TOPIC_PREFIX,
+    logLevel: c.LOG_LEVEL,
+    clientId: c.KAFKA_CLIENT_ID,
+  };
+}
+
+/** An integer env var or option with bounds, for service-specific settings. */
+export const intSetting = (min: number, max: number) => z.coerce.number().int().min(min).max(max);

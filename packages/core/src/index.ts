@@ -1,0 +1,13 @@
+export * from './errors';
+export * from './config';
+export * from './topics';
+export * from './logger';
+export * from './kafka';
+export * from './types';
+export * from './ops-server';
+export * from './codec/wire-format';
+export * from './codec/registry';
+export * from './codec/codec';
+export * from './codec/schemas';
+export * from './wait';
+export * as testing from './testing';

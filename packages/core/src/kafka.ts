@@ -1,0 +1,72 @@
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kafkajs';
+import type { ConnectionConfig } from './config';
+import type { Logger } from './logger';
+import { topicSpecs, type TopicNames } from './topics';
+
+const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose logs go to our structured logger (kafkajs INFO chatter is demoted to debug). */
+export function createKafka(
+  config: Pick<ConnectionConfig, 'brokers' | 'clientId'>,
+  logger: Logger,
+  options: { connectionTimeoutMs?: number; retries?: number } = {},
+): Kafka {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        const name = levelName[level] ?? 'info';
+        log[name === 'info' ? 'debug' : name](rest, message);
+      },
+  });
+}
+
+/** Creates the contract's topics if missing. Returns the names created now. Idempotent. */
+export async function ensureTopics(admin: Admin, names: TopicNames, partitions: number): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topicSpecs(names, partitions).filter((s) => !existing.has(s.topic));
+  if (missing.length === 0) return [];
+  await admin.createTopics({ topics: missing, waitForLeaders: true });
+  return missing.map((s) => s.topic);
+}
+
+/** Runs `fn` with a connected admin client, always disconnecting it. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sum over partitions of (high watermark - committed offset) for a group on a topic. */
+export async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [ends, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const done = new Map<number, number>();
+  for (const t of committed) for (const p of t.partitions) done.set(p.partition, Number(p.offset));
+  let lag = 0;
+  for (const p of ends) {
+    const c = done.get(p.partition) ?? -1;
+    const low = Number(p.low);
+    lag += Number(p.high) - (c < 0 ? low : c);
+  }
+  return lag;
+}

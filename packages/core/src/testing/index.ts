@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { loadConnectionConfig, type ConnectionConfig } from '../config';
+import { createKafka, ensureTopics } from '../kafka';
+import { createLogger, type Logger } from '../logger';
+import { topicNames, type TopicNames } from '../topics';
+import { waitFor } from '../wait';
+
+/**
+ * Test helpers in the manner of kafkajs's testHelpers: every test gets its own topics (a random
+ * TOPIC_PREFIX) and group ids, and one `cleanup()` closes every client it created.
+ */
+export const randomSuffix = (): string => randomBytes(4).toString('hex');
+export const uniqueGroupId = (name = 'group'): string => `test-${name}-${randomSuffix()}`;
+
+export interface TestContext {
+  connection: ConnectionConfig;
+  topics: TopicNames;
+  kafka: Kafka;
+  admin: Admin;
+  logger: Logger;
+  /** Registers a client (or anything with a close) to be closed by cleanup(). */
+  track<T extends { disconnect(): Promise<void> } | { close(): Promise<void> | void }>(client: T): T;
+  cleanup(): Promise<void>;
+}
+
+/** A context on the integration stack, with the contract's topics created under a fresh prefix. */
+export async function createTestContext(
+  options: { partitions?: number; name?: string } = {},
+): Promise<TestContext> {
+  const prefix = `test-${options.name ?? 't'}-${randomSuffix()}.`;
+  const connection = loadConnectionConfig({
+    ...process.env,
+    TOPIC_PREFIX: prefix,
+    KAFKA_CLIENT_ID: `test-${randomSuffix()}`,
+  });
+  const logger = createLogger('test', (process.env.TEST_LOG_LEVEL as 'warn' | undefined) ?? 'warn');
+  const kafka = createKafka(connection, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = topicNames(prefix);
+  await ensureTopics(admin, topics, options.partitions ?? 3);
+  const closers: (() => Promise<void> | void)[] = [];
+  return {
+    connection,
+    topics,
+    kafka,
+    admin,
+    logger,
+    track(client) {
+      closers.push('disconnect' in client ? () => client.disconnect() : () => client.close());
+      return client;
+    },
+    async cleanup() {
+      for (const close of closers.reverse()) await close();
+      await admin.deleteTopics({ topics: Object.values(topics), timeout: 10_000 }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+/** Reads `topic` from the beginning until `predicate(messages)` holds, then disconnects. */
+export async function readUntil(
+  ctx: TestContext,
+  topic: string,
+  predicate: (messages: KafkaMessage[]) => boolean,
+  options: { timeoutMs?: number; isolation?: 'read_committed' | 'read_uncommitted' } = {},
+): Promise<KafkaMessage[]> {
+  const consumer: Consumer = ctx.kafka.consumer({
+    groupId: uniqueGroupId('reader'),
+    readUncommitted: options.isolation === 'read_uncommitted',
+  });
+  await consumer.connect();
+  const messages: KafkaMessage[] = [];
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        messages.push(message);
+      },
+    });
+    await waitFor(() => predicate(messages), {
+      timeoutMs: options.timeoutMs ?? 30_000,
+      what: `messages on ${topic}`,
+    });
+    return messages;
+  } finally {
+    await consumer.disconnect();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * TypeScript shapes of the Avro records in `schemas/` (a unit test checks they list the same
+ * fields). Timestamps are epoch milliseconds; money is integer cents.
+ */
+export type Op = 'c' | 'u' | 'd' | 'r';
+
+export interface Booking {
+  booking_id: string;
+  customer_id: string | null;
+  movie_id: string | null;
+  booking_date: number;
+  status: string;
+  ticket_count: number;
+  ticket_price: number;
+  created_at: number;
+  updated_at: number;
+  version: number;
+}
+
+export interface Source {
+  name: string;
+  seq: number;
+}
+
+export interface BookingChange {
+  event_id: string;
+  op: Op;
+  before: Booking | null;
+  after: Booking | null;
+  ts_ms: number;
+  source: Source;
+}
+
+export type StatusCategory = 'ACTIVE' | 'INACTIVE' | 'UNKNOWN';
+export type SizeCategory = 'SINGLE' | 'GROUP' | 'LARGE_GROUP' | 'UNKNOWN';
+export type PriceCategory = 'BUDGET' | 'STANDARD' | 'PREMIUM' | 'UNKNOWN';
+
+export interface EnrichedBooking extends Booking {
+  total_amount: number;
+  booking_status_category: StatusCategory;
+  booking_size_category: SizeCategory;
+  price_category: PriceCategory;
+  active_revenue: number;
+  lost_revenue: number;
+  booking_date_only: string;
+  booking_hour: number;
+  day_of_week: number;
+  is_valid_booking: boolean;
+  validation_errors: string[];
+}
+
+export interface EnrichedBookingChange {
+  event_id: string;
+  op: Op;
+  before: EnrichedBooking | null;
+  after: EnrichedBooking | null;
+  ts_ms: number;
+  source: Source;
+  rules_version: string;
+  time_zone: string;
+  enriched_at: number;
+}
+
+/** Gold snapshot of one movie. `movie_id` is null for the '(none)' row (key NO_MOVIE_KEY). */
+export interface MovieKpis {
+  movie_id: string | null;
+  total_bookings: number;
+  valid_bookings: number;
+  invalid_bookings: number;
+  data_quality_score: number | null;
+  active_bookings: number;
+  cancelled_bookings: number;
+  total_tickets: number;
+  total_active_revenue_cents: number;
+  total_lost_revenue_cents: number;
+  total_gross_revenue_cents: number;
+  single_bookings: number;
+  group_bookings: number;
+  large_group_bookings: number;
+  budget_bookings: number;
+  standard_bookings: number;
+  premium_bookings: number;
+  cancellation_rate_percent: number | null;
+  active_rate_percent: number | null;
+  avg_revenue_per_active_booking_cents: number | null;
+  booking_days: number;
+  active_hours: number;
+  new_bookings: number;
+  status_changes: number;
+  updates: number;
+  deleted_bookings: number;
+  updated_at: number;
+  last_event_ts_ms: number;
+  snapshot_version: number;
+}
+
+/** Kafka key and display name of the pipeline-wide row of bookings without a movie. */
+export const NO_MOVIE_KEY = '(none)';

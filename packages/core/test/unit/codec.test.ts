@@ -1,0 +1,112 @@
+import avro from 'avsc';
+import {
+  createDecoder,
+  createEncoder,
+  DecodeError,
+  frame,
+  loadSchema,
+  RegistryError,
+  type RegistryClient,
+} from '../../src';
+import type { BookingChange } from '../../src';
+import { sampleChange } from '../fixtures/changes';
+
+/** An in-memory registry standing in for HTTP: the codec's caching logic is what is under test. */
+function memoryRegistry() {
+  const schemas: string[] = [];
+  const calls = { register: 0, schemaById: 0 };
+  const client: RegistryClient = {
+    baseUrl: 'memory:',
+    async register(_subject, schema) {
+      calls.register++;
+      const i = schemas.indexOf(schema);
+      if (i >= 0) return i + 1;
+      schemas.push(schema);
+      return schemas.length;
+    },
+    async schemaById(id) {
+      calls.schemaById++;
+      const s = schemas[id - 1];
+      if (s === undefined) throw new RegistryError('not found', { status: 404 });
+      return s;
+    },
+    async setCompatibility() {},
+    async checkCompatibility() {
+      return null;
+    },
+    async subjects() {
+      return [];
+    },
+  };
+  return { client, calls };
+}
+
+describe('codec', () => {
+  const { text, type } = loadSchema('BookingChange');
+
+  it('round-trips a BookingChange and asks the registry for a writer schema once', async () => {
+    const { client, calls } = memoryRegistry();
+    const encoder = await createEncoder<BookingChange>(client, 'bronze-value', text, type);
+    const decoder = createDecoder<BookingChange>(client, type);
+    for (let i = 0; i < 100; i++) {
+      const change = { ...sampleChange, event_id: `e-${i}` };
+      expect(await decoder.decode(encoder.encode(change))).toEqual(change);
+    }
+    expect(calls.schemaById).toBe(1);
+  });
+
+  it('reads an older writer schema through a resolver (BACKWARD evolution)', async () => {
+    const { client } = memoryRegistry();
+    const v1 = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'int' }] };
+    const v2 = avro.Type.forSchema({
+      type: 'record',
+      name: 'R',
+      fields: [
+        { name: 'a', type: 'int' },
+        { name: 'b', type: 'string', default: 'x' },
+      ],
+    });
+    const old = await createEncoder<{ a: number }>(
+      client,
+      's',
+      JSON.stringify(v1),
+      avro.Type.forSchema(v1 as avro.Schema),
+    );
+    const decoder = createDecoder<{ a: number; b: string }>(client, v2);
+    expect(await decoder.decode(old.encode({ a: 7 }))).toEqual({ a: 7, b: 'x' });
+  });
+
+  it('classifies undecodable bytes and remembers unknown ids', async () => {
+    const { client, calls } = memoryRegistry();
+    const encoder = await createEncoder<BookingChange>(client, 'bronze-value', text, type);
+    const decoder = createDecoder<BookingChange>(client, type);
+    const code = async (value: Buffer | null) => {
+      try {
+        await decoder.decode(value);
+        return 'decoded';
+      } catch (err) {
+        expect(err).toBeInstanceOf(DecodeError);
+        return (err as DecodeError).code;
+      }
+    };
+    expect(await code(Buffer.from('hello world'))).toBe('WRONG_MAGIC_BYTE');
+    expect(await code(Buffer.from([0, 0]))).toBe('TRUNCATED_FRAME');
+    expect(await code(frame(4242, Buffer.from([1, 2, 3])))).toBe('UNKNOWN_SCHEMA_ID');
+    expect(await code(frame(4242, Buffer.from([1, 2, 3])))).toBe('UNKNOWN_SCHEMA_ID');
+    expect(calls.schemaById).toBe(1);
+    expect(await code(frame(encoder.schemaId, Buffer.from([0xff, 0xff, 0xff])))).toBe('SCHEMA_MISMATCH');
+    const good = encoder.encode(sampleChange);
+    expect(await code(Buffer.concat([good, Buffer.from([1])]))).toBe('SCHEMA_MISMATCH');
+  });
+
+  it('lets a registry outage through as a retriable error, not a dead letter', async () => {
+    const client: RegistryClient = {
+      ...memoryRegistry().client,
+      schemaById: async () => {
+        throw new RegistryError('connection refused', { retriable: true });
+      },
+    };
+    const decoder = createDecoder(client, type);
+    await expect(decoder.decode(frame(1, Buffer.from([0])))).rejects.toMatchObject({ retriable: true });
+  });
+});

@@ -1,0 +1,111 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { StackError } from '@cdc/core';
+
+/** Single-node Kafka in KRaft mode (broker and controller in one process). */
+export interface KafkaNodeOptions {
+  dir: string;
+  port: number;
+  controllerPort: number;
+  heapMb: number;
+}
+
+export function kafkaFiles(dir: string) {
+  return {
+    config: path.join(dir, 'server.properties'),
+    log4j: path.join(dir, 'log4j.properties'),
+    dataDir: path.join(dir, 'data'),
+    logFile: path.join(dir, 'kafka.log'),
+    pidFile: path.join(dir, 'kafka.pid'),
+  };
+}
+
+export function writeKafkaConfig(o: KafkaNodeOptions): void {
+  const f = kafkaFiles(o.dir);
+  mkdirSync(f.dataDir, { recursive: true });
+  writeFileSync(
+    f.config,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      `log.dirs=${f.dataDir}`,
+      'num.partitions=3',
+      'auto.create.topics.enable=false',
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=10',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'transaction.state.log.num.partitions=10',
+      'group.initial.rebalance.delay.ms=0',
+      'log.retention.hours=168',
+      'log.cleaner.backoff.ms=5000',
+      'delete.topic.enable=true',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    f.log4j,
+    [
+      'log4j.rootLogger=INFO, stdout',
+      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka=INFO',
+      'log4j.logger.org.apache.kafka=INFO',
+      'log4j.logger.kafka.request.logger=WARN',
+      'log4j.logger.state.change.logger=WARN',
+      '',
+    ].join('\n'),
+  );
+}
+
+const classpath = (libDir: string) => `${libDir}/*`;
+
+/** Formats the storage directory once (KRaft needs a cluster id before the first start). */
+export function formatStorageIfNeeded(java: string, libDir: string, o: KafkaNodeOptions): void {
+  const f = kafkaFiles(o.dir);
+  if (existsSync(path.join(f.dataDir, 'meta.properties'))) return;
+  const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+  const r = spawnSync(
+    java,
+    [
+      '-cp',
+      classpath(libDir),
+      `-Dlog4j.configuration=file:${f.log4j}`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      f.config,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new StackError(`formatting Kafka storage failed:\n${r.stdout}${r.stderr}`);
+}
+
+export function kafkaCommand(java: string, libDir: string, o: KafkaNodeOptions): string[] {
+  const f = kafkaFiles(o.dir);
+  return [
+    java,
+    `-Xms${Math.min(256, o.heapMb)}m`,
+    `-Xmx${o.heapMb}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${f.log4j}`,
+    `-Dkafka.logs.dir=${o.dir}`,
+    '-cp',
+    classpath(libDir),
+    'kafka.Kafka',
+    f.config,
+  ];
+}

@@ -1,0 +1,247 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  createKafka,
+  createRegistryClient,
+  errorMessage,
+  parseEnv,
+  StackError,
+  waitFor,
+  withAdmin,
+  type Env,
+  type Logger,
+} from '@cdc/core';
+import { z } from 'zod';
+import { ensureDistributions } from './fetch';
+import { formatStorageIfNeeded, kafkaCommand, kafkaFiles, writeKafkaConfig } from './kafka-node';
+import { findJava, isPortOpen, readPid, removeFile, spawnDetached, stopPid, tailFile } from './proc';
+import { CCOMPAT_PATH, registryCommand, registryFiles } from './registry-node';
+import { REPO_ROOT } from './versions';
+
+/** Where and how the local stack runs. Read once from the environment by `stackConfig`. */
+export interface StackConfig {
+  home: string;
+  name: string;
+  kafkaPort: number;
+  controllerPort: number;
+  registryPort: number;
+  kafkaHeapMb: number;
+  registryHeapMb: number;
+  startTimeoutMs: number;
+  /** Set when KAFKA_BROKERS and SCHEMA_REGISTRY_URL point elsewhere: nothing is started. */
+  external?: { brokers: string; registryUrl: string };
+}
+
+const port = z.coerce.number().int().min(1024).max(65535);
+const stackEnv = z.object({
+  CDC_STACK_HOME: z.string().min(1).default(path.join(REPO_ROOT, '.stack')),
+  CDC_STACK_NAME: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and "-"')
+    .default('dev'),
+  CDC_KAFKA_PORT: port.default(9092),
+  CDC_KAFKA_CONTROLLER_PORT: port.optional(),
+  CDC_REGISTRY_PORT: port.default(8081),
+  CDC_KAFKA_HEAP_MB: z.coerce.number().int().min(256).max(8192).default(1024),
+  CDC_REGISTRY_HEAP_MB: z.coerce.number().int().min(128).max(4096).default(512),
+  CDC_STACK_START_TIMEOUT_MS: z.coerce.number().int().min(5000).max(600000).default(120000),
+  KAFKA_BROKERS: z.string().optional(),
+  SCHEMA_REGISTRY_URL: z.string().optional(),
+});
+
+export function stackConfig(env: Env = process.env): StackConfig {
+  const e = parseEnv(stackEnv, env);
+  const external =
+    e.KAFKA_BROKERS && e.SCHEMA_REGISTRY_URL
+      ? { brokers: e.KAFKA_BROKERS, registryUrl: e.SCHEMA_REGISTRY_URL }
+      : undefined;
+  return {
+    home: e.CDC_STACK_HOME,
+    name: e.CDC_STACK_NAME,
+    kafkaPort: e.CDC_KAFKA_PORT,
+    controllerPort: e.CDC_KAFKA_CONTROLLER_PORT ?? e.CDC_KAFKA_PORT + 1,
+    registryPort: e.CDC_REGISTRY_PORT,
+    kafkaHeapMb: e.CDC_KAFKA_HEAP_MB,
+    registryHeapMb: e.CDC_REGISTRY_HEAP_MB,
+    startTimeoutMs: e.CDC_STACK_START_TIMEOUT_MS,
+    ...(external ? { external } : {}),
+  };
+}
+
+export interface ComponentStatus {
+  name: 'kafka' | 'registry';
+  running: boolean;
+  pid?: number;
+  address: string;
+  logFile: string;
+}
+
+export interface StackStatus {
+  external: boolean;
+  brokers: string;
+  registryUrl: string;
+  components: ComponentStatus[];
+}
+
+const dirOf = (c: StackConfig) => path.join(c.home, c.name);
+const brokersOf = (c: StackConfig) => c.external?.brokers ?? `127.0.0.1:${c.kafkaPort}`;
+const registryUrlOf = (c: StackConfig) =>
+  c.external?.registryUrl ?? `http://127.0.0.1:${c.registryPort}${CCOMPAT_PATH}`;
+
+export function stackStatus(c: StackConfig): StackStatus {
+  const dir = dirOf(c);
+  const k = kafkaFiles(path.join(dir, 'kafka'));
+  const r = registryFiles(path.join(dir, 'registry'));
+  const kpid = readPid(k.pidFile);
+  const rpid = readPid(r.pidFile);
+  return {
+    external: c.external !== undefined,
+    brokers: brokersOf(c),
+    registryUrl: registryUrlOf(c),
+    components: c.external
+      ? []
+      : [
+          {
+            name: 'kafka',
+            running: kpid !== undefined,
+            ...(kpid ? { pid: kpid } : {}),
+            address: brokersOf(c),
+            logFile: k.logFile,
+          },
+          {
+            name: 'registry',
+            running: rpid !== undefined,
+            ...(rpid ? { pid: rpid } : {}),
+            address: registryUrlOf(c),
+            logFile: r.logFile,
+          },
+        ],
+  };
+}
+
+/** Fetches (once) and starts Kafka and the registry; returns when both answer. A second call is a no-op. */
+export async function stackUp(c: StackConfig, logger: Logger): Promise<StackStatus> {
+  if (c.external) {
+    logger.info(
+      { brokers: c.external.brokers, registry: c.external.registryUrl },
+      'using the external stack; nothing to start',
+    );
+    return stackStatus(c);
+  }
+  const dist = ensureDistributions(c.home, logger);
+  const java = findJava();
+  const dir = dirOf(c);
+  const kafkaDir = path.join(dir, 'kafka');
+  const registryDir = path.join(dir, 'registry');
+  mkdirSync(kafkaDir, { recursive: true });
+  mkdirSync(path.join(registryDir, 'data'), { recursive: true });
+  const k = kafkaFiles(kafkaDir);
+  const r = registryFiles(registryDir);
+
+  const startKafka = async () => {
+    if (readPid(k.pidFile)) return;
+    await assertPortFree(c.kafkaPort, 'Kafka', 'CDC_KAFKA_PORT');
+    await assertPortFree(c.controllerPort, 'the Kafka controller', 'CDC_KAFKA_CONTROLLER_PORT');
+    const opts = {
+      dir: kafkaDir,
+      port: c.kafkaPort,
+      controllerPort: c.controllerPort,
+      heapMb: c.kafkaHeapMb,
+    };
+    writeKafkaConfig(opts);
+    formatStorageIfNeeded(java, dist.kafkaLibDir, opts);
+    const [cmd, ...args] = kafkaCommand(java, dist.kafkaLibDir, opts);
+    const pid = spawnDetached(cmd!, args, { logFile: k.logFile, pidFile: k.pidFile });
+    logger.info({ pid, port: c.kafkaPort, log: k.logFile }, 'starting Kafka');
+  };
+  const startRegistry = async () => {
+    if (readPid(r.pidFile)) return;
+    await assertPortFree(c.registryPort, 'the schema registry', 'CDC_REGISTRY_PORT');
+    const [cmd, ...args] = registryCommand(java, dist.registryJar, {
+      dir: registryDir,
+      port: c.registryPort,
+      heapMb: c.registryHeapMb,
+    });
+    const pid = spawnDetached(cmd!, args, { logFile: r.logFile, pidFile: r.pidFile, cwd: registryDir });
+    logger.info({ pid, port: c.registryPort, log: r.logFile }, 'starting the schema registry');
+  };
+  await startKafka();
+  await startRegistry();
+
+  const quiet = logger.child({}, { level: 'silent' });
+  await Promise.all([
+    waitReady('Kafka', k.logFile, k.pidFile, c.startTimeoutMs, async () => {
+      const kafka = createKafka({ brokers: [brokersOf(c)], clientId: 'cdc-stack' }, quiet, {
+        retries: 0,
+        connectionTimeoutMs: 1000,
+      });
+      return withAdmin(kafka, async (admin) => (await admin.describeCluster()).brokers.length > 0);
+    }),
+    waitReady('the schema registry', r.logFile, r.pidFile, c.startTimeoutMs, async () => {
+      await createRegistryClient(registryUrlOf(c), { timeoutMs: 1000 }).subjects();
+      return true;
+    }),
+  ]);
+  const status = stackStatus(c);
+  logger.info({ brokers: status.brokers, registry: status.registryUrl }, 'stack is up');
+  return status;
+}
+
+/** Stops both processes (SIGTERM, then SIGKILL after a grace period). Data is kept. */
+export async function stackDown(c: StackConfig, logger: Logger): Promise<void> {
+  if (c.external) {
+    logger.info('using an external stack; nothing to stop');
+    return;
+  }
+  const dir = dirOf(c);
+  for (const [name, pidFile, graceMs] of [
+    ['schema registry', registryFiles(path.join(dir, 'registry')).pidFile, 15000],
+    ['Kafka', kafkaFiles(path.join(dir, 'kafka')).pidFile, 30000],
+  ] as const) {
+    const pid = readPid(pidFile);
+    if (pid) {
+      const how = await stopPid(pid, graceMs);
+      logger.info({ pid, how }, `${name} ${how}`);
+    }
+    removeFile(pidFile);
+  }
+}
+
+async function assertPortFree(port: number, what: string, setting: string): Promise<void> {
+  if (await isPortOpen(port)) {
+    throw new StackError(
+      `port ${port} for ${what} is already taken by another process; stop it, or choose another port with ${setting}=<port>`,
+      'PORT_IN_USE',
+    );
+  }
+}
+
+async function waitReady(
+  what: string,
+  logFile: string,
+  pidFile: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+) {
+  let outcome: 'ready' | 'exited';
+  try {
+    outcome = await waitFor(async () => (readPid(pidFile) ? (await probe()) && 'ready' : 'exited'), {
+      timeoutMs,
+      intervalMs: 250,
+      what: `${what} to answer`,
+    });
+  } catch (err) {
+    const pid = readPid(pidFile);
+    if (pid) await stopPid(pid, 5000);
+    removeFile(pidFile);
+    throw new StackError(
+      `${what} did not start: ${errorMessage(err)}\nlog: ${logFile}\n--- last lines ---\n${tailFile(logFile)}`,
+    );
+  }
+  if (outcome === 'exited') {
+    removeFile(pidFile);
+    throw new StackError(
+      `${what} exited during start-up\nlog: ${logFile}\n--- last lines ---\n${tailFile(logFile)}`,
+    );
+  }
+}
