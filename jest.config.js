@@ -1,6 +1,7 @@
 // Two projects: `unit` (pure logic, no I/O, fast) and `integration` (a real Kafka broker and
 // schema registry, started once by test/global-setup.ts unless KAFKA_BROKERS is set).
-const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, sourceMaps: 'inline' }] };
+// ts-jest transpiles only (type checking is `tsc -p tsconfig.tests.json`, run before the tests).
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] };
 const moduleNameMapper = {
   '^@cdc/(core|stack|cli)$': '<rootDir>/packages/$1/src',
   '^@cdc/(producer|enricher|aggregator|live-ui)$': '<rootDir>/services/$1/src',
