@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -9,6 +10,7 @@ export default tseslint.config(
       '.stack/**',
       'data/**',
       'coverage/**',
+      'test-results/**',
       'services/live-ui/public/vendor/**',
     ],
   },
@@ -20,35 +22,9 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
-  {
-    files: ['**/*.js', '**/*.cjs'],
-    languageOptions: {
-      globals: {
-        require: 'readonly',
-        module: 'writable',
-        __dirname: 'readonly',
-        process: 'readonly',
-        console: 'readonly',
-      },
-    },
-  },
+  { files: ['**/*.js', '**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
   {
     files: ['services/live-ui/public/**/*.js'],
-    languageOptions: {
-      globals: {
-        window: 'readonly',
-        document: 'readonly',
-        WebSocket: 'readonly',
-        fetch: 'readonly',
-        Chart: 'readonly',
-        URLSearchParams: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        setInterval: 'readonly',
-        location: 'readonly',
-        Blob: 'readonly',
-        URL: 'readonly',
-      },
-    },
+    languageOptions: { sourceType: 'module', globals: globals.browser },
   },
 );
