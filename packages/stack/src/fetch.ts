@@ -4,6 +4,9 @@ import path from 'node:path';
 import { StackError, type Logger } from '@cdc/core';
 import { APICURIO_VERSION, KAFKA_VERSION, POM_FILE } from './versions';
 
+/** Pinned: 3.x resolves the Apicurio artifact's parent POM, which Maven Central does not have. */
+const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8';
+
 export interface Distributions {
   kafkaLibDir: string;
   registryJar: string;
@@ -29,6 +32,7 @@ export function ensureDistributions(home: string, logger: Logger): Distributions
       `-Dkafka.version=${KAFKA_VERSION}`,
       'dependency:copy-dependencies',
       `-DoutputDirectory=${result.kafkaLibDir}`,
+      `-DmarkersDirectory=${path.join(kafkaDir, '.markers')}`,
     ]);
     if (!readdirSync(result.kafkaLibDir).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) {
       throw new StackError(
@@ -47,9 +51,12 @@ export function ensureDistributions(home: string, logger: Logger): Distributions
     mvn([
       '-f',
       POM_FILE,
-      'dependency:unpack',
+      `${DEPENDENCY_PLUGIN}:unpack`,
       `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
       `-DoutputDirectory=${registryDir}`,
+      // The plugin skips artifacts it has "already unpacked" by markers, kept by default in the
+      // POM's target/: keep them with the output so deleting the stack folder refetches.
+      `-DmarkersDirectory=${path.join(registryDir, '.markers')}`,
     ]);
     if (!existsSync(result.registryJar))
       throw new StackError(`Maven finished but ${result.registryJar} is missing`);
