@@ -3,8 +3,10 @@ import type { ConnectionConfig } from './config';
 import type { Logger } from './logger';
 import { topicSpecs, type TopicNames } from './topics';
 
+// kafkajs logs every protocol error it is about to retry (coordinator loading, concurrent
+// transactions) at ERROR: those are warnings for us. Our own code logs real failures.
 const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.ERROR]: 'warn',
   [KafkaLogLevel.WARN]: 'warn',
   [KafkaLogLevel.INFO]: 'info',
   [KafkaLogLevel.DEBUG]: 'debug',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { loadConnectionConfig, type ConnectionConfig } from '../config';
 import { createKafka, ensureTopics } from '../kafka';
-import { createLogger, type Logger } from '../logger';
+import { createLogger, type Logger, type LogLevel } from '../logger';
 import { topicNames, type TopicNames } from '../topics';
 import { waitFor } from '../wait';
 
@@ -34,7 +34,7 @@ export async function createTestContext(
     TOPIC_PREFIX: prefix,
     KAFKA_CLIENT_ID: `test-${randomSuffix()}`,
   });
-  const logger = createLogger('test', (process.env.TEST_LOG_LEVEL as 'warn' | undefined) ?? 'warn');
+  const logger = createLogger('test', (process.env.TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error');
   const kafka = createKafka(connection, logger);
   const admin = kafka.admin();
   await admin.connect();

@@ -1,0 +1,94 @@
+// `npm run bench`: runs every benchmark one after another against a private stack (started here
+// on ports 59092/58081 unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set), prints each JSON
+// result and writes them all to bench/results/<time>.json. Record numbers, with their
+// conditions, in BENCHMARKS.md.
+//   npm run bench                     all benchmarks
+//   npm run bench -- producer stack   only those whose name contains one of the words
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const { existsSync, mkdirSync, readdirSync, writeFileSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const cdc = path.join(root, 'bin', 'cdc.js');
+const filters = process.argv.slice(2);
+
+const benches = [
+  { name: 'stack', file: path.join(__dirname, 'stack.js'), ownStack: true },
+  { name: 'kafkajs-idle-cpu', file: path.join(__dirname, 'idle-cpu.js') },
+];
+for (const group of ['services', 'packages']) {
+  for (const pkg of readdirSync(path.join(root, group))) {
+    const dir = path.join(root, group, pkg, 'dist', 'bench');
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .sort()) {
+      benches.push({ name: `${pkg}/${f.replace(/\.js$/, '')}`, file: path.join(dir, f) });
+    }
+  }
+}
+const selected = benches.filter((b) => filters.length === 0 || filters.some((f) => b.name.includes(f)));
+
+const external = Boolean(process.env.KAFKA_BROKERS && process.env.SCHEMA_REGISTRY_URL);
+const stackEnv = {
+  ...process.env,
+  CDC_STACK_NAME: 'bench',
+  CDC_KAFKA_PORT: '59092',
+  CDC_REGISTRY_PORT: '58081',
+};
+const env = external
+  ? { ...process.env }
+  : {
+      ...process.env,
+      KAFKA_BROKERS: '127.0.0.1:59092',
+      SCHEMA_REGISTRY_URL: 'http://127.0.0.1:58081/apis/ccompat/v7',
+    };
+env.LOG_LEVEL ??= 'warn';
+
+const needsStack = selected.some((b) => !b.ownStack);
+if (needsStack && !external) {
+  delete stackEnv.KAFKA_BROKERS;
+  delete stackEnv.SCHEMA_REGISTRY_URL;
+  execFileSync(process.execPath, [cdc, 'stack', 'up'], {
+    env: stackEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+const results = [];
+try {
+  for (const b of selected) {
+    process.stderr.write(`\n=== ${b.name}\n`);
+    const r = spawnSync(process.execPath, [b.file], {
+      env: b.ownStack ? process.env : env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+    });
+    const line = r.stdout.trim().split('\n').pop();
+    let parsed;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      parsed = { bench: b.name, error: `exit ${r.status}, no JSON result` };
+    }
+    results.push(parsed);
+    process.stdout.write(JSON.stringify(parsed) + '\n');
+  }
+} finally {
+  if (needsStack && !external)
+    execFileSync(process.execPath, [cdc, 'stack', 'down'], { env: stackEnv, stdio: 'ignore' });
+}
+const out = path.join(__dirname, 'results');
+mkdirSync(out, { recursive: true });
+const file = path.join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const conditions = {
+  host: os.hostname(),
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  memGb: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+};
+writeFileSync(file, JSON.stringify({ conditions, results }, null, 2));
+process.stderr.write(`\nresults: ${path.relative(root, file)}\n`);
+if (results.some((r) => r.error)) process.exitCode = 1;
