@@ -10,6 +10,9 @@ import type { ChangeBatch } from './version-log';
  *   with `?since=<its version>&epoch=<epoch>` and gets exactly what it missed.
  * - `heartbeat`: sent every heartbeat interval so a browser can detect a dead connection.
  *
+ * Movies travel as a table (`columns` once, then one array of values per movie): the same data
+ * as objects, a third of the bytes. `decodeMovies` turns it back into rows.
+ *
  * `epoch` identifies one run of the server: versions from another run mean nothing, and a
  * client presenting them gets a snapshot. Browser → server: `{"type":"resync"}` asks for a
  * snapshot; anything larger than the payload limit closes the connection (1009).
@@ -23,11 +26,60 @@ export interface Freshness {
   e2eLagMs: number | null;
 }
 
+/** Column order of the movie table in messages. */
+export const MOVIE_COLUMNS = [
+  'movie_key',
+  'movie_id',
+  'total_bookings',
+  'valid_bookings',
+  'invalid_bookings',
+  'data_quality_score',
+  'active_bookings',
+  'cancelled_bookings',
+  'total_tickets',
+  'total_active_revenue_cents',
+  'total_lost_revenue_cents',
+  'total_gross_revenue_cents',
+  'single_bookings',
+  'group_bookings',
+  'large_group_bookings',
+  'budget_bookings',
+  'standard_bookings',
+  'premium_bookings',
+  'cancellation_rate_percent',
+  'active_rate_percent',
+  'avg_revenue_per_active_booking_cents',
+  'booking_days',
+  'active_hours',
+  'new_bookings',
+  'status_changes',
+  'updates',
+  'deleted_bookings',
+  'updated_at',
+  'last_event_ts_ms',
+  'snapshot_version',
+] as const satisfies readonly (keyof MovieRow)[];
+
+export interface MovieTable {
+  columns: readonly string[];
+  rows: (string | number | null)[][];
+}
+
+export function encodeMovies(movies: readonly MovieRow[]): MovieTable {
+  return { columns: MOVIE_COLUMNS, rows: movies.map((m) => MOVIE_COLUMNS.map((c) => m[c])) };
+}
+
+export function decodeMovies(table: MovieTable): MovieRow[] {
+  return table.rows.map(
+    (values) => Object.fromEntries(table.columns.map((c, i) => [c, values[i]])) as unknown as MovieRow,
+  );
+}
+
 export interface SnapshotMessage extends Freshness {
   type: 'snapshot';
   epoch: string;
   version: number;
-  movies: MovieRow[];
+  movies: MovieTable;
   serverTime: number;
 }
 
@@ -36,7 +88,7 @@ export interface ChangesMessage extends Freshness {
   epoch: string;
   from: number;
   version: number;
-  movies: MovieRow[];
+  movies: MovieTable;
   removed: string[];
   maxEventTsMs: number;
   serverTime: number;
@@ -58,7 +110,14 @@ export function snapshotMessage(
   fresh: Freshness,
   now: number,
 ): string {
-  const m: SnapshotMessage = { type: 'snapshot', epoch, version, movies, serverTime: now, ...fresh };
+  const m: SnapshotMessage = {
+    type: 'snapshot',
+    epoch,
+    version,
+    movies: encodeMovies(movies),
+    serverTime: now,
+    ...fresh,
+  };
   return JSON.stringify(m);
 }
 
@@ -68,7 +127,7 @@ export function changesMessage(epoch: string, batch: ChangeBatch, fresh: Freshne
     epoch,
     from: batch.from,
     version: batch.version,
-    movies: batch.movies,
+    movies: encodeMovies(batch.movies),
     removed: batch.removed,
     maxEventTsMs: batch.maxEventTsMs,
     serverTime: now,

@@ -187,9 +187,17 @@ export async function startLiveUi(o: {
   if (allowedOrigins.length === 0) allowedOrigins = ownOrigins(config.host, port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
+  // Coalescing: at most one push per coalesceMs; the first change after a quiet period goes at
+  // once (after the Kafka batch that brought it), later ones wait for the window to end.
   let flushTimer: NodeJS.Timeout | null = null;
+  let lastFlushAtMs = 0;
+  const scheduleFlush = (): void => {
+    if (flushTimer !== null) return;
+    flushTimer = setTimeout(flush, Math.max(0, lastFlushAtMs + config.coalesceMs - Date.now()));
+  };
   const flush = (): void => {
     flushTimer = null;
+    lastFlushAtMs = Date.now();
     if (!ready || !state.hasPending) return;
     const p = state.takePending();
     if (p.movies.length === 0 && p.removed.length === 0) return;
@@ -213,9 +221,7 @@ export async function startLiveUi(o: {
       logger,
       onRecord(key, value, receivedAtMs) {
         metrics.goldRecords.inc();
-        if (state.apply(key, value, receivedAtMs) && ready && flushTimer === null) {
-          flushTimer = setTimeout(flush, config.coalesceMs);
-        }
+        if (state.apply(key, value, receivedAtMs) && ready) scheduleFlush();
       },
       onDecodeError: () => metrics.goldDecodeErrors.inc(),
     });
@@ -230,7 +236,7 @@ export async function startLiveUi(o: {
     ready = true;
     hub.flushWaiting();
     logger.info({ movies: state.size, epoch }, 'gold topic read; pushing live changes');
-    if (state.hasPending && flushTimer === null) flushTimer = setTimeout(flush, config.coalesceMs);
+    if (state.hasPending) scheduleFlush();
   });
   health = startHealthPoller({
     kafka,

@@ -75,10 +75,11 @@ export function createWsHub(o: WsHubOptions): WsHub {
     perMessageDeflate: false,
   });
   const clients = new Set<Client>();
-  const send = (c: Client, text: string, type: string): void => {
-    c.ws.send(text);
+  /** A shared payload is encoded to bytes once and sent as a text frame to every client. */
+  const send = (c: Client, payload: string | Buffer, type: string): void => {
+    c.ws.send(payload, { binary: false });
     o.metrics.messagesPushed.inc({ type });
-    o.metrics.bytesPushed.inc(text.length);
+    o.metrics.bytesPushed.inc(payload.length);
   };
 
   const sendSnapshot = (c: Client): void => {
@@ -216,7 +217,7 @@ export function createWsHub(o: WsHubOptions): WsHub {
 
     publish(batch) {
       const now = Date.now();
-      let shared: string | null = null;
+      let shared: Buffer | null = null;
       for (const c of clients) {
         if (c.sentVersion === null) continue;
         if (!writable(c, now)) {
@@ -224,7 +225,7 @@ export function createWsHub(o: WsHubOptions): WsHub {
           continue;
         }
         if (c.sentVersion === batch.from) {
-          shared ??= changesMessage(o.epoch, batch, o.freshness(), now);
+          shared ??= Buffer.from(changesMessage(o.epoch, batch, o.freshness(), now));
           send(c, shared, 'changes');
           c.sentVersion = batch.version;
         } else {

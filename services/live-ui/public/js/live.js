@@ -4,6 +4,11 @@
 // that goes quiet for longer than 2.5 heartbeats is considered dead and replaced.
 
 const MIN_DELAY_MS = 500;
+
+/** Movies travel as {columns, rows}; this turns them back into objects. */
+function decodeMovies(table) {
+  return table.rows.map((values) => Object.fromEntries(table.columns.map((c, i) => [c, values[i]])));
+}
 const MAX_DELAY_MS = 10_000;
 
 export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState, onMessage }) {
@@ -47,6 +52,7 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
     lastMessageAt = Date.now();
     onMessage(msg);
     if (msg.type === 'snapshot') {
+      msg.movies = decodeMovies(msg.movies);
       epoch = msg.epoch;
       version = msg.version;
       attempt = 0;
@@ -60,6 +66,7 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
       version = msg.version;
       attempt = 0;
       setState('live');
+      msg.movies = decodeMovies(msg.movies);
       onChanges(msg);
     } else if (msg.type === 'heartbeat') {
       if (msg.epoch === epoch && msg.version === version) {

@@ -1,5 +1,15 @@
 import { loadLiveUiConfig, ownOrigins } from '../../src/config';
-import { backpressure, originAllowed, parseClientMessage } from '../../src/protocol';
+import { loadSchema } from '@cdc/core';
+import type { MovieRow } from '../../src/gold-state';
+import {
+  backpressure,
+  decodeMovies,
+  encodeMovies,
+  MOVIE_COLUMNS,
+  originAllowed,
+  parseClientMessage,
+  type MovieTable,
+} from '../../src/protocol';
 
 describe('origin check', () => {
   const allowed = ownOrigins('127.0.0.1', 8080);
@@ -60,5 +70,20 @@ describe('config', () => {
     expect(() => loadLiveUiConfig({ UI_PORT: '70000' })).toThrow(/UI_PORT/);
     expect(() => loadLiveUiConfig({ UI_ALLOWED_ORIGINS: 'evil.example' })).toThrow(/UI_ALLOWED_ORIGINS/);
     expect(() => loadLiveUiConfig({ UI_COALESCE_MS: 'soon' })).toThrow(/UI_COALESCE_MS/);
+  });
+});
+
+describe('movie tables in messages', () => {
+  it('carry every field of the MovieKpis schema, and decode back to the same rows', () => {
+    const fields = (loadSchema('MovieKpis').type as unknown as { fields: { name: string }[] }).fields.map(
+      (f) => f.name,
+    );
+    expect([...MOVIE_COLUMNS].sort()).toEqual(['movie_key', ...fields].sort());
+    const row = Object.fromEntries(
+      MOVIE_COLUMNS.map((c, i) => [c, c === 'movie_id' ? null : i]),
+    ) as unknown as MovieRow;
+    const table = encodeMovies([row]);
+    expect(table.rows[0]).toHaveLength(MOVIE_COLUMNS.length);
+    expect(decodeMovies(JSON.parse(JSON.stringify(table)) as MovieTable)).toEqual([row]);
   });
 });
