@@ -320,7 +320,7 @@ function renderHealth() {
   dlq.className = h.dead_letters ? 'bad' : h.dead_letters === 0 ? 'ok' : '';
   const b = h.aggregator_last_batch;
   $('health-batch').textContent = b
-    ? `${int(b.changes)} changes in ${duration(b.duration_ms)}, ${ago(h.server_time - b.started_at)}`
+    ? `${int(b.changes)} change${b.changes === 1 ? '' : 's'} in ${duration(b.duration_ms)}, ${ago(h.server_time - b.started_at)}`
     : '—';
   $('health-clients').textContent = int(h.clients);
   const body = document.querySelector('#health-stages tbody');
@@ -339,6 +339,28 @@ function renderHealth() {
 }
 
 // ---------- live ----------
+
+// Live changes can arrive 20 times a second; the page redraws at most every 200 ms.
+const RENDER_INTERVAL_MS = 200;
+let renderTimer = null;
+let lastRenderAt = 0;
+
+function requestRender() {
+  if (renderTimer) return;
+  const wait = Math.max(0, lastRenderAt + RENDER_INTERVAL_MS - Date.now());
+  renderTimer = setTimeout(() => {
+    renderTimer = null;
+    lastRenderAt = Date.now();
+    window.requestAnimationFrame(render);
+  }, wait);
+}
+
+let lastHealthPoll = 0;
+function pollHealthSoon() {
+  if (Date.now() - lastHealthPoll < 1000) return;
+  lastHealthPoll = Date.now();
+  void pollHealth();
+}
 
 function onFreshness(msg) {
   state.fresh.clockOffsetMs = msg.serverTime - Date.now();
@@ -384,8 +406,9 @@ function startLive(config) {
       }
       for (const k of msg.removed) state.gold.delete(k);
       onFreshness(msg);
-      render();
+      requestRender();
       scheduleRefresh();
+      pollHealthSoon();
     },
   });
 }

@@ -9,10 +9,12 @@ function statusColor(status, i) {
   return STATUS_COLORS[status] ?? OTHER_COLORS[i % OTHER_COLORS.length];
 }
 
+const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
 const baseOptions = () => ({
   responsive: true,
   maintainAspectRatio: false,
-  animation: { duration: 300 },
+  animation: reducedMotion() ? false : { duration: 300 },
   plugins: { legend: { display: false } },
 });
 

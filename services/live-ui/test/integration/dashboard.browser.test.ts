@@ -329,5 +329,6 @@ describe('the dashboard in headless Chromium', () => {
       30_000,
     );
     await page.screenshot({ path: screenshotPath('07-reconnected'), fullPage: true });
+    expect(await ui.stop()).toBe(0);
   });
 });

@@ -34,6 +34,7 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1440, height: 1100 },
+    reducedMotion: 'reduce',
     args: [
       '--no-sandbox',
       '--disable-gpu',
