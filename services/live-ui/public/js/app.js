@@ -216,8 +216,9 @@ function renderCards(rows) {
   setText(card('active_revenue'), money(sum('total_active_revenue_cents')));
   setText(card('lost_revenue'), money(sum('total_lost_revenue_cents')));
   sub('total_bookings').textContent = `${int(valid)} valid · ${int(total - valid)} invalid`;
-  sub('total_revenue').textContent = `${int(sum('total_tickets'))} tickets`;
-  sub('active_revenue').textContent = `${int(sum('active_bookings'))} active bookings`;
+  const plural = (n, word) => `${int(n)} ${word}${n === 1 ? '' : 's'}`;
+  sub('total_revenue').textContent = plural(sum('total_tickets'), 'ticket');
+  sub('active_revenue').textContent = `${plural(sum('active_bookings'), 'active booking')}`;
   sub('lost_revenue').textContent =
     `${int(cancelled)} cancelled · ${valid > 0 ? percent((cancelled / valid) * 100) : '—'} cancellation`;
 }
@@ -398,6 +399,8 @@ function startLive(config) {
       renderFilterControls();
       render();
       scheduleRefresh(0);
+      lastHealthPoll = 0;
+      pollHealthSoon();
     },
     onChanges: (msg) => {
       for (const m of msg.movies) {
