@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
 import { registerTopicCommands } from './commands/topics';
+import { registerUiCommand } from './commands/ui';
 import { EXIT_USAGE } from './run';
 
 /** `cdc <command>`: the one command-line entry point of the pipeline. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerStackCommands(program);
   registerTopicCommands(program);
   registerStartCommand(program);
+  registerUiCommand(program);
   return program;
 }
 

@@ -1,0 +1,174 @@
+import type { Admin, Kafka } from 'kafkajs';
+import { errorMessage, type Logger, type TopicNames } from '@cdc/core';
+import type { DbHandle } from './db';
+import { aggregatorProgress } from './queries';
+
+/**
+ * Pipeline health for the dashboard, polled in the background (never per request): consumer lag
+ * of each stage, records in the dead-letter topic, and the aggregator's latest batch.
+ *
+ * - enricher: its consumer group's committed offsets on bronze (group from ENRICHER_GROUP_ID);
+ * - aggregator: its applied offsets, stored in SQLite, against the end of silver;
+ * - live-ui: this server's position on gold.
+ * A value that cannot be known (group absent, database missing) is null, with the reason.
+ */
+export interface StageLag {
+  stage: 'enricher' | 'aggregator' | 'live-ui';
+  topic: string;
+  lag: number | null;
+  note?: string;
+}
+
+export interface PipelineHealth {
+  polled_at: number | null;
+  stages: StageLag[];
+  dead_letters: number | null;
+  aggregator_last_batch: {
+    started_at: number;
+    duration_ms: number;
+    changes: number;
+    snapshot_version: number;
+  } | null;
+  errors: string[];
+}
+
+export interface HealthPoller {
+  current(): PipelineHealth;
+  stop(): Promise<void>;
+}
+
+type Offsets = { partition: number; high: number; low: number }[];
+
+async function topicOffsets(admin: Admin, topic: string): Promise<Offsets> {
+  return (await admin.fetchTopicOffsets(topic)).map((p) => ({
+    partition: p.partition,
+    high: Number(p.high),
+    low: Number(p.low),
+  }));
+}
+
+/** Lag of a group on a topic, or null when the group has committed nothing there. */
+async function groupLag(admin: Admin, groupId: string, topic: string, ends: Offsets): Promise<number | null> {
+  const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const done = new Map<number, number>();
+  for (const t of committed) for (const p of t.partitions) done.set(p.partition, Number(p.offset));
+  if (![...done.values()].some((o) => o >= 0)) return null;
+  let lag = 0;
+  for (const p of ends) {
+    const c = done.get(p.partition) ?? -1;
+    lag += Math.max(0, p.high - (c < 0 ? p.low : c));
+  }
+  return lag;
+}
+
+export function startHealthPoller(o: {
+  kafka: Kafka;
+  topics: TopicNames;
+  enricherGroupId: string;
+  db: DbHandle;
+  goldLag: () => Map<number, number> | null;
+  intervalMs: number;
+  logger: Logger;
+}): HealthPoller {
+  let state: PipelineHealth = {
+    polled_at: null,
+    stages: [],
+    dead_letters: null,
+    aggregator_last_batch: null,
+    errors: [],
+  };
+  let admin: Admin | null = null;
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let inFlight = false;
+
+  async function poll(): Promise<void> {
+    const errors: string[] = [];
+    const note = (what: string, err: unknown): null => {
+      errors.push(`${what}: ${errorMessage(err)}`);
+      return null;
+    };
+    if (!admin) {
+      const a = o.kafka.admin();
+      await a.connect();
+      admin = a;
+    }
+    const a = admin;
+    const bronze = await topicOffsets(a, o.topics.bronze).catch((e: unknown) => note('bronze', e));
+    const silver = await topicOffsets(a, o.topics.silver).catch((e: unknown) => note('silver', e));
+    const dlq = await topicOffsets(a, o.topics.deadLetter).catch((e: unknown) => note('dead letters', e));
+
+    const enricher: StageLag = { stage: 'enricher', topic: o.topics.bronze, lag: null };
+    if (bronze) {
+      enricher.lag = await groupLag(a, o.enricherGroupId, o.topics.bronze, bronze).catch((e: unknown) =>
+        note('enricher lag', e),
+      );
+      if (enricher.lag === null) enricher.note = `no offsets committed by group ${o.enricherGroupId}`;
+    }
+
+    const aggregator: StageLag = { stage: 'aggregator', topic: o.topics.silver, lag: null };
+    let lastBatch: PipelineHealth['aggregator_last_batch'] = null;
+    try {
+      const progress = aggregatorProgress(o.db);
+      lastBatch = progress.lastBatch;
+      if (silver) {
+        const applied = new Map(
+          progress.offsets
+            .filter((r) => r.topic === o.topics.silver)
+            .map((r) => [r.partition, r.next_offset]),
+        );
+        aggregator.lag = silver.reduce(
+          (sum, p) => sum + Math.max(0, p.high - (applied.get(p.partition) ?? p.low)),
+          0,
+        );
+      }
+    } catch (err) {
+      aggregator.note = errorMessage(err);
+    }
+
+    const gold = o.goldLag();
+    const ui: StageLag = {
+      stage: 'live-ui',
+      topic: o.topics.gold,
+      lag: gold ? [...gold.values()].reduce((s, n) => s + n, 0) : null,
+    };
+
+    state = {
+      polled_at: Date.now(),
+      stages: [enricher, aggregator, ui],
+      dead_letters: dlq ? dlq.reduce((s, p) => s + (p.high - p.low), 0) : null,
+      aggregator_last_batch: lastBatch,
+      errors,
+    };
+  }
+
+  const tick = (): void => {
+    if (stopped || inFlight) return;
+    inFlight = true;
+    running = poll()
+      .catch((err: unknown) => {
+        o.logger.warn({ err: errorMessage(err) }, 'pipeline health poll failed');
+        state = { ...state, errors: [errorMessage(err)] };
+        const a = admin;
+        admin = null;
+        return a?.disconnect().catch(() => undefined);
+      })
+      .then(() => {
+        inFlight = false;
+      });
+  };
+  tick();
+  const timer = setInterval(tick, o.intervalMs);
+  timer.unref();
+
+  return {
+    current: () => state,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await admin?.disconnect().catch(() => undefined);
+      admin = null;
+    },
+  };
+}

@@ -1,0 +1,260 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Logger } from '@cdc/core';
+import type { GoldState } from './gold-state';
+import type { LiveUiMetrics } from './metrics';
+import {
+  backpressure,
+  changesMessage,
+  heartbeatMessage,
+  originAllowed,
+  parseClientMessage,
+  snapshotMessage,
+  type Freshness,
+} from './protocol';
+import { parseQuery, wsQuerySchema, type WsQuery } from './query';
+import type { ChangeBatch, VersionLog } from './version-log';
+
+/**
+ * The websocket endpoint (/ws): checks Origin, the query and the client limit on upgrade, sends
+ * each client a snapshot or what it missed, then every change batch. Heartbeats: a ping every
+ * interval (a client that did not answer the previous one is terminated) and a heartbeat message
+ * browsers can watch. Backpressure: a client with more than maxBufferedBytes unsent is skipped
+ * and later caught up in one merged message (or a snapshot); one that stays slow is dropped.
+ */
+export const WS_PATH = '/ws';
+
+interface Client {
+  ws: WebSocket;
+  /** The version the client holds; null until its first message was sent. */
+  sentVersion: number | null;
+  request: WsQuery;
+  alive: boolean;
+  slowSinceMs: number;
+}
+
+export interface WsHubOptions {
+  epoch: string;
+  log: VersionLog;
+  state: GoldState;
+  allowedOrigins: () => readonly string[];
+  isReady: () => boolean;
+  freshness: () => Freshness;
+  maxPayloadBytes: number;
+  maxBufferedBytes: number;
+  slowClientTimeoutMs: number;
+  heartbeatMs: number;
+  maxClients: number;
+  metrics: LiveUiMetrics;
+  logger: Logger;
+}
+
+export interface WsHub {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Pushes a new batch to every client (catching up those that are behind). */
+  publish(batch: ChangeBatch): void;
+  /** Sends the first message to clients that connected before the initial gold read finished. */
+  flushWaiting(): void;
+  clientCount(): number;
+  close(): Promise<void>;
+}
+
+function reject(socket: Duplex, status: number, text: string, reason: string): void {
+  const body = JSON.stringify({ error: reason });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.destroy();
+}
+
+export function createWsHub(o: WsHubOptions): WsHub {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: o.maxPayloadBytes,
+    perMessageDeflate: false,
+  });
+  const clients = new Set<Client>();
+  /** A shared payload is encoded to bytes once and sent as a text frame to every client. */
+  const send = (c: Client, payload: string | Buffer, type: string): void => {
+    c.ws.send(payload, { binary: false });
+    o.metrics.messagesPushed.inc({ type });
+    o.metrics.bytesPushed.inc(payload.length);
+  };
+
+  const sendSnapshot = (c: Client): void => {
+    send(
+      c,
+      snapshotMessage(o.epoch, o.log.version, o.state.snapshot(), o.freshness(), Date.now()),
+      'snapshot',
+    );
+    c.sentVersion = o.log.version;
+  };
+
+  /** Brings a client from its version to the current one: merged changes, or a snapshot. */
+  const catchUp = (c: Client): void => {
+    if (c.sentVersion === o.log.version) return;
+    const batch = c.sentVersion === null ? null : o.log.since(c.sentVersion);
+    if (batch) {
+      send(c, changesMessage(o.epoch, batch, o.freshness(), Date.now()), 'changes');
+      c.sentVersion = batch.version;
+    } else {
+      sendSnapshot(c);
+    }
+  };
+
+  const first = (c: Client): void => {
+    const plan = o.log.plan(c.request, o.epoch);
+    o.metrics.resumes.inc({ result: plan.kind === 'snapshot' ? `snapshot-${plan.reason}` : plan.kind });
+    if (plan.kind === 'snapshot') sendSnapshot(c);
+    else if (plan.kind === 'changes') {
+      send(c, changesMessage(o.epoch, plan.batch, o.freshness(), Date.now()), 'changes');
+      c.sentVersion = plan.batch.version;
+    } else {
+      send(c, heartbeatMessage(o.epoch, o.log.version, Date.now()), 'heartbeat');
+      c.sentVersion = o.log.version;
+    }
+  };
+
+  /** False when the client is over its buffer limit (and drops it when that lasted too long). */
+  const writable = (c: Client, now: number): boolean => {
+    if (c.ws.readyState !== WebSocket.OPEN) return false;
+    const b = backpressure(
+      c.ws.bufferedAmount,
+      o.maxBufferedBytes,
+      c.slowSinceMs,
+      now,
+      o.slowClientTimeoutMs,
+    );
+    c.slowSinceMs = b.slowSinceMs;
+    if (b.action === 'send') return true;
+    o.metrics.slowClients.inc({ action: b.action === 'drop' ? 'dropped' : 'skipped' });
+    if (b.action === 'drop') {
+      o.logger.warn({ buffered: c.ws.bufferedAmount }, 'dropping a websocket client that does not keep up');
+      c.ws.terminate();
+    }
+    return false;
+  };
+
+  let lagging = 0;
+  const catchUpTimer = setInterval(() => {
+    if (lagging === 0 || !o.isReady()) return;
+    const now = Date.now();
+    lagging = 0;
+    for (const c of clients) {
+      if (c.sentVersion === null || c.sentVersion === o.log.version) continue;
+      if (writable(c, now)) catchUp(c);
+      else lagging += 1;
+    }
+  }, 250);
+  catchUpTimer.unref();
+
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const c of clients) {
+      if (!c.alive) {
+        o.logger.debug('terminating a websocket client that missed a heartbeat');
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+      if (c.sentVersion !== null && writable(c, now)) {
+        send(c, heartbeatMessage(o.epoch, c.sentVersion, now), 'heartbeat');
+      }
+    }
+  }, o.heartbeatMs);
+  heartbeat.unref();
+
+  const onConnection = (ws: WebSocket, request: WsQuery): void => {
+    const c: Client = { ws, sentVersion: null, request, alive: true, slowSinceMs: 0 };
+    clients.add(c);
+    o.metrics.clients.set(clients.size);
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      c.alive = true;
+      if (isBinary) return;
+      const msg = parseClientMessage(data.toString());
+      if (msg?.type === 'resync' && o.isReady()) sendSnapshot(c);
+    });
+    ws.on('error', (err) => o.logger.debug({ err: err.message }, 'websocket client error'));
+    ws.on('close', () => {
+      clients.delete(c);
+      o.metrics.clients.set(clients.size);
+    });
+    if (o.isReady()) first(c);
+  };
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== WS_PATH) {
+        o.metrics.rejectedUpgrades.inc({ reason: 'path' });
+        reject(socket, 404, 'Not Found', `no websocket endpoint at ${url.pathname}; use ${WS_PATH}`);
+        return;
+      }
+      if (!originAllowed(req.headers.origin, o.allowedOrigins())) {
+        o.metrics.rejectedUpgrades.inc({ reason: 'origin' });
+        o.logger.warn({ origin: req.headers.origin }, 'refused a websocket from a foreign origin');
+        reject(socket, 403, 'Forbidden', `origin ${req.headers.origin ?? ''} is not allowed`);
+        return;
+      }
+      const q = parseQuery(wsQuerySchema, url.searchParams, []);
+      if (!q.ok) {
+        o.metrics.rejectedUpgrades.inc({ reason: 'query' });
+        reject(socket, 400, 'Bad Request', q.reason);
+        return;
+      }
+      if (clients.size >= o.maxClients) {
+        o.metrics.rejectedUpgrades.inc({ reason: 'full' });
+        reject(socket, 503, 'Service Unavailable', `too many clients (limit ${o.maxClients})`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, q.value));
+    },
+
+    publish(batch) {
+      const now = Date.now();
+      let shared: Buffer | null = null;
+      for (const c of clients) {
+        if (c.sentVersion === null) continue;
+        if (!writable(c, now)) {
+          lagging += 1;
+          continue;
+        }
+        if (c.sentVersion === batch.from) {
+          shared ??= Buffer.from(changesMessage(o.epoch, batch, o.freshness(), now));
+          send(c, shared, 'changes');
+          c.sentVersion = batch.version;
+        } else {
+          catchUp(c);
+        }
+      }
+    },
+
+    flushWaiting() {
+      for (const c of clients) if (c.sentVersion === null) first(c);
+    },
+
+    clientCount: () => clients.size,
+
+    async close() {
+      clearInterval(heartbeat);
+      clearInterval(catchUpTimer);
+      for (const c of clients) c.ws.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          for (const c of clients) c.ws.terminate();
+          resolve();
+        }, 1000);
+        t.unref();
+        wss.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    },
+  };
+}
