@@ -25,6 +25,6 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
   {
     files: ['services/live-ui/public/**/*.js'],
-    languageOptions: { sourceType: 'module', globals: globals.browser },
+    languageOptions: { sourceType: 'module', globals: { ...globals.browser, Chart: 'readonly' } },
   },
 );
