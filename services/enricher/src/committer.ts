@@ -1,6 +1,7 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
 import { errorMessage, sleep, type Logger } from '@cdc/core';
 import type { EnricherMetrics } from './metrics';
+import { KeyPartitioner } from './partitioner';
 import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
 
 /**
@@ -268,6 +269,7 @@ export class TransactionCommitter {
       maxInFlightRequests: 1,
       transactionTimeout: this.o.transactionTimeoutMs,
       allowAutoTopicCreation: false,
+      createPartitioner: KeyPartitioner,
     });
     try {
       await producer.connect();

@@ -9,3 +9,4 @@ export * from './committer';
 export * from './group-state';
 export * from './enricher';
 export * as testing from './testing/bronze';
+export * from './partitioner';

@@ -78,7 +78,8 @@ export async function enrichChunk(
     try {
       const enriched = deps.deriver.change(change, nowMs);
       const value = deps.encode(enriched);
-      out.silver.push({ key: silverKey(change, m.key), value });
+      const key = silverKey(change, m.key);
+      out.silver.push({ key: typeof key === 'string' ? Buffer.from(key) : key, value });
       if (
         (enriched.after !== null && !enriched.after.is_valid_booking) ||
         (enriched.before !== null && !enriched.before.is_valid_booking)

@@ -58,7 +58,9 @@ describe('enrichChunk', () => {
       123,
     );
     expect(out.deadLetters).toEqual([]);
-    expect(out.silver.map((m) => m.key)).toEqual(changes.map((c) => (c.after ?? c.before)!.booking_id));
+    expect(out.silver.map((m) => m.key?.toString())).toEqual(
+      changes.map((c) => (c.after ?? c.before)!.booking_id),
+    );
     const decoded = out.silver.map((m) => silverType.fromBuffer((m.value as Buffer).subarray(5)));
     expect(decoded).toEqual(changes.map((c) => deps.deriver.change(c, 123)));
     expect(out.invalid).toBe(decoded.filter((d) => d.after?.is_valid_booking === false).length);
