@@ -3,7 +3,6 @@ import type { PartitionMetadata } from 'kafkajs';
 import { KeyPartitioner, murmur2 } from '../../src/partitioner';
 
 // kafkajs's own (Long-based) implementation, the reference.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
   key: Buffer,
 ) => number;
