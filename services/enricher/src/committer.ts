@@ -116,6 +116,11 @@ export class TransactionCommitter {
     this.failed.delete(unitKey(p));
   }
 
+  /** Refuses new units from now on (queued ones still commit); a producer that cannot be replaced is given up. */
+  beginClose(): void {
+    this.closed = true;
+  }
+
   /** Refuses new units, lets the running transaction finish, disconnects the producer. */
   async close(): Promise<void> {
     this.closed = true;

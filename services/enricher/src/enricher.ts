@@ -97,6 +97,7 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
   const close = (): Promise<void> => {
     closing ??= (async () => {
       log.info('stopping');
+      committer.beginClose();
       // The consumer waits for running batches, which wait for their transactions.
       await consumer?.disconnect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'consumer'));
       await committer.close();
@@ -162,6 +163,7 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
           decode: (value) => decoder.decode(value),
           deriver,
           encode: (value) => encoder.encode(value),
+          maxValueBytes: config.sendMaxBytes,
         },
         chunkRecords: config.chunkRecords,
         heartbeatIntervalMs: config.heartbeatIntervalMs,

@@ -1,6 +1,6 @@
 import type { KafkaMessage, Message } from 'kafkajs';
 import { DecodeError, RegistryError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
-import { deadLetter, errorCode, type SourcePosition } from './dead-letter';
+import { deadLetter, errorCode, RECORD_TOO_LARGE, type SourcePosition } from './dead-letter';
 import type { Deriver } from './derive';
 
 /**
@@ -16,7 +16,12 @@ export interface EnrichDeps {
   decode(value: Buffer | null): Promise<BookingChange>;
   deriver: Deriver;
   encode(value: EnrichedBookingChange): Buffer;
+  /** Largest record value to produce (a larger silver record is dead-lettered, a larger dead letter cut). */
+  maxValueBytes?: number;
 }
+
+/** Room left for the key, the headers and the record framing within the byte limit. */
+const DEAD_LETTER_HEADROOM_BYTES = 16_384;
 
 export interface ChunkOutput {
   silver: Message[];
@@ -25,6 +30,10 @@ export interface ChunkOutput {
   invalid: number;
   /** Dead letters by error code. */
   deadLetterCodes: Map<string, number>;
+}
+
+class RecordTooLargeError extends Error {
+  readonly code = RECORD_TOO_LARGE;
 }
 
 /** HTTP statuses that say "not now" rather than "never" (the partition waits instead of dead-lettering). */
@@ -61,8 +70,9 @@ export async function enrichChunk(
   nowMs: number = Date.now(),
 ): Promise<ChunkOutput> {
   const out: ChunkOutput = { silver: [], deadLetters: [], invalid: 0, deadLetterCodes: new Map() };
+  const maxValueBytes = deps.maxValueBytes ?? Number.POSITIVE_INFINITY;
   const dead = (m: KafkaMessage, err: unknown): void => {
-    out.deadLetters.push(deadLetter(m, source, err));
+    out.deadLetters.push(deadLetter(m, source, err, maxValueBytes - DEAD_LETTER_HEADROOM_BYTES));
     const code = errorCode(err);
     out.deadLetterCodes.set(code, (out.deadLetterCodes.get(code) ?? 0) + 1);
   };
@@ -78,6 +88,9 @@ export async function enrichChunk(
     try {
       const enriched = deps.deriver.change(change, nowMs);
       const value = deps.encode(enriched);
+      if (value.length > maxValueBytes) {
+        throw new RecordTooLargeError(`silver record of ${value.length} bytes exceeds ${maxValueBytes}`);
+      }
       const key = silverKey(change, m.key);
       out.silver.push({ key: typeof key === 'string' ? Buffer.from(key) : key, value });
       if (

@@ -117,6 +117,24 @@ describe('enrichChunk', () => {
   });
 });
 
+describe('records near the size limit', () => {
+  it('dead-letters a record whose silver record would be too large, and cuts a too-large dead letter', async () => {
+    const c = makeChanges(1)[0]!;
+    const big: BookingChange = { ...c, after: { ...c.after!, customer_id: 'x'.repeat(60_000) } };
+    const limited = { ...deps, maxValueBytes: 50_000 };
+    const out = await enrichChunk([message(encode(big)), message(Buffer.alloc(60_000, 1))], source, limited);
+    expect(out.silver).toEqual([]);
+    const [tooLarge, garbage] = out.deadLetters;
+    expect(readDeadLetterHeaders(tooLarge!.headers).errorCode).toBe('RECORD_TOO_LARGE');
+    // The bronze record is as large as its silver one, so its dead letter is cut too, saying so.
+    expect(tooLarge!.headers?.[DLQ_HEADERS.valueTruncatedFrom]).toBe(String(encode(big).length));
+    expect(encode(big).subarray(0, (tooLarge!.value as Buffer).length)).toEqual(tooLarge!.value);
+    expect(readDeadLetterHeaders(garbage!.headers).errorCode).toBe('WRONG_MAGIC_BYTE');
+    expect(garbage!.headers?.[DLQ_HEADERS.valueTruncatedFrom]).toBe('60000');
+    expect((garbage!.value as Buffer).length).toBeLessThan(50_000);
+  });
+});
+
 describe('isRecordLevel', () => {
   it('dead-letters decode errors and a registry 4xx about one id, waits for anything else', () => {
     expect(isRecordLevel(new DecodeError('SCHEMA_MISMATCH', 'x'))).toBe(true);
