@@ -64,11 +64,11 @@ export const enricherSchema = connectionSchema.extend({
       }
     }),
   ENRICHER_OPS_PORT: intSetting(0, 65535).default(9471),
-  ENRICHER_CHUNK_RECORDS: intSetting(1, 100_000).default(2000),
+  ENRICHER_CHUNK_RECORDS: intSetting(1, 100_000).default(5000),
   ENRICHER_TRANSACTION_MAX_RECORDS: intSetting(1, 1_000_000).default(50_000),
   ENRICHER_SEND_MAX_BYTES: intSetting(16_384, 1_000_000).default(900_000),
   ENRICHER_FETCH_MAX_BYTES: intSetting(65_536, 100 * 1024 * 1024).default(16 * 1024 * 1024),
-  ENRICHER_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+  ENRICHER_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 64 * 1024 * 1024).default(4 * 1024 * 1024),
   ENRICHER_PARTITIONS_CONCURRENCY: intSetting(1, 256).default(8),
   ENRICHER_SESSION_TIMEOUT_MS: intSetting(6000, 300_000).default(30_000),
   ENRICHER_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000).default(3000),

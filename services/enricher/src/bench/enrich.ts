@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     );
 
     const config = loadEnricherConfig(env);
+    const cpuBefore = process.cpuUsage();
     const started = Date.now();
     const enricher = await startEnricher(config, logger);
     let firstCommitAt: number | null = null;
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
     } finally {
       await enricher.close();
     }
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuUsPerEvent = (cpu.user + cpu.system) / events;
     const s = enricher.stats();
     const end = s.lastCommitAtMs ?? Date.now();
     const totalMs = end - started;
@@ -102,6 +105,8 @@ async function main(): Promise<void> {
       events_per_second: Math.round((events * 1000) / totalMs),
       steady_events_per_second: Math.round(((events - firstCommitRecords) * 1000) / Math.max(1, steadyMs)),
       duration_ms: totalMs,
+      enricher_cpu_us_per_event: Number(cpuUsPerEvent.toFixed(1)),
+      events_per_cpu_second: Math.round(1e6 / cpuUsPerEvent),
       steady_duration_ms: steadyMs,
       unit: 'events/s, read committed in, transactions out (silver + offsets in one transaction)',
       conditions: {
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
         cpus: os.cpus().length,
         loadavg_1m: Number(os.loadavg()[0]!.toFixed(2)),
         node: process.version,
-        note: 'duration includes startup and group join; steady excludes them (from the first commit)',
+        note: 'duration includes startup and group join; steady excludes them (from the first commit). events_per_cpu_second = events per second of the enricher process CPU time (user+system): what one free core would do, independent of the load from other processes',
       },
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
