@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerEnrichCommand } from './commands/enrich';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
 import { registerTopicCommands } from './commands/topics';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerTopicCommands(program);
   registerStartCommand(program);
   registerUiCommand(program);
+  registerEnrichCommand(program);
   return program;
 }
 

@@ -1,2 +1,12 @@
 export * from './derive';
 export * from './local-time';
+export * from './config';
+export * from './dead-letter';
+export * from './transform';
+export * from './tx-plan';
+export * from './metrics';
+export * from './committer';
+export * from './group-state';
+export * from './enricher';
+export * as testing from './testing/bronze';
+export * from './partitioner';

@@ -1,0 +1,81 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { assertTimeZone, loadEnricherConfig, startEnricher } from '@cdc/enricher';
+import { commandContext } from '../context';
+import { intOption, run } from '../run';
+
+interface EnrichOptions {
+  instanceId?: string;
+  groupId?: string;
+  timeZone?: string;
+  opsPort?: number;
+}
+
+const timeZoneOption = (value: string): string => {
+  try {
+    assertTimeZone(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value;
+};
+
+/** `cdc enrich`: bronze → silver with derived fields, exactly once; undecodable records → dead letters. */
+export function registerEnrichCommand(program: Command): void {
+  program
+    .command('enrich')
+    .description(
+      'run the enricher until SIGINT/SIGTERM: bronze -> silver (derived fields), exactly once; bad bytes -> dead-letter topic',
+    )
+    .option(
+      '--instance-id <id>',
+      'stable id of this instance (env ENRICHER_INSTANCE_ID, default enricher-0); every running instance needs its own',
+    )
+    .option('--group-id <id>', 'consumer group (env ENRICHER_GROUP_ID, default <TOPIC_PREFIX>enricher)')
+    .option(
+      '--time-zone <zone>',
+      'IANA time zone of booking_date_only/booking_hour/day_of_week (env ENRICHER_TIME_ZONE, default UTC)',
+      timeZoneOption,
+    )
+    .option(
+      '--ops-port <port>',
+      'port of /healthz and /metrics, 0 = random (env ENRICHER_OPS_PORT, default 9471)',
+      intOption('--ops-port', 0, 65535),
+    )
+    .addHelpText(
+      'after',
+      '\nOther settings (env): ENRICHER_CHUNK_RECORDS, ENRICHER_TRANSACTION_MAX_RECORDS, ENRICHER_SEND_MAX_BYTES,\n' +
+        'ENRICHER_FETCH_MAX_BYTES, ENRICHER_FETCH_MAX_BYTES_PER_PARTITION, ENRICHER_PARTITIONS_CONCURRENCY,\n' +
+        'ENRICHER_SESSION_TIMEOUT_MS, ENRICHER_HEARTBEAT_INTERVAL_MS, ENRICHER_TRANSACTION_TIMEOUT_MS,\n' +
+        'ENRICHER_RETRY_INITIAL_MS, ENRICHER_RETRY_MAX_MS.\n' +
+        'kafkajs has no KIP-447 fencing: each instance keeps one stable transactional id, <group>.<instance-id>.\n',
+    )
+    .action((opts: EnrichOptions) =>
+      run(async () => {
+        const ctx = commandContext('enricher');
+        const env: Record<string, string | undefined> = {
+          ...process.env,
+          KAFKA_BROKERS: ctx.connection.brokers.join(','),
+          SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
+        };
+        if (opts.instanceId !== undefined) env.ENRICHER_INSTANCE_ID = opts.instanceId;
+        if (opts.groupId !== undefined) env.ENRICHER_GROUP_ID = opts.groupId;
+        if (opts.timeZone !== undefined) env.ENRICHER_TIME_ZONE = opts.timeZone;
+        if (opts.opsPort !== undefined) env.ENRICHER_OPS_PORT = String(opts.opsPort);
+        const config = loadEnricherConfig(env);
+        const enricher = await startEnricher(config, ctx.logger);
+
+        const reason = await new Promise<Error | null>((resolve) => {
+          const onSignal = (signal: NodeJS.Signals): void => {
+            ctx.logger.info({ signal }, 'shutting down');
+            process.once(signal, () => process.exit(130)); // a second signal: stop now
+            resolve(null);
+          };
+          process.once('SIGINT', onSignal);
+          process.once('SIGTERM', onSignal);
+          void enricher.stopped.then(resolve);
+        });
+        await enricher.close();
+        if (reason) throw reason;
+      }),
+    );
+}

@@ -1,0 +1,205 @@
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { errorMessage, sleep, type Logger } from '@cdc/core';
+import { TransactionFailedError, UnitRejectedError, type TransactionCommitter } from './committer';
+import type { GroupState } from './group-state';
+import type { EnricherMetrics } from './metrics';
+import { enrichChunk, type EnrichDeps } from './transform';
+import { backoffMs } from './tx-plan';
+
+/**
+ * kafkajs eachBatch for one bronze partition. The batch is cut into chunks; each chunk is
+ * enriched and handed to the committer as one unit; the offset is resolved only after the unit's
+ * transaction commits. On a failure (aborted transaction, registry down) the remaining records
+ * are retried here after a backoff, heartbeating meanwhile, so the partition waits instead of
+ * losing or dead-lettering anything. When the consumer stops or the group rebalances, the handler
+ * returns with the rest unresolved: the next fetch starts at the first record not committed, which
+ * is what a seek would do (we do not call consumer.seek: kafkajs keeps a pending seek across a
+ * rebalance and would apply it if the partition came back after another instance moved it on).
+ *
+ * It never throws: a throwing eachBatch makes kafkajs restart the consumer on the same offset.
+ */
+export interface BatchHandlerDeps {
+  committer: TransactionCommitter;
+  state: GroupState;
+  metrics: EnricherMetrics;
+  enrich: EnrichDeps;
+  chunkRecords: number;
+  heartbeatIntervalMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  logger: Logger;
+}
+
+const REBALANCE_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'FENCED_INSTANCE_ID',
+]);
+
+interface Attempt {
+  /** Records committed from the front of the pending list. */
+  committed: number;
+  error: unknown;
+  uncertain: boolean;
+}
+
+export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchPayload) => Promise<void> {
+  const log = deps.logger.child({ component: 'batch' });
+
+  return async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const generation = deps.state.generation;
+    const lastMessage = batch.messages[batch.messages.length - 1];
+    if (!lastMessage) return;
+    const batchLastOffset = Number(batch.lastOffset());
+    const highWatermark = Number(batch.highWatermark);
+
+    const alive = (): boolean =>
+      isRunning() && !isStale() && !deps.state.rebalancing && deps.state.generation === generation;
+
+    /** Heartbeats; false when the group is rebalancing (stop and let kafkajs rejoin). */
+    const beat = async (): Promise<boolean> => {
+      try {
+        await heartbeat();
+        return true;
+      } catch (err) {
+        const type = (err as { type?: string }).type;
+        if (type !== undefined && REBALANCE_ERRORS.has(type)) deps.state.markRebalancing();
+        log.debug({ partition, err: errorMessage(err) }, 'heartbeat failed; stopping this batch');
+        return false;
+      }
+    };
+
+    /** Waits for a unit's outcome, heartbeating while the transaction takes its time. */
+    const settle = async (p: Promise<void>): Promise<PromiseSettledResult<void>> => {
+      const outcome = p.then(
+        (): PromiseSettledResult<void> => ({ status: 'fulfilled', value: undefined }),
+        (reason: unknown): PromiseSettledResult<void> => ({ status: 'rejected', reason }),
+      );
+      for (;;) {
+        let timer: NodeJS.Timeout | undefined;
+        const tick = new Promise<null>((r) => (timer = setTimeout(() => r(null), deps.heartbeatIntervalMs)));
+        const r = await Promise.race([outcome, tick]);
+        clearTimeout(timer);
+        if (r) return r;
+        await beat();
+      }
+    };
+
+    const waitBeforeRetry = async (attempt: number): Promise<boolean> => {
+      let remaining = backoffMs(attempt, deps.retryInitialMs, deps.retryMaxMs);
+      while (remaining > 0) {
+        if (!alive()) return false;
+        const step = Math.min(remaining, 500);
+        await sleep(step);
+        remaining -= step;
+        if (!(await beat())) return false;
+      }
+      return alive();
+    };
+
+    const attemptOnce = async (pending: KafkaMessage[]): Promise<Attempt> => {
+      const submitted: { chunk: KafkaMessage[]; nextOffset: number; promise: Promise<void> }[] = [];
+      let error: unknown;
+      for (let i = 0; i < pending.length && alive(); i += deps.chunkRecords) {
+        const chunk = pending.slice(i, i + deps.chunkRecords);
+        const last = chunk[chunk.length - 1]!;
+        let out;
+        try {
+          out = await enrichChunk(chunk, { topic, partition }, deps.enrich);
+        } catch (err) {
+          error = err;
+          break;
+        }
+        // Past the batch's end, skip any trailing control records or aborted records as well.
+        const nextOffset = (last === lastMessage ? batchLastOffset : Number(last.offset)) + 1;
+        const promise = deps.committer.submit({
+          topic,
+          partition,
+          nextOffset,
+          silver: out.silver,
+          deadLetters: out.deadLetters,
+          recordsIn: chunk.length,
+          invalid: out.invalid,
+          deadLetterCodes: out.deadLetterCodes,
+          generation,
+        });
+        promise.catch(() => undefined); // settled below, in order
+        submitted.push({ chunk, nextOffset, promise });
+        if (!(await beat())) break;
+      }
+      const result: Attempt = { committed: 0, error, uncertain: false };
+      let failed = false;
+      for (const s of submitted) {
+        const outcome = await settle(s.promise);
+        if (outcome.status === 'fulfilled') {
+          if (failed) {
+            log.error(
+              { partition, nextOffset: s.nextOffset },
+              'a unit committed after an earlier one failed',
+            );
+            continue;
+          }
+          resolveOffset(s.chunk[s.chunk.length - 1]!.offset);
+          deps.state.noteCommitted(topic, partition, s.nextOffset);
+          deps.metrics.setLag(topic, partition, Math.max(0, highWatermark - s.nextOffset));
+          result.committed += s.chunk.length;
+        } else {
+          failed = true;
+          result.error ??= outcome.reason;
+          if (outcome.reason instanceof TransactionFailedError && outcome.reason.uncertain)
+            result.uncertain = true;
+        }
+      }
+      return result;
+    };
+
+    try {
+      let from = await deps.state.startOffset(topic, partition);
+      let pending = batch.messages.filter((m) => Number(m.offset) >= from);
+      for (let attempt = 1; ; attempt++) {
+        if (pending.length === 0) {
+          // Everything here was committed already (by us before a rejoin, or by the previous owner).
+          resolveOffset(lastMessage.offset);
+          return;
+        }
+        if (!alive()) return;
+        deps.committer.clearFailure({ topic, partition });
+        const r = await attemptOnce(pending);
+        pending = pending.slice(r.committed);
+        if (pending.length === 0 || !alive()) return;
+        if (r.error instanceof UnitRejectedError && r.error.reason !== 'partition-failed') return;
+        deps.metrics.batchRetried();
+        log.warn(
+          {
+            partition,
+            offset: pending[0]!.offset,
+            records: pending.length,
+            attempt,
+            err: errorMessage(r.error),
+          },
+          'batch not committed; retrying after a backoff',
+        );
+        if (r.uncertain) deps.state.invalidate(topic, partition);
+        if (!(await waitBeforeRetry(attempt))) return;
+        if (r.uncertain) {
+          // The failed commit may have gone through: go on from what the broker says.
+          from = await deps.state.startOffset(topic, partition);
+          const before = pending.length;
+          pending = pending.filter((m) => Number(m.offset) >= from);
+          if (pending.length < before) log.info({ partition, from }, 'the uncertain commit had committed');
+        }
+      }
+    } catch (err) {
+      // Only a bug or an unreachable group coordinator gets here. Wait, then let kafkajs fetch again
+      // from the first record not committed.
+      log.error(
+        { partition, err: errorMessage(err) },
+        'batch handler failed; the batch will be fetched again',
+      );
+      await sleep(deps.retryInitialMs);
+    }
+  };
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import {
+  ConfigError,
+  connectionSchema,
+  intSetting,
+  loadConnectionConfig,
+  parseEnv,
+  topicNames,
+  type ConnectionConfig,
+  type Env,
+  type TopicNames,
+} from '@cdc/core';
+import { assertTimeZone } from './local-time';
+
+/**
+ * The enricher's settings, read and validated once at start. Every setting is an environment
+ * variable; the CLI's options override them (see `cdc enrich --help`).
+ */
+export interface EnricherConfig {
+  connection: ConnectionConfig;
+  topics: TopicNames;
+  /** Stable per instance: the transactional id is `<groupId>.<instanceId>`. Two instances need different ids. */
+  instanceId: string;
+  groupId: string;
+  transactionalId: string;
+  /** IANA zone for booking_date_only, booking_hour and day_of_week. */
+  timeZone: string;
+  /** Ops port for /healthz and /metrics (0 = a random free port). */
+  opsPort: number;
+  /** Records per chunk: the unit of work submitted to a transaction (several chunks may share one). */
+  chunkRecords: number;
+  /** Upper bound of records in one transaction. */
+  transactionMaxRecords: number;
+  /** Upper bound of bytes in one produce request (the broker refuses batches over message.max.bytes, 1 MiB). */
+  sendMaxBytes: number;
+  /** Consumer fetch sizes. */
+  fetchMaxBytes: number;
+  fetchMaxBytesPerPartition: number;
+  /** Partitions processed concurrently by one instance (their chunks share transactions). */
+  partitionsConcurrency: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** The broker aborts a transaction left open longer than this (e.g. by a killed instance). */
+  transactionTimeoutMs: number;
+  /** Backoff between retries of a failed batch (registry or broker down, aborted transaction). */
+  retryInitialMs: number;
+  retryMaxMs: number;
+}
+
+const name = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'use 1-100 letters, digits, ".", "_" or "-"');
+
+export const enricherSchema = connectionSchema.extend({
+  ENRICHER_INSTANCE_ID: name.default('enricher-0'),
+  ENRICHER_GROUP_ID: name.optional(),
+  ENRICHER_TIME_ZONE: z
+    .string()
+    .min(1)
+    .default('UTC')
+    .superRefine((zone, ctx) => {
+      try {
+        assertTimeZone(zone);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+      }
+    }),
+  ENRICHER_OPS_PORT: intSetting(0, 65535).default(9471),
+  ENRICHER_CHUNK_RECORDS: intSetting(1, 100_000).default(5000),
+  ENRICHER_TRANSACTION_MAX_RECORDS: intSetting(1, 1_000_000).default(50_000),
+  ENRICHER_SEND_MAX_BYTES: intSetting(16_384, 1_000_000).default(900_000),
+  ENRICHER_FETCH_MAX_BYTES: intSetting(65_536, 100 * 1024 * 1024).default(16 * 1024 * 1024),
+  ENRICHER_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 64 * 1024 * 1024).default(4 * 1024 * 1024),
+  ENRICHER_PARTITIONS_CONCURRENCY: intSetting(1, 256).default(8),
+  ENRICHER_SESSION_TIMEOUT_MS: intSetting(6000, 300_000).default(30_000),
+  ENRICHER_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000).default(3000),
+  ENRICHER_TRANSACTION_TIMEOUT_MS: intSetting(1000, 900_000).default(30_000),
+  ENRICHER_RETRY_INITIAL_MS: intSetting(1, 60_000).default(200),
+  ENRICHER_RETRY_MAX_MS: intSetting(1, 600_000).default(10_000),
+});
+
+/** Reads the enricher's settings from `env` (CLI options are merged into `env` by the caller). */
+export function loadEnricherConfig(env: Env = process.env): EnricherConfig {
+  const e = parseEnv(enricherSchema, env);
+  const connection = loadConnectionConfig(env);
+  if (e.ENRICHER_HEARTBEAT_INTERVAL_MS * 3 > e.ENRICHER_SESSION_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ENRICHER_HEARTBEAT_INTERVAL_MS=${e.ENRICHER_HEARTBEAT_INTERVAL_MS}: must be at most a third of ENRICHER_SESSION_TIMEOUT_MS (${e.ENRICHER_SESSION_TIMEOUT_MS})`,
+    );
+  }
+  if (e.ENRICHER_RETRY_INITIAL_MS > e.ENRICHER_RETRY_MAX_MS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  ENRICHER_RETRY_INITIAL_MS=${e.ENRICHER_RETRY_INITIAL_MS}: must not exceed ENRICHER_RETRY_MAX_MS (${e.ENRICHER_RETRY_MAX_MS})`,
+    );
+  }
+  const groupId = e.ENRICHER_GROUP_ID ?? `${connection.topicPrefix}enricher`;
+  return {
+    connection,
+    topics: topicNames(connection.topicPrefix),
+    instanceId: e.ENRICHER_INSTANCE_ID,
+    groupId,
+    transactionalId: `${groupId}.${e.ENRICHER_INSTANCE_ID}`,
+    timeZone: e.ENRICHER_TIME_ZONE,
+    opsPort: e.ENRICHER_OPS_PORT,
+    chunkRecords: e.ENRICHER_CHUNK_RECORDS,
+    transactionMaxRecords: Math.max(e.ENRICHER_TRANSACTION_MAX_RECORDS, e.ENRICHER_CHUNK_RECORDS),
+    sendMaxBytes: e.ENRICHER_SEND_MAX_BYTES,
+    fetchMaxBytes: e.ENRICHER_FETCH_MAX_BYTES,
+    fetchMaxBytesPerPartition: e.ENRICHER_FETCH_MAX_BYTES_PER_PARTITION,
+    partitionsConcurrency: e.ENRICHER_PARTITIONS_CONCURRENCY,
+    sessionTimeoutMs: e.ENRICHER_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: e.ENRICHER_HEARTBEAT_INTERVAL_MS,
+    transactionTimeoutMs: e.ENRICHER_TRANSACTION_TIMEOUT_MS,
+    retryInitialMs: e.ENRICHER_RETRY_INITIAL_MS,
+    retryMaxMs: e.ENRICHER_RETRY_MAX_MS,
+  };
+}

@@ -1,0 +1,80 @@
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { CdcError, errorMessage } from '@cdc/core';
+
+/**
+ * A dead letter is the original record (key, value and headers, byte for byte) plus headers
+ * that say why it could not be enriched and where it came from. Header values are UTF-8 text.
+ */
+export const DLQ_HEADERS = {
+  errorCode: 'dlq.error.code',
+  errorMessage: 'dlq.error.message',
+  sourceTopic: 'dlq.source.topic',
+  sourcePartition: 'dlq.source.partition',
+  sourceOffset: 'dlq.source.offset',
+  sourceTimestamp: 'dlq.source.timestamp',
+  /** Only on a dead letter whose value had to be cut to fit the broker's limit: the original length. */
+  valueTruncatedFrom: 'dlq.value.truncated.from',
+} as const;
+
+/** Code for a record that decoded but could not be enriched or encoded (e.g. a total beyond 2^53 cents). */
+export const ENRICH_FAILED = 'ENRICH_FAILED';
+/** Code for a record whose silver record would be larger than the broker accepts. */
+export const RECORD_TOO_LARGE = 'RECORD_TOO_LARGE';
+
+const MAX_MESSAGE_CHARS = 1000;
+
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+}
+
+export function errorCode(err: unknown): string {
+  if (err instanceof CdcError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === RECORD_TOO_LARGE ? RECORD_TOO_LARGE : ENRICH_FAILED;
+}
+
+/**
+ * The dead letter of a record. A value longer than `maxValueBytes` (which only a record close to
+ * the broker's size limit can have: the headers must fit too) is cut, and the original length
+ * recorded, rather than letting a dead letter the broker refuses stall the partition.
+ */
+export function deadLetter(
+  message: KafkaMessage,
+  source: SourcePosition,
+  err: unknown,
+  maxValueBytes = Number.POSITIVE_INFINITY,
+): Message {
+  const headers: IHeaders = { ...(message.headers ?? {}) };
+  let value = message.value;
+  if (value !== null && value.length > maxValueBytes) {
+    headers[DLQ_HEADERS.valueTruncatedFrom] = String(value.length);
+    value = value.subarray(0, maxValueBytes);
+  }
+  headers[DLQ_HEADERS.errorCode] = errorCode(err);
+  headers[DLQ_HEADERS.errorMessage] = errorMessage(err).slice(0, MAX_MESSAGE_CHARS);
+  headers[DLQ_HEADERS.sourceTopic] = source.topic;
+  headers[DLQ_HEADERS.sourcePartition] = String(source.partition);
+  headers[DLQ_HEADERS.sourceOffset] = message.offset;
+  headers[DLQ_HEADERS.sourceTimestamp] = message.timestamp;
+  return { key: message.key, value, headers };
+}
+
+/** Reads a dead letter's headers back (for tests and tools). */
+export function readDeadLetterHeaders(
+  headers: IHeaders | undefined,
+): Record<Exclude<keyof typeof DLQ_HEADERS, 'valueTruncatedFrom'>, string> {
+  const text = (name: string): string => {
+    const v = headers?.[name];
+    const one = Array.isArray(v) ? v[0] : v;
+    return one === undefined ? '' : one.toString();
+  };
+  return {
+    errorCode: text(DLQ_HEADERS.errorCode),
+    errorMessage: text(DLQ_HEADERS.errorMessage),
+    sourceTopic: text(DLQ_HEADERS.sourceTopic),
+    sourcePartition: text(DLQ_HEADERS.sourcePartition),
+    sourceOffset: text(DLQ_HEADERS.sourceOffset),
+    sourceTimestamp: text(DLQ_HEADERS.sourceTimestamp),
+  };
+}

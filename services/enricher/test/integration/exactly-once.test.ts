@@ -1,0 +1,171 @@
+import { AssignerProtocol, type Message, type Producer } from 'kafkajs';
+import { createRegistryClient, sleep, testing as coreTesting, waitFor } from '@cdc/core';
+import { testing } from '../../src';
+import {
+  committedSum,
+  decodeSilver,
+  killProcess,
+  outOfOrderBookings,
+  randomInt,
+  readTopicToEnd,
+  spawnEnricher,
+  waitForGroupCaughtUp,
+  type EnricherProcess,
+} from '../helpers/kafka';
+
+/**
+ * Exactly once under crashes, with the enricher running as a process (`node bin/cdc.js enrich`,
+ * from the built dist: run `npx tsc -b` first). Short session and transaction timeouts keep the
+ * tests bounded: a killed member leaves the group after 6 s, and an open transaction of an
+ * instance that never comes back is aborted by the broker after 10 s (plus its abort scan).
+ */
+const FAST = {
+  ENRICHER_SESSION_TIMEOUT_MS: '6000',
+  ENRICHER_HEARTBEAT_INTERVAL_MS: '1000',
+  ENRICHER_TRANSACTION_TIMEOUT_MS: '10000',
+  ENRICHER_CHUNK_RECORDS: '300',
+};
+
+/** Writes `messages` to bronze a slice at a time, pausing between slices, in the background. */
+function trickle(producer: Producer, topic: string, messages: Message[], perSend: number, pauseMs: number) {
+  const progress = { produced: 0 };
+  const done = (async () => {
+    for (let i = 0; i < messages.length; i += perSend) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + perSend) });
+      progress.produced = Math.min(messages.length, i + perSend);
+      await sleep(pauseMs);
+    }
+  })();
+  return { progress, done };
+}
+
+async function expectExactlyOnce(ctx: coreTesting.TestContext, eventIds: string[]): Promise<void> {
+  const silver = await decodeSilver(ctx, await readTopicToEnd(ctx, ctx.topics.silver, { timeoutMs: 90_000 }));
+  const seen = new Map<string, number>();
+  for (const s of silver) seen.set(s.event_id, (seen.get(s.event_id) ?? 0) + 1);
+  const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  const missing = eventIds.filter((id) => !seen.has(id));
+  expect({ duplicated: duplicated.slice(0, 10), missing: missing.slice(0, 10) }).toEqual({
+    duplicated: [],
+    missing: [],
+  });
+  expect(silver).toHaveLength(eventIds.length);
+  expect(outOfOrderBookings(silver)).toEqual([]);
+  const dlq = await readTopicToEnd(ctx, ctx.topics.deadLetter);
+  expect(dlq).toHaveLength(0);
+}
+
+describe('enricher: exactly once across crashes', () => {
+  let ctx: coreTesting.TestContext;
+  const processes: EnricherProcess[] = [];
+
+  afterEach(async () => {
+    for (const p of processes.splice(0)) await killProcess(p);
+    await ctx.cleanup();
+  });
+
+  it('holds every event_id exactly once while the process is SIGKILLed 5 times at random moments', async () => {
+    ctx = await coreTesting.createTestContext({ name: 'enr-kill', partitions: 3 });
+    const TOTAL = 20_000;
+    const groupId = `${ctx.connection.topicPrefix}enricher`;
+    const encoder = await testing.bronzeEncoder(
+      createRegistryClient(ctx.connection.registryUrl),
+      ctx.topics.bronze,
+    );
+    const changes = testing.makeChanges(TOTAL, { bookings: 2500, idPrefix: 'k' });
+    const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
+    await producer.connect();
+    const input = trickle(
+      producer,
+      ctx.topics.bronze,
+      changes.map((c) => testing.bronzeMessage(encoder, c)),
+      400,
+      700,
+    );
+
+    const env = { ...FAST, ENRICHER_INSTANCE_ID: 'kill-test' };
+    let current = spawnEnricher(ctx, env);
+    processes.push(current);
+    let kills = 0;
+    while (kills < 5) {
+      // Kill while it works: after this incarnation has committed something, at a random moment.
+      const before = await committedSum(ctx, groupId, ctx.topics.bronze);
+      if (input.progress.produced < TOTAL) {
+        await waitFor(async () => (await committedSum(ctx, groupId, ctx.topics.bronze)) > before, {
+          timeoutMs: 60_000,
+          what: `progress of enricher incarnation ${kills + 1}`,
+        });
+      }
+      await sleep(randomInt(0, 1500));
+      await killProcess(current);
+      kills += 1;
+      current = spawnEnricher(ctx, env);
+      processes.push(current);
+    }
+    await input.done;
+    await waitForGroupCaughtUp(ctx, groupId, ctx.topics.bronze, 90_000);
+    await expectExactlyOnce(
+      ctx,
+      changes.map((c) => c.event_id),
+    );
+
+    // And a clean stop: SIGTERM ends the last incarnation with exit code 0.
+    current.child.kill('SIGTERM');
+    expect(await current.exited).toBe(0);
+  });
+
+  it('splits the partitions between two instances; killing one keeps exactly once', async () => {
+    ctx = await coreTesting.createTestContext({ name: 'enr-two', partitions: 4 });
+    const TOTAL = 12_000;
+    const groupId = `${ctx.connection.topicPrefix}enricher`;
+    const encoder = await testing.bronzeEncoder(
+      createRegistryClient(ctx.connection.registryUrl),
+      ctx.topics.bronze,
+    );
+    const changes = testing.makeChanges(TOTAL, { bookings: 2000, idPrefix: 'two' });
+    const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
+    await producer.connect();
+    const input = trickle(
+      producer,
+      ctx.topics.bronze,
+      changes.map((c) => testing.bronzeMessage(encoder, c)),
+      300,
+      500,
+    );
+
+    const a = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'a' });
+    const b = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'b' });
+    processes.push(a, b);
+
+    // Both members hold partitions.
+    await waitFor(
+      async () => {
+        const { groups } = await ctx.admin.describeGroups([groupId]);
+        const members = groups[0]?.members ?? [];
+        if (groups[0]?.state !== 'Stable' || members.length !== 2) return false;
+        return members.every((m) => {
+          const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {};
+          return (assignment[ctx.topics.bronze] ?? []).length > 0;
+        });
+      },
+      { timeoutMs: 60_000, what: 'two members sharing the partitions' },
+    );
+    const before = await committedSum(ctx, groupId, ctx.topics.bronze);
+    await waitFor(async () => (await committedSum(ctx, groupId, ctx.topics.bronze)) > before + 1000, {
+      timeoutMs: 60_000,
+      what: 'progress with two instances',
+    });
+    await sleep(randomInt(0, 1000));
+    await killProcess(b);
+    expect(input.progress.produced).toBeLessThan(TOTAL);
+
+    await input.done;
+    await waitForGroupCaughtUp(ctx, groupId, ctx.topics.bronze, 90_000);
+    await expectExactlyOnce(
+      ctx,
+      changes.map((c) => c.event_id),
+    );
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+  });
+});
