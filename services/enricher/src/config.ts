@@ -91,7 +91,7 @@ export function loadEnricherConfig(env: Env = process.env): EnricherConfig {
       `Invalid configuration:\n  ENRICHER_RETRY_INITIAL_MS=${e.ENRICHER_RETRY_INITIAL_MS}: must not exceed ENRICHER_RETRY_MAX_MS (${e.ENRICHER_RETRY_MAX_MS})`,
     );
   }
-  const groupId = e.ENRICHER_GROUP_ID ?? `${connection.topicPrefix}enricher`;
+  const groupId = e.ENRICHER_GROUP_ID ?? `${connection.topicPrefix}cdc-enricher`;
   return {
     connection,
     topics: topicNames(connection.topicPrefix),

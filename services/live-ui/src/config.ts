@@ -60,7 +60,8 @@ export const liveUiEnvSchema = z.object({
   UI_SLOW_CLIENT_TIMEOUT_MS: intSetting(100, 3_600_000).default(30_000),
   UI_MAX_CLIENTS: intSetting(1, 100_000).default(1000),
   UI_HEALTH_INTERVAL_MS: intSetting(200, 600_000).default(5000),
-  ENRICHER_GROUP_ID: z.string().min(1).default('cdc-enricher'),
+  /** Defaults to the enricher's own default, `<TOPIC_PREFIX>cdc-enricher`. */
+  ENRICHER_GROUP_ID: z.string().min(1).optional(),
   UI_CURRENCY_SYMBOL: z.string().max(4).default('$'),
 });
 
@@ -83,7 +84,7 @@ export function loadLiveUiConfig(
     slowClientTimeoutMs: e.UI_SLOW_CLIENT_TIMEOUT_MS,
     maxClients: e.UI_MAX_CLIENTS,
     healthIntervalMs: e.UI_HEALTH_INTERVAL_MS,
-    enricherGroupId: e.ENRICHER_GROUP_ID,
+    enricherGroupId: e.ENRICHER_GROUP_ID ?? `${env.TOPIC_PREFIX ?? ''}cdc-enricher`,
     currencySymbol: e.UI_CURRENCY_SYMBOL,
   };
   for (const [k, v] of Object.entries(overrides)) {

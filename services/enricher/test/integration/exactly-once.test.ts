@@ -67,7 +67,7 @@ describe('enricher: exactly once across crashes', () => {
   it('holds every event_id exactly once while the process is SIGKILLed 5 times at random moments', async () => {
     ctx = await coreTesting.createTestContext({ name: 'enr-kill', partitions: 3 });
     const TOTAL = 20_000;
-    const groupId = `${ctx.connection.topicPrefix}enricher`;
+    const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const encoder = await testing.bronzeEncoder(
       createRegistryClient(ctx.connection.registryUrl),
       ctx.topics.bronze,
@@ -117,7 +117,7 @@ describe('enricher: exactly once across crashes', () => {
   it('splits the partitions between two instances; killing one keeps exactly once', async () => {
     ctx = await coreTesting.createTestContext({ name: 'enr-two', partitions: 4 });
     const TOTAL = 12_000;
-    const groupId = `${ctx.connection.topicPrefix}enricher`;
+    const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const encoder = await testing.bronzeEncoder(
       createRegistryClient(ctx.connection.registryUrl),
       ctx.topics.bronze,

@@ -7,14 +7,14 @@ describe('enricher config', () => {
     const c = loadEnricherConfig({ TOPIC_PREFIX: 'p.' });
     expect(c).toMatchObject({
       instanceId: 'enricher-0',
-      groupId: 'p.enricher',
-      transactionalId: 'p.enricher.enricher-0',
+      groupId: 'p.cdc-enricher',
+      transactionalId: 'p.cdc-enricher.enricher-0',
       timeZone: 'UTC',
       opsPort: 9471,
     });
     expect(c.topics.bronze).toBe('p.movies.booking-changes.v1');
     const other = loadEnricherConfig({ TOPIC_PREFIX: 'p.', ENRICHER_INSTANCE_ID: 'enricher-1' });
-    expect(other.transactionalId).toBe('p.enricher.enricher-1');
+    expect(other.transactionalId).toBe('p.cdc-enricher.enricher-1');
   });
 
   it('stops on a bad time zone, naming the setting and what to use', () => {
