@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { Logger } from '@cdc/core';
+import type { Logger, LogLevel } from '@cdc/core';
 
 /**
  * The logger handed to kafkajs: like the service's (JSON on stderr, same level), minus one
@@ -9,11 +9,11 @@ import type { Logger } from '@cdc/core';
  */
 const SILENCED = 'Limiting retries for the idempotent producer';
 
-export function kafkaLogger(logger: Logger): Logger {
+export function kafkaLogger(level: LogLevel): Logger {
   return pino(
     {
       name: 'producer',
-      level: logger.level,
+      level,
       base: { service: 'producer', pid: process.pid },
       hooks: {
         logMethod(args, method) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Kafka, PartitionMetadata } from 'kafkajs';
+import type { Admin, PartitionMetadata } from 'kafkajs';
 import {
   CdcError,
   createEncoder,
@@ -15,10 +15,10 @@ import {
   type ConnectionConfig,
   type Encoder,
   type Logger,
+  type LogLevel,
   type OpsServer,
 } from '@cdc/core';
 import type { ProduceConfig } from './config';
-import { createSlabEncoder } from './encode';
 import { CHANGE_KINDS, createGenerator, type Generated, type GeneratorConfig } from './generator';
 import { kafkaLogger } from './kafka-logger';
 import { createProducerMetrics } from './metrics';
@@ -84,7 +84,6 @@ async function race<T>(p: Promise<T>, ms: number, signal?: AbortSignal): Promise
 }
 
 async function connectKafka(
-  kafka: Kafka,
   admin: Admin,
   topic: string,
   connection: ConnectionConfig,
@@ -122,19 +121,22 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
   const registry = createRegistryClient(connection.registryUrl, {
     timeoutMs: Math.min(5000, connectTimeoutMs),
   });
-  const encoder: Encoder<BookingChange> = createSlabEncoder(
-    await createEncoder<BookingChange>(registry, valueSubject(topic), text, type),
+  // Registers the schema (or finds it); the sender encodes with its id, straight into chunks.
+  const encoder: Encoder<BookingChange> = await createEncoder<BookingChange>(
+    registry,
+    valueSubject(topic),
+    text,
     type,
   );
 
-  const kafka = createKafka(connection, kafkaLogger(logger), {
+  const kafka = createKafka(connection, kafkaLogger(logger.level as LogLevel), {
     connectionTimeoutMs: 3000,
     retries: connectTimeoutMs >= 12_000 ? 2 : 1,
   });
   const admin = kafka.admin();
   let connected: Awaited<ReturnType<typeof connectKafka>>;
   try {
-    const r = await race(connectKafka(kafka, admin, topic, connection), connectTimeoutMs);
+    const r = await race(connectKafka(admin, topic, connection), connectTimeoutMs);
     if (r === 'timeout' || r === 'aborted') {
       throw new CdcError(
         'BROKER_UNAVAILABLE',
@@ -172,13 +174,15 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
   const tally = { sent: 0, acked: 0, failed: 0 };
   let lastError: Error | null = null;
   const sender = createSender({
-    kafka,
+    connection,
     topic,
-    partitions: connected.partitions,
+    partitions: connected.partitions.length,
     lanes: config.producers,
     batchSize: config.batchSize,
+    schemaId: encoder.schemaId,
+    type,
     kinds: CHANGE_KINDS.length,
-    logger,
+    logLevel: logger.level as LogLevel,
     events: {
       sent: (c: SendCounts) => {
         tally.sent += c.total;
@@ -289,7 +293,7 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
       }
       for (let i = 0; i < n; i++) {
         const g = source.next(clock());
-        sender.push(bookingKey(g.change), encoder.encode(g.change), KIND_INDEX[g.kind]!);
+        sender.push(bookingKey(g.change), g.change, KIND_INDEX[g.kind]!);
       }
       generated += n;
       sender.kick();
@@ -314,7 +318,7 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
   } finally {
     clearInterval(progressTimer);
     progress?.stop(snapshot());
-    await sender.disconnect();
+    await sender.close(unanswered > 0 ? 0 : 10_000);
     await ops?.close();
   }
 

@@ -1,21 +1,28 @@
-import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
-import type { Logger } from '@cdc/core';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type avro from 'avsc';
+import { CdcError, type ConnectionConfig, type LogLevel } from '@cdc/core';
+import { createChunkBuilder, type Chunk, type ChunkBuilder } from './chunk';
+import type { FromLane, LaneWorkerData, ToLane } from './lane-worker';
+import { partitionFor } from './partition';
 
 /**
- * The Kafka edge: idempotent producers, acks=all, many messages per request.
+ * The Kafka edge: events are Avro-encoded into chunks on the main thread and sent by lanes,
+ * each an idempotent kafkajs producer (acks=all) in its own worker thread owning a disjoint set
+ * of partitions (partition % lanes).
  *
- * kafkajs 2.2.4 and idempotence: an idempotent producer serialises its produce requests per
- * broker behind a lock (so one request per broker is on the wire anyway), and when a request
- * fails it rolls its sequence numbers back — if another send of the same producer was queued
- * behind it, that one takes the failed one's sequence numbers and the retry lands after it
- * (reordered), or, when the failed batch had in fact been written, is taken for its duplicate
- * and silently dropped. So each producer here has ONE send in flight; throughput comes from
- * large batches, from generating and encoding the next batch while one is in flight, and from
- * several producers (`lanes`), each owning a disjoint set of partitions: every booking stays on
- * one partition and one lane, so its changes stay in order.
+ * kafkajs 2.2.4 and idempotence: a producer serialises its produce requests per broker behind a
+ * lock (one request per broker on the wire anyway), and when a request fails it rolls its
+ * sequence numbers back — a send queued behind it then takes the failed one's numbers, and the
+ * retry lands after it (reordered), or, if the failed batch had in fact been written, is taken
+ * for its duplicate and silently dropped. So each lane has ONE send in flight; throughput comes
+ * from large chunks, from building the next chunk while one is in flight, and from several
+ * lanes working in parallel. A booking always maps to one partition, so to one lane, so its
+ * changes stay in order.
  */
 export interface SendCounts {
-  /** Messages per kind index (see CHANGE_KINDS). */
+  /** Records per kind index (see CHANGE_KINDS). */
   byKind: number[];
   total: number;
 }
@@ -27,68 +34,77 @@ export interface SenderEvents {
 }
 
 export interface SenderOptions {
-  kafka: Kafka;
+  connection: ConnectionConfig;
   topic: string;
-  partitions: PartitionMetadata[];
+  partitions: number;
   lanes: number;
   batchSize: number;
+  schemaId: number;
+  type: avro.Type;
   kinds: number;
-  logger: Logger;
+  logLevel: LogLevel;
   events: SenderEvents;
-  /** Per-request broker timeout. */
   requestTimeoutMs?: number;
 }
 
 export interface Sender {
   connect(): Promise<void>;
-  /** Queues one message of kind `kind` (an index); `kick()` sends. */
-  push(key: string, value: Buffer, kind: number): void;
-  /** Starts sending on idle lanes that have queued messages. */
+  /** Encodes one record of kind `kind` (an index) into its lane's chunk; `kick()` sends. */
+  push(key: string, value: unknown, kind: number): void;
+  /** Starts a send on every idle lane that has records. */
   kick(): void;
-  /** Messages queued, not yet handed to Kafka. */
+  /** Records encoded, not yet handed to Kafka. */
   readonly queued: number;
-  /** Messages handed to Kafka and not yet acknowledged or failed. */
+  /** Records handed to Kafka and not yet acknowledged or failed. */
   readonly inFlight: number;
   /** The first send that failed (after kafkajs's retries); sending stops after it. */
   readonly failure: Error | null;
   /** Resolves when any send completes (or fails). */
   nextCompletion(): Promise<void>;
-  /** Resolves when every queued message was sent and acknowledged, or sending stopped. */
+  /** Resolves when every queued record was sent and acknowledged, or sending stopped. */
   drained(): Promise<void>;
-  /** Drops the queued messages (they were never sent); returns how many. */
+  /** Drops the queued records (never sent); returns how many. */
   discard(): number;
-  disconnect(): Promise<void>;
-}
-
-interface Chunk {
-  messages: Message[];
-  counts: number[];
+  /** Closes the lanes; a lane still busy after `graceMs` is terminated. */
+  close(graceMs?: number): Promise<void>;
 }
 
 interface Lane {
-  producer: Producer;
-  chunks: Chunk[];
-  busy: boolean;
+  worker: Worker;
+  builder: ChunkBuilder;
+  full: Chunk[];
+  inFlight: { id: number; chunk: Chunk } | null;
+  exited: Promise<void>;
+  alive: boolean;
+}
+
+/** The compiled worker (under ts-jest/swc the sources run from src/, the worker from dist/). */
+function workerFile(): string {
+  for (const f of [
+    path.join(__dirname, 'lane-worker.js'),
+    path.resolve(__dirname, '../dist/lane-worker.js'),
+  ]) {
+    if (existsSync(f)) return f;
+  }
+  throw new CdcError(
+    'CONFIG_INVALID',
+    'the producer is not built (lane-worker.js is missing): run `npx tsc -b`',
+  );
 }
 
 export function createSender(o: SenderOptions): Sender {
-  const lanes: Lane[] = Array.from({ length: Math.max(1, Math.min(o.lanes, o.partitions.length)) }, () => ({
-    producer: o.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // Bounded (about 35 s of retrying): a broker gone for longer fails the run, which then
-      // stops; with the default (retry forever) a dead broker would hang it.
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
-    }),
-    chunks: [],
-    busy: false,
-  }));
-  const partitioner = Partitioners.DefaultPartitioner();
-  const routed = lanes.length > 1;
+  const laneCount = Math.max(1, Math.min(o.lanes, o.partitions));
+  const data: LaneWorkerData = {
+    connection: o.connection,
+    topic: o.topic,
+    logLevel: o.logLevel,
+    requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
+  };
+  const lanes: Lane[] = [];
   let queued = 0;
   let inFlight = 0;
   let failure: Error | null = null;
+  let nextId = 1;
   let waiters: (() => void)[] = [];
 
   const notify = (): void => {
@@ -96,64 +112,99 @@ export function createSender(o: SenderOptions): Sender {
     waiters = [];
     for (const resolve of w) resolve();
   };
-  const counts = (c: number[]): SendCounts => ({ byKind: c, total: c.reduce((a, b) => a + b, 0) });
+  const counts = (c: Chunk): SendCounts => ({ byKind: c.byKind, total: c.count });
+  const fail = (lane: Lane, err: Error): void => {
+    failure ??= err;
+    if (lane.inFlight) {
+      inFlight -= lane.inFlight.chunk.count;
+      o.events.failed(counts(lane.inFlight.chunk), err);
+      lane.inFlight = null;
+    }
+    notify();
+  };
 
-  function kick(): void {
-    for (const lane of lanes) if (!lane.busy && lane.chunks.length > 0 && failure === null) void run(lane);
+  function start(lane: Lane): void {
+    if (lane.inFlight || failure !== null || !lane.alive) return;
+    const chunk = lane.full.shift() ?? (lane.builder.count > 0 ? lane.builder.take() : undefined);
+    if (!chunk) return;
+    const id = nextId++;
+    lane.inFlight = { id, chunk };
+    queued -= chunk.count;
+    inFlight += chunk.count;
+    o.events.sent(counts(chunk));
+    const m: ToLane = { type: 'send', id, buffer: chunk.buffer, bounds: chunk.bounds, count: chunk.count };
+    lane.worker.postMessage(m, [chunk.buffer, chunk.bounds.buffer as ArrayBuffer]);
   }
 
-  async function run(lane: Lane): Promise<void> {
-    lane.busy = true;
-    try {
-      while (lane.chunks.length > 0 && failure === null) {
-        const chunk = lane.chunks.shift()!;
-        const n = chunk.messages.length;
-        queued -= n;
-        inFlight += n;
-        o.events.sent(counts(chunk.counts));
-        try {
-          await lane.producer.send({
-            topic: o.topic,
-            acks: -1,
-            timeout: o.requestTimeoutMs ?? 30_000,
-            messages: chunk.messages,
-          });
-          inFlight -= n;
-          o.events.acked(counts(chunk.counts));
-        } catch (err) {
-          inFlight -= n;
-          const e = err instanceof Error ? err : new Error(String(err));
-          failure ??= e;
-          o.events.failed(counts(chunk.counts), e);
-        }
-        notify();
-      }
-    } finally {
-      lane.busy = false;
+  function onMessage(lane: Lane, m: FromLane): void {
+    if (m.type === 'acked' && lane.inFlight?.id === m.id) {
+      const { chunk } = lane.inFlight;
+      lane.inFlight = null;
+      inFlight -= chunk.count;
+      o.events.acked(counts(chunk));
+      start(lane);
       notify();
+    } else if (m.type === 'failed' && lane.inFlight?.id === m.id) {
+      fail(
+        lane,
+        new CdcError('BROKER_UNAVAILABLE', `send failed after retries: ${m.error}`, { retriable: true }),
+      );
     }
   }
 
+  const kick = (): void => lanes.forEach(start);
+
   return {
     async connect() {
-      await Promise.all(lanes.map((l) => l.producer.connect()));
+      const file = workerFile();
+      const ready = Array.from({ length: laneCount }, () => {
+        const worker = new Worker(file, { workerData: data });
+        const lane: Lane = {
+          worker,
+          builder: createChunkBuilder({
+            schemaId: o.schemaId,
+            type: o.type,
+            capacity: o.batchSize,
+            kinds: o.kinds,
+          }),
+          full: [],
+          inFlight: null,
+          alive: true,
+          exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
+        };
+        lanes.push(lane);
+        return new Promise<void>((resolve, reject) => {
+          worker.on('message', (m: FromLane) => {
+            if (m.type === 'ready') resolve();
+            else if (m.type === 'fatal') {
+              reject(
+                new CdcError('BROKER_UNAVAILABLE', `a producer could not connect: ${m.error}`, {
+                  retriable: true,
+                }),
+              );
+            } else onMessage(lane, m);
+          });
+          worker.on('error', (err) => {
+            fail(lane, err);
+            reject(err);
+          });
+          worker.on('exit', (code) => {
+            lane.alive = false;
+            const err = new Error(`producer lane exited (code ${code})`);
+            if (lane.inFlight) fail(lane, err);
+            reject(err);
+            notify();
+          });
+        });
+      });
+      await Promise.all(ready);
     },
     push(key, value, kind) {
-      let lane = lanes[0]!;
-      const message: Message = { key, value };
-      if (routed) {
-        const p = partitioner({ topic: o.topic, partitionMetadata: o.partitions, message });
-        message.partition = p;
-        lane = lanes[p % lanes.length]!;
-      }
-      let chunk = lane.chunks[lane.chunks.length - 1];
-      if (chunk === undefined || chunk.messages.length >= o.batchSize) {
-        chunk = { messages: [], counts: new Array<number>(o.kinds).fill(0) };
-        lane.chunks.push(chunk);
-      }
-      chunk.messages.push(message);
-      chunk.counts[kind]!++;
+      const partition = partitionFor(key, o.partitions);
+      const lane = lanes[partition % lanes.length]!;
+      lane.builder.add(key, value, partition, kind);
       queued++;
+      if (lane.builder.count >= o.batchSize) lane.full.push(lane.builder.take());
     },
     kick,
     get queued() {
@@ -169,21 +220,29 @@ export function createSender(o: SenderOptions): Sender {
     async drained() {
       for (;;) {
         kick();
-        if (!lanes.some((l) => l.busy)) return;
+        if (!lanes.some((l) => l.inFlight !== null)) return;
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
     },
     discard() {
       let n = 0;
       for (const lane of lanes) {
-        for (const c of lane.chunks) n += c.messages.length;
-        lane.chunks = [];
+        for (const c of lane.full) n += c.count;
+        n += lane.builder.take().count;
+        lane.full = [];
       }
       queued -= n;
       return n;
     },
-    async disconnect() {
-      await Promise.all(lanes.map((l) => l.producer.disconnect().catch(() => undefined)));
+    async close(graceMs = 10_000) {
+      await Promise.all(
+        lanes.map(async (lane) => {
+          if (lane.alive) lane.worker.postMessage({ type: 'close' } satisfies ToLane);
+          const timer = setTimeout(() => void lane.worker.terminate(), graceMs);
+          await lane.exited;
+          clearTimeout(timer);
+        }),
+      );
     },
   };
 }
