@@ -1,5 +1,6 @@
 /** The producer: realistic booking changes (or a named scenario) to the bronze topic. */
-export { runProducer, DEFAULT_PARTITIONS, type RunControls } from './run';
+export { runProducer, type RunControls } from './run';
+export { DEFAULT_PARTITIONS } from './connect';
 export {
   parseProduceArgs,
   parseMix,

@@ -150,17 +150,23 @@ describe('producer on the real broker', () => {
       progress: 'none',
       onStarted: (info) => (port = info.opsPort),
     });
-    const health = await waitFor(
-      async () => {
-        if (port === null) return false;
-        const h = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
-          ok: boolean;
-          acked: number;
-        };
-        return h.acked >= 200 && h;
-      },
-      { timeoutMs: 30_000, what: 'events acknowledged' },
-    );
+    const endedEarly = running.then((s) => {
+      throw new Error(`the run ended early: ${JSON.stringify(s)}`);
+    });
+    const health = await Promise.race([
+      endedEarly,
+      waitFor(
+        async () => {
+          if (port === null) return false;
+          const h = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+            ok: boolean;
+            acked: number;
+          };
+          return h.acked >= 200 && h;
+        },
+        { timeoutMs: 30_000, what: 'events acknowledged' },
+      ),
+    ]);
     expect(health.ok).toBe(true);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/cdc_producer_events_acked_total\{op="create",service="producer"\} [1-9]/);
@@ -168,6 +174,7 @@ describe('producer on the real broker', () => {
     expect(metrics).toContain('cdc_producer_send_errors_total');
 
     stop.abort();
+    endedEarly.catch(() => undefined);
     const summary = await running;
     expect(summary.status).toBe('stopped');
     expect(summary.failed + summary.unanswered).toBe(0);
