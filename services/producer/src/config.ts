@@ -49,8 +49,8 @@ export interface ProduceConfig {
 
 export const DEFAULT_RATE_PER_SEC = 50;
 export const DEFAULT_OPS_PORT = 9470;
-export const DEFAULT_BATCH_SIZE = 2000;
-export const DEFAULT_PRODUCERS = 1;
+export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_PRODUCERS = 2;
 export const DEFAULT_BOOKING_DAYS = 7;
 const DAY_MS = 86_400_000;
 
