@@ -22,7 +22,7 @@ export type ToLane =
 export type FromLane =
   | { type: 'ready' }
   | { type: 'acked'; id: number }
-  | { type: 'failed'; id: number; error: string }
+  | { type: 'failed'; id: number; error: string; retriable: boolean }
   | { type: 'fatal'; error: string }
   | { type: 'closed' };
 
@@ -58,7 +58,11 @@ async function send(m: Extract<ToLane, { type: 'send' }>): Promise<void> {
     });
     post({ type: 'acked', id: m.id });
   } catch (err) {
-    post({ type: 'failed', id: m.id, error: errorMessage(err) });
+    // kafkajs gives up on retriable errors after its retries (KafkaJSNumberOfRetriesExceeded).
+    const name = err instanceof Error ? err.name : '';
+    const retriable =
+      name === 'KafkaJSNumberOfRetriesExceeded' || (err as { retriable?: boolean }).retriable === true;
+    post({ type: 'failed', id: m.id, error: errorMessage(err), retriable });
   }
 }
 

@@ -105,6 +105,7 @@ export function createSender(o: SenderOptions): Sender {
   let inFlight = 0;
   let failure: Error | null = null;
   let nextId = 1;
+  let closing = false;
   let waiters: (() => void)[] = [];
 
   const notify = (): void => {
@@ -147,7 +148,9 @@ export function createSender(o: SenderOptions): Sender {
     } else if (m.type === 'failed' && lane.inFlight?.id === m.id) {
       fail(
         lane,
-        new CdcError('BROKER_UNAVAILABLE', `send failed after retries: ${m.error}`, { retriable: true }),
+        m.retriable
+          ? new CdcError('BROKER_UNAVAILABLE', `send failed after retries: ${m.error}`, { retriable: true })
+          : new Error(`send failed: ${m.error}`),
       );
     }
   }
@@ -191,7 +194,9 @@ export function createSender(o: SenderOptions): Sender {
           worker.on('exit', (code) => {
             lane.alive = false;
             const err = new Error(`producer lane exited (code ${code})`);
-            if (lane.inFlight) fail(lane, err);
+            // A lane that dies on its own takes its partitions with it: stop the run. (One
+            // terminated while closing keeps its unanswered chunk: the run reports those.)
+            if (!closing) fail(lane, err);
             reject(err);
             notify();
           });
@@ -235,6 +240,7 @@ export function createSender(o: SenderOptions): Sender {
       return n;
     },
     async close(graceMs = 10_000) {
+      closing = true;
       await Promise.all(
         lanes.map(async (lane) => {
           if (lane.alive) lane.worker.postMessage({ type: 'close' } satisfies ToLane);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   CdcError,
   createDecoder,
@@ -200,6 +203,44 @@ describe('producer on the real broker', () => {
     const creates = read.filter((r) => r.change.op === 'c').map((r) => r.change.after!.booking_id);
     expect(new Set(creates).size).toBe(creates.length);
     expect(new Set(read.map((r) => r.change.event_id)).size).toBe(600);
+  });
+
+  it('stops at the first failed send and reports only what was acknowledged', async () => {
+    // The broker refuses a record over its size limit (1 MB): a non-retriable send failure.
+    const dir = mkdtempSync(path.join(tmpdir(), 'scenario-'));
+    const file = path.join(dir, 'too-large.json');
+    const create = (id: string, customer: string, at?: string) => ({
+      op: 'create',
+      ...(at ? { at } : {}),
+      booking: {
+        booking_id: id,
+        customer_id: customer,
+        movie_id: 'M001',
+        booking_date: '2025-09-03T10:00:00Z',
+        ticket_count: 1,
+        ticket_price: 1000,
+      },
+    });
+    const steps = [
+      create('T1', 'C1', '2025-09-03T10:00:01Z'),
+      create('T2', 'x'.repeat(1_500_000)),
+      create('T3', 'C3'),
+    ];
+    writeFileSync(file, JSON.stringify({ description: 'a record too large for the broker', steps }));
+    const summary = await runProducer(parseProduceArgs({ scenario: file, batchSize: '1', producers: '1' }), {
+      connection: ctx.connection,
+      logger: ctx.logger,
+      progress: 'none',
+    });
+    expect(summary).toMatchObject({
+      status: 'failed',
+      acknowledgedTotal: 1,
+      failed: 1,
+      notSent: 1,
+      unanswered: 0,
+    });
+    expect(summary.error).toMatch(/^send failed: .*larger than the max message size/);
+    expect(await recordsOn(ctx, ctx.topics.bronze)).toBe(1);
   });
 
   it('fails clearly when the broker or the registry cannot be reached', async () => {
