@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerEnrichCommand } from './commands/enrich';
+import { registerProduceCommand } from './commands/produce';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
 import { registerTopicCommands } from './commands/topics';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerUiCommand(program);
   registerEnrichCommand(program);
+  registerProduceCommand(program);
   return program;
 }
 

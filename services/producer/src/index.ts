@@ -1,1 +1,36 @@
-export {};
+/** The producer: realistic booking changes (or a named scenario) to the bronze topic. */
+export { runProducer, type RunControls } from './run';
+export { DEFAULT_PARTITIONS } from './connect';
+export {
+  parseProduceArgs,
+  parseMix,
+  parseDuration,
+  FLAGS,
+  DEFAULT_OPS_PORT,
+  DEFAULT_RATE_PER_SEC,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_PRODUCERS,
+  type ProduceArgs,
+  type ProduceConfig,
+  type GeneratorSettings,
+} from './config';
+export {
+  createGenerator,
+  bookingId,
+  movieId,
+  customerId,
+  CHANGE_KINDS,
+  DEFAULT_MIX,
+  DEFAULT_GENERATOR,
+  DEFECTS,
+  type ChangeKind,
+  type Defect,
+  type Generated,
+  type Generator,
+  type GeneratorConfig,
+  type GeneratorStats,
+  type OpMix,
+} from './generator';
+export { listScenarios, loadScenario, buildScenario, SCENARIOS_DIR, type Scenario } from './scenario';
+export { formatSummary, type ProduceSummary } from './summary';
+export type { ProgressMode } from './progress';
