@@ -30,7 +30,7 @@ export function registerEnrichCommand(program: Command): void {
       '--instance-id <id>',
       'stable id of this instance (env ENRICHER_INSTANCE_ID, default enricher-0); every running instance needs its own',
     )
-    .option('--group-id <id>', 'consumer group (env ENRICHER_GROUP_ID, default <TOPIC_PREFIX>enricher)')
+    .option('--group-id <id>', 'consumer group (env ENRICHER_GROUP_ID, default <TOPIC_PREFIX>cdc-enricher)')
     .option(
       '--time-zone <zone>',
       'IANA time zone of booking_date_only/booking_hour/day_of_week (env ENRICHER_TIME_ZONE, default UTC)',
