@@ -1,0 +1,341 @@
+import type Database from 'better-sqlite3';
+import type { EnrichedBookingChange } from '@cdc/core';
+import { BatchApplier, type BatchDelta, type StateSource } from './apply';
+import { openWritable } from './db-schema';
+import { COUNTER_COLUMNS, countersFromRow, kpiRow, type MovieKpiRow, type StoredBooking } from './kpi';
+
+/**
+ * The SQLite edge: current rows, movie_kpis, reference counts, applied offsets, batch history
+ * and the gold snapshot counters, all written in one transaction per batch (prepared statements).
+ * Single writer: the process holding the database lock (see lock.ts).
+ */
+export interface BatchRecord {
+  offset: number;
+  /** null when the record could not be decoded: its offset is consumed, nothing is applied. */
+  change: EnrichedBookingChange | null;
+}
+
+export interface BatchInput {
+  topic: string;
+  partition: number;
+  records: BatchRecord[];
+  /** Next offset to read after this batch (last offset of the batch, control records included, + 1). */
+  nextOffset: number;
+}
+
+export interface BatchResult {
+  batchId: number;
+  changes: number;
+  applied: number;
+  skipped: number;
+  malformed: number;
+  undecodable: number;
+  /** Records below the stored offset (already applied by an earlier batch): ignored. */
+  alreadyApplied: number;
+  durationMs: number;
+  maxEventTsMs: number;
+  /** Every changed movie's new row, each with its new snapshot_version. */
+  movies: MovieKpiRow[];
+  nextOffset: number;
+}
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  nextOffset: number;
+}
+
+const BOOKING_COLUMNS = [
+  'booking_id',
+  'version',
+  'deleted',
+  'movie_id',
+  'customer_id',
+  'booking_date',
+  'booking_date_only',
+  'booking_hour',
+  'day_of_week',
+  'status',
+  'ticket_count',
+  'ticket_price_cents',
+  'total_amount_cents',
+  'active_revenue_cents',
+  'lost_revenue_cents',
+  'booking_status_category',
+  'booking_size_category',
+  'price_category',
+  'is_valid_booking',
+  'validation_errors',
+  'created_at',
+  'updated_at',
+  'event_id',
+  'event_ts_ms',
+];
+const KPI_COLUMNS = [
+  'movie_key',
+  'movie_id',
+  ...COUNTER_COLUMNS,
+  'data_quality_score',
+  'cancellation_rate_percent',
+  'active_rate_percent',
+  'avg_revenue_per_active_booking_cents',
+  'updated_at',
+  'snapshot_version',
+];
+const STORED_BOOKING_SELECT = `SELECT version, deleted, movie_id, status, booking_status_category,
+  booking_size_category, price_category, is_valid_booking, ticket_count, total_amount_cents,
+  active_revenue_cents, lost_revenue_cents, booking_date_only, booking_hour FROM bookings WHERE booking_id = ?`;
+const insertSql = (table: string, cols: readonly string[]): string =>
+  `INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`;
+
+const HISTORY_KEEP = 10_000;
+
+export class AggregatorStore {
+  readonly source: StateSource;
+  private readonly s;
+  private snapshotVersion: number;
+  private publishedVersion: number;
+  private batches = 0;
+
+  constructor(readonly db: Database.Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      booking: p(STORED_BOOKING_SELECT),
+      movie: p('SELECT * FROM movie_kpis WHERE movie_key = ?'),
+      day: p('SELECT n FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?').pluck(),
+      hour: p('SELECT n FROM movie_hour_counts WHERE movie_key = ? AND booking_hour = ?').pluck(),
+      putBooking: p(insertSql('bookings', BOOKING_COLUMNS)),
+      putMovie: p(insertSql('movie_kpis', KPI_COLUMNS)),
+      putDay: p('INSERT OR REPLACE INTO movie_day_counts (movie_key, booking_date_only, n) VALUES (?, ?, ?)'),
+      delDay: p('DELETE FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?'),
+      putHour: p('INSERT OR REPLACE INTO movie_hour_counts (movie_key, booking_hour, n) VALUES (?, ?, ?)'),
+      delHour: p('DELETE FROM movie_hour_counts WHERE movie_key = ? AND booking_hour = ?'),
+      offset: p('SELECT next_offset FROM applied_offsets WHERE topic = ? AND partition = ?').pluck(),
+      offsets: p('SELECT partition, next_offset FROM applied_offsets WHERE topic = ?'),
+      putOffset: p('INSERT OR REPLACE INTO applied_offsets (topic, partition, next_offset) VALUES (?, ?, ?)'),
+      history:
+        p(`INSERT INTO batch_history (started_at, duration_ms, changes, applied, skipped, movies_changed,
+        offsets, snapshot_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      pruneHistory: p('DELETE FROM batch_history WHERE id <= ?'),
+      getMeta: p('SELECT value FROM meta WHERE key = ?').pluck(),
+      putMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      pending: p('SELECT * FROM movie_kpis WHERE snapshot_version > ? ORDER BY snapshot_version'),
+    };
+    const s = this.s;
+    this.source = {
+      booking: (id) => s.booking.get(id) as StoredBooking | undefined,
+      movie: (key) => {
+        const row = s.movie.get(key) as Record<string, unknown> | undefined;
+        return row && countersFromRow(row);
+      },
+      dayCount: (key, day) => (s.day.get(key, day) as number | undefined) ?? 0,
+      hourCount: (key, hour) => (s.hour.get(key, hour) as number | undefined) ?? 0,
+    };
+    this.snapshotVersion = this.metaNumber('snapshot_version');
+    this.publishedVersion = this.metaNumber('published_snapshot_version');
+  }
+
+  static open(file: string): AggregatorStore {
+    return new AggregatorStore(openWritable(file));
+  }
+
+  /** Next offset to read per partition of `topic`, as committed with the KPIs. */
+  storedOffsets(topic: string): Map<number, number> {
+    const rows = this.s.offsets.all(topic) as { partition: number; next_offset: number }[];
+    return new Map(rows.map((r) => [r.partition, r.next_offset]));
+  }
+
+  /** The last snapshot_version assigned, and the last one known to be published to gold. */
+  get snapshotVersions(): { assigned: number; published: number } {
+    return { assigned: this.snapshotVersion, published: this.publishedVersion };
+  }
+
+  /**
+   * Applies one partition's batch in one transaction: records below the stored offset are
+   * ignored (already applied), the KPI changes and the new offset are committed together.
+   */
+  applyBatch(input: BatchInput): BatchResult {
+    const started = performance.now();
+    const startedAt = Date.now();
+    const txn = this.db.transaction((): BatchResult => {
+      const stored = (this.s.offset.get(input.topic, input.partition) as number | undefined) ?? 0;
+      const applier = new BatchApplier(this.source);
+      let alreadyApplied = 0;
+      let undecodable = 0;
+      let first = -1;
+      for (const r of input.records) {
+        if (r.offset < stored) {
+          alreadyApplied += 1;
+          continue;
+        }
+        if (first < 0) first = r.offset;
+        if (r.change === null) undecodable += 1;
+        else applier.apply(r.change);
+      }
+      const delta = applier.finish();
+      const nextOffset = Math.max(stored, input.nextOffset);
+      const movies = this.writeDelta(delta, startedAt, [
+        { topic: input.topic, partition: input.partition, nextOffset },
+      ]);
+      const durationMs = performance.now() - started;
+      const offsets = JSON.stringify({
+        topic: input.topic,
+        partition: input.partition,
+        from: first < 0 ? nextOffset : first,
+        next: nextOffset,
+      });
+      const info = this.s.history.run(
+        startedAt,
+        durationMs,
+        input.records.length - alreadyApplied,
+        delta.applied,
+        delta.skipped,
+        movies.length,
+        offsets,
+        this.snapshotVersion,
+      );
+      const batchId = Number(info.lastInsertRowid);
+      if (++this.batches % 256 === 0) this.s.pruneHistory.run(batchId - HISTORY_KEEP);
+      return {
+        batchId,
+        changes: input.records.length - alreadyApplied,
+        applied: delta.applied,
+        skipped: delta.skipped,
+        malformed: delta.malformed,
+        undecodable,
+        alreadyApplied,
+        durationMs,
+        maxEventTsMs: delta.maxEventTsMs,
+        movies,
+        nextOffset,
+      };
+    });
+    const before = this.snapshotVersion;
+    try {
+      return txn.immediate();
+    } catch (err) {
+      this.snapshotVersion = before;
+      throw err;
+    }
+  }
+
+  /** Moves a partition's stored offset forward over records that carry no change (control records). */
+  advanceOffset(topic: string, partition: number, nextOffset: number): boolean {
+    return this.db
+      .transaction(() => {
+        const stored = (this.s.offset.get(topic, partition) as number | undefined) ?? 0;
+        if (nextOffset <= stored) return false;
+        this.s.putOffset.run(topic, partition, nextOffset);
+        return true;
+      })
+      .immediate();
+  }
+
+  /**
+   * Writes a delta (inside the caller's transaction): bookings, reference counts, the changed
+   * movies with new snapshot versions, the offsets. Returns the changed movies' rows.
+   */
+  writeDelta(delta: BatchDelta, now: number, offsets: PartitionOffset[]): MovieKpiRow[] {
+    const s = this.s;
+    for (const w of delta.bookings.values()) {
+      const b = w.image;
+      s.putBooking.run({
+        booking_id: w.booking_id,
+        version: w.row.version,
+        deleted: w.row.deleted,
+        movie_id: b.movie_id,
+        customer_id: b.customer_id,
+        booking_date: b.booking_date,
+        booking_date_only: b.booking_date_only,
+        booking_hour: b.booking_hour,
+        day_of_week: b.day_of_week,
+        status: b.status,
+        ticket_count: b.ticket_count,
+        ticket_price_cents: b.ticket_price,
+        total_amount_cents: b.total_amount,
+        active_revenue_cents: b.active_revenue,
+        lost_revenue_cents: b.lost_revenue,
+        booking_status_category: b.booking_status_category,
+        booking_size_category: b.booking_size_category,
+        price_category: b.price_category,
+        is_valid_booking: w.row.is_valid_booking,
+        validation_errors: JSON.stringify(b.validation_errors),
+        created_at: b.created_at,
+        updated_at: b.updated_at,
+        event_id: w.event_id,
+        event_ts_ms: w.event_ts_ms,
+      });
+    }
+    for (const d of delta.days.values()) {
+      if (d.n < 0)
+        throw new Error(`negative day count for ${d.movieKey} ${d.day}: the store is inconsistent`);
+      if (d.n === 0) s.delDay.run(d.movieKey, d.day);
+      else s.putDay.run(d.movieKey, d.day, d.n);
+    }
+    for (const h of delta.hours.values()) {
+      if (h.n < 0)
+        throw new Error(`negative hour count for ${h.movieKey} ${h.hour}: the store is inconsistent`);
+      if (h.n === 0) s.delHour.run(h.movieKey, h.hour);
+      else s.putHour.run(h.movieKey, h.hour, h.n);
+    }
+    const rows: MovieKpiRow[] = [];
+    for (const m of delta.movies.values()) {
+      const row = kpiRow(m, now, ++this.snapshotVersion);
+      s.putMovie.run(row);
+      rows.push(row);
+    }
+    if (rows.length > 0) s.putMeta.run('snapshot_version', String(this.snapshotVersion));
+    for (const o of offsets) s.putOffset.run(o.topic, o.partition, o.nextOffset);
+    return rows;
+  }
+
+  /** Rows changed since the last published snapshot (to republish after a crash or a failed send). */
+  pendingSnapshots(): MovieKpiRow[] {
+    return this.s.pending.all(this.publishedVersion) as MovieKpiRow[];
+  }
+
+  /** Records that every snapshot up to `version` reached the gold topic. */
+  markPublished(version: number): void {
+    if (version <= this.publishedVersion) return;
+    this.s.putMeta.run('published_snapshot_version', String(version));
+    this.publishedVersion = version;
+  }
+
+  /** Sets both snapshot counters (a rebuilt database continues above the old one's). */
+  setSnapshotVersions(assigned: number, published: number): void {
+    this.s.putMeta.run('snapshot_version', String(assigned));
+    this.s.putMeta.run('published_snapshot_version', String(published));
+    this.snapshotVersion = assigned;
+    this.publishedVersion = published;
+  }
+
+  recordHistory(entry: {
+    startedAt: number;
+    durationMs: number;
+    changes: number;
+    applied: number;
+    skipped: number;
+    movies: number;
+    offsets: unknown;
+  }): void {
+    this.s.history.run(
+      entry.startedAt,
+      entry.durationMs,
+      entry.changes,
+      entry.applied,
+      entry.skipped,
+      entry.movies,
+      JSON.stringify(entry.offsets),
+      this.snapshotVersion,
+    );
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private metaNumber(key: string): number {
+    const v = this.s.getMeta.get(key) as string | undefined;
+    return v === undefined ? 0 : Number(v);
+  }
+}
