@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAggregateCommand } from './commands/aggregate';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
 import { registerTopicCommands } from './commands/topics';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerStackCommands(program);
   registerTopicCommands(program);
   registerStartCommand(program);
+  registerAggregateCommand(program);
   return program;
 }
 
