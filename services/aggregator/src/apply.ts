@@ -12,51 +12,49 @@ import {
 
 /**
  * Applies a batch of changes on top of a state source (the SQLite store, or nothing for a
- * rebuild), in memory: every booking, movie and reference count is read from the source at most
- * once per batch and the net result is returned as a delta for the store to write in one
- * transaction. Pure apart from the reads through `StateSource`.
+ * rebuild), in memory: every booking and movie is read from the source at most once per batch,
+ * and the net result is returned as a delta for the store to write in one transaction. Pure
+ * apart from the reads through `StateSource`.
+ *
+ * The source may hand out its own cached objects: the applier updates movie states in place, so
+ * a source that caches them must drop its cache when the batch's transaction fails.
  */
+export interface MovieState {
+  counters: MovieCounters;
+  /** Valid current bookings per booking_date_only (reference counts behind booking_days). */
+  days: Map<string, number>;
+  /** Valid current bookings per booking_hour (reference counts behind active_hours). */
+  hours: Map<number, number>;
+}
+
 export interface StateSource {
   booking(id: string): StoredBooking | undefined;
-  movie(key: string): MovieCounters | undefined;
-  dayCount(movieKey: string, day: string): number;
-  hourCount(movieKey: string, hour: number): number;
+  movie(key: string): MovieState | undefined;
 }
 
 export const EMPTY_SOURCE: StateSource = {
   booking: () => undefined,
   movie: () => undefined,
-  dayCount: () => 0,
-  hourCount: () => 0,
 };
 
-/** The new stored row of one booking, with what the `bookings` table also keeps. */
-export interface BookingWrite {
-  booking_id: string;
-  row: StoredBooking;
-  image: EnrichedBooking;
-  event_id: string;
-  event_ts_ms: number;
-}
+export const emptyMovieState = (key: string): MovieState => ({
+  counters: emptyCounters(key),
+  days: new Map(),
+  hours: new Map(),
+});
 
-export interface DayCount {
-  movieKey: string;
-  day: string;
-  n: number;
-}
-
-export interface HourCount {
-  movieKey: string;
-  hour: number;
-  n: number;
+/** A movie touched by the batch, with the reference counts it changed. */
+export interface TouchedMovie {
+  state: MovieState;
+  dirtyDays: Set<string>;
+  dirtyHours: Set<number>;
 }
 
 export interface BatchDelta {
-  bookings: Map<string, BookingWrite>;
-  /** Every movie touched by an applied change, with its new counters. */
-  movies: Map<string, MovieCounters>;
-  days: Map<string, DayCount>;
-  hours: Map<string, HourCount>;
+  /** The new row of every booking an applied change touched (each carries its `image`), by booking_id. */
+  bookings: StoredBooking[];
+  /** Every movie touched by an applied change. */
+  movies: Map<string, TouchedMovie>;
   applied: number;
   skipped: number;
   malformed: number;
@@ -67,17 +65,13 @@ export interface BatchDelta {
 export type ApplyOutcome = 'applied' | 'skipped' | 'malformed';
 
 export class BatchApplier {
-  private readonly read = new Map<string, StoredBooking | null>();
-  private readonly delta: BatchDelta = {
-    bookings: new Map(),
-    movies: new Map(),
-    days: new Map(),
-    hours: new Map(),
-    applied: 0,
-    skipped: 0,
-    malformed: 0,
-    maxEventTsMs: 0,
-  };
+  /** Current state of every booking seen in this batch (read through, then as changed). */
+  private readonly rows = new Map<string, StoredBooking>();
+  private readonly movies = new Map<string, TouchedMovie>();
+  private applied = 0;
+  private skipped = 0;
+  private malformed = 0;
+  private maxEventTsMs = 0;
 
   constructor(private readonly source: StateSource) {}
 
@@ -86,30 +80,29 @@ export class BatchApplier {
     const version = changeVersion(change);
     const id = changeBookingId(change);
     if (version === null || id === undefined) {
-      this.delta.malformed += 1;
+      this.malformed += 1;
       return 'malformed';
     }
-    const current = this.current(id);
+    let current = this.rows.get(id);
+    if (current === undefined) current = this.source.booking(id);
     if (current !== undefined && current.version >= version) {
-      this.delta.skipped += 1;
+      this.skipped += 1;
       return 'skipped';
     }
     const ts = change.ts_ms;
-    if (current !== undefined && current.deleted === 0) this.retract(current, ts);
+    if (current !== undefined && current.deleted === 0) this.contribution(current, -1, ts);
 
-    let image: EnrichedBooking;
     let row: StoredBooking;
     let eventMovie: MovieCounters;
     if (change.op === 'd') {
-      image = change.before as EnrichedBooking;
-      row = storedFromImage(image, version, 1);
-      eventMovie = this.movie(movieKeyOf(image.movie_id));
+      const image = change.before as EnrichedBooking;
+      row = storedFromImage(image, version, 1, change.event_id, ts);
+      eventMovie = this.movie(movieKeyOf(image.movie_id)).state.counters;
       eventMovie.deleted_bookings += 1;
     } else {
-      image = change.after as EnrichedBooking;
-      row = storedFromImage(image, version, 0);
-      this.add(row, ts);
-      eventMovie = this.movie(movieKeyOf(image.movie_id));
+      const image = change.after as EnrichedBooking;
+      row = storedFromImage(image, version, 0, change.event_id, ts);
+      eventMovie = this.contribution(row, 1, ts);
       if (change.op === 'c') eventMovie.new_bookings += 1;
       else if (change.op === 'u') {
         eventMovie.updates += 1;
@@ -118,76 +111,68 @@ export class BatchApplier {
       }
     }
     if (ts > eventMovie.last_event_ts_ms) eventMovie.last_event_ts_ms = ts;
-    if (ts > this.delta.maxEventTsMs) this.delta.maxEventTsMs = ts;
-    this.read.set(id, row);
-    this.delta.bookings.set(id, { booking_id: id, row, image, event_id: change.event_id, event_ts_ms: ts });
-    this.delta.applied += 1;
+    if (ts > this.maxEventTsMs) this.maxEventTsMs = ts;
+    this.rows.set(id, row);
+    this.applied += 1;
     return 'applied';
   }
 
-  /** The net result so far. The applier must not be used afterwards. */
+  /** The net result. The applier must not be used afterwards. */
   finish(): BatchDelta {
-    return this.delta;
+    const bookings: StoredBooking[] = [];
+    for (const row of this.rows.values()) if (row.image !== undefined) bookings.push(row);
+    // In key order: the B-tree is written page by page instead of at random.
+    bookings.sort((a, b) => {
+      const x = (a.image as EnrichedBooking).booking_id;
+      const y = (b.image as EnrichedBooking).booking_id;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    return {
+      bookings,
+      movies: this.movies,
+      applied: this.applied,
+      skipped: this.skipped,
+      malformed: this.malformed,
+      maxEventTsMs: this.maxEventTsMs,
+    };
   }
 
-  private current(id: string): StoredBooking | undefined {
-    let row = this.read.get(id);
-    if (row === undefined) {
-      row = this.source.booking(id) ?? null;
-      this.read.set(id, row);
-    }
-    return row ?? undefined;
-  }
-
-  private movie(key: string): MovieCounters {
-    let m = this.delta.movies.get(key);
+  private movie(key: string): TouchedMovie {
+    let m = this.movies.get(key);
     if (m === undefined) {
-      const stored = this.source.movie(key);
-      m = stored ? { ...stored } : emptyCounters(key);
-      this.delta.movies.set(key, m);
+      m = {
+        state: this.source.movie(key) ?? emptyMovieState(key),
+        dirtyDays: new Set(),
+        dirtyHours: new Set(),
+      };
+      this.movies.set(key, m);
     }
     return m;
   }
 
-  private add(row: StoredBooking, ts: number): void {
-    this.change(row, 1, ts);
-  }
+  /** Adds (1) or retracts (-1) a live row's contribution; returns its movie's counters. */
+  private contribution(row: StoredBooking, sign: 1 | -1, ts: number): MovieCounters {
+    const m = this.movie(movieKeyOf(row.movie_id));
+    const c = m.state.counters;
+    contribute(c, row, sign);
+    if (ts > c.last_event_ts_ms) c.last_event_ts_ms = ts;
+    if (row.is_valid_booking !== 1) return c;
 
-  private retract(row: StoredBooking, ts: number): void {
-    this.change(row, -1, ts);
-  }
+    const days = m.state.days;
+    const day = row.booking_date_only;
+    const dayBefore = days.get(day) ?? 0;
+    days.set(day, dayBefore + sign);
+    m.dirtyDays.add(day);
+    if (dayBefore === 0 && sign === 1) c.booking_days += 1;
+    else if (dayBefore === 1 && sign === -1) c.booking_days -= 1;
 
-  private change(row: StoredBooking, sign: 1 | -1, ts: number): void {
-    const key = movieKeyOf(row.movie_id);
-    const m = this.movie(key);
-    contribute(m, row, sign);
-    if (ts > m.last_event_ts_ms) m.last_event_ts_ms = ts;
-    if (row.is_valid_booking !== 1) return;
-
-    const dayKey = `${key}\u0000${row.booking_date_only}`;
-    let day = this.delta.days.get(dayKey);
-    if (day === undefined) {
-      day = {
-        movieKey: key,
-        day: row.booking_date_only,
-        n: this.source.dayCount(key, row.booking_date_only),
-      };
-      this.delta.days.set(dayKey, day);
-    }
-    const dayBefore = day.n;
-    day.n += sign;
-    if (dayBefore === 0 && day.n > 0) m.booking_days += 1;
-    else if (dayBefore > 0 && day.n === 0) m.booking_days -= 1;
-
-    const hourKey = `${key}\u0000${row.booking_hour}`;
-    let hour = this.delta.hours.get(hourKey);
-    if (hour === undefined) {
-      hour = { movieKey: key, hour: row.booking_hour, n: this.source.hourCount(key, row.booking_hour) };
-      this.delta.hours.set(hourKey, hour);
-    }
-    const hourBefore = hour.n;
-    hour.n += sign;
-    if (hourBefore === 0 && hour.n > 0) m.active_hours += 1;
-    else if (hourBefore > 0 && hour.n === 0) m.active_hours -= 1;
+    const hours = m.state.hours;
+    const hour = row.booking_hour;
+    const hourBefore = hours.get(hour) ?? 0;
+    hours.set(hour, hourBefore + sign);
+    m.dirtyHours.add(hour);
+    if (hourBefore === 0 && sign === 1) c.active_hours += 1;
+    else if (hourBefore === 1 && sign === -1) c.active_hours -= 1;
+    return c;
   }
 }

@@ -46,8 +46,8 @@ export const aggregatorSchema = connectionSchema.extend({
   AGGREGATOR_PUBLISH_GOLD: bool.default('true'),
   AGGREGATOR_SESSION_TIMEOUT_MS: intSetting(6000, 300_000).default(10_000),
   AGGREGATOR_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000).default(1000),
-  AGGREGATOR_FETCH_MAX_BYTES: intSetting(65_536, 256 * 1024 * 1024).default(32 * 1024 * 1024),
-  AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 128 * 1024 * 1024).default(4 * 1024 * 1024),
+  AGGREGATOR_FETCH_MAX_BYTES: intSetting(65_536, 256 * 1024 * 1024).default(50 * 1024 * 1024),
+  AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 128 * 1024 * 1024).default(16 * 1024 * 1024),
   AGGREGATOR_COMMIT_INTERVAL_MS: intSetting(0, 600_000).default(1000),
   AGGREGATOR_PUBLISH_RETRY_MS: intSetting(100, 600_000).default(2000),
 });

@@ -33,6 +33,10 @@ export interface StoredBooking {
   lost_revenue_cents: number;
   booking_date_only: string;
   booking_hour: number;
+  /** Set on a row a change produced in this batch (to be written): the enriched image and its event. */
+  image?: EnrichedBooking;
+  event_id?: string;
+  event_ts_ms?: number;
 }
 
 /** movie_kpis columns that are plain counters (sums), in table order. */
@@ -97,7 +101,13 @@ export const changeBookingId = (change: EnrichedBookingChange): string | undefin
   (change.op === 'd' ? change.before : change.after)?.booking_id;
 
 /** The stored row for an enriched image (a live row, or a tombstone with the delete's version). */
-export function storedFromImage(b: EnrichedBooking, version: number, deleted: 0 | 1): StoredBooking {
+export function storedFromImage(
+  b: EnrichedBooking,
+  version: number,
+  deleted: 0 | 1,
+  eventId: string,
+  eventTsMs: number,
+): StoredBooking {
   return {
     version,
     deleted,
@@ -113,6 +123,9 @@ export function storedFromImage(b: EnrichedBooking, version: number, deleted: 0 
     lost_revenue_cents: b.lost_revenue,
     booking_date_only: b.booking_date_only,
     booking_hour: b.booking_hour,
+    image: b,
+    event_id: eventId,
+    event_ts_ms: eventTsMs,
   };
 }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { EnrichedBookingChange } from '@cdc/core';
-import { BatchApplier, type BatchDelta, type StateSource } from './apply';
+import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
+import { BatchApplier, type BatchDelta, type MovieState, type StateSource } from './apply';
 import { openWritable } from './db-schema';
 import { COUNTER_COLUMNS, countersFromRow, kpiRow, type MovieKpiRow, type StoredBooking } from './kpi';
 
@@ -88,7 +88,18 @@ const STORED_BOOKING_SELECT = `SELECT version, deleted, movie_id, status, bookin
 const insertSql = (table: string, cols: readonly string[]): string =>
   `INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`;
 
+/** INSERT … ON CONFLICT DO UPDATE (an in-place update: no delete + insert as with REPLACE), positional. */
+const upsertSql = (table: string, cols: readonly string[], key: string): string =>
+  `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ` +
+  `ON CONFLICT (${key}) DO UPDATE SET ${cols
+    .filter((c) => c !== key)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
+
 const HISTORY_KEEP = 10_000;
+/** SQLite page cache of the writer (KiB): the bookings table's hot part stays in memory. */
+const CACHE_KIB = 128 * 1024;
+const DEFAULT_BOOKING_CACHE = 250_000;
 
 export class AggregatorStore {
   readonly source: StateSource;
@@ -96,15 +107,26 @@ export class AggregatorStore {
   private snapshotVersion: number;
   private publishedVersion: number;
   private batches = 0;
+  /**
+   * Write-through caches (this process is the only writer: see lock.ts): movie states, and the
+   * most recently written or read booking rows (bounded). Dropped when a transaction fails.
+   */
+  private readonly movieCache = new Map<string, MovieState>();
+  private readonly bookingCache = new Map<string, StoredBooking>();
+  private readonly bookingCacheSize: number;
 
-  constructor(readonly db: Database.Database) {
+  constructor(
+    readonly db: Database.Database,
+    options: { bookingCacheSize?: number } = {},
+  ) {
+    this.bookingCacheSize = options.bookingCacheSize ?? DEFAULT_BOOKING_CACHE;
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       booking: p(STORED_BOOKING_SELECT),
       movie: p('SELECT * FROM movie_kpis WHERE movie_key = ?'),
-      day: p('SELECT n FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?').pluck(),
-      hour: p('SELECT n FROM movie_hour_counts WHERE movie_key = ? AND booking_hour = ?').pluck(),
-      putBooking: p(insertSql('bookings', BOOKING_COLUMNS)),
+      days: p('SELECT booking_date_only, n FROM movie_day_counts WHERE movie_key = ?').raw(),
+      hours: p('SELECT booking_hour, n FROM movie_hour_counts WHERE movie_key = ?').raw(),
+      putBooking: p(upsertSql('bookings', BOOKING_COLUMNS, 'booking_id')),
       putMovie: p(insertSql('movie_kpis', KPI_COLUMNS)),
       putDay: p('INSERT OR REPLACE INTO movie_day_counts (movie_key, booking_date_only, n) VALUES (?, ?, ?)'),
       delDay: p('DELETE FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?'),
@@ -123,20 +145,35 @@ export class AggregatorStore {
     };
     const s = this.s;
     this.source = {
-      booking: (id) => s.booking.get(id) as StoredBooking | undefined,
-      movie: (key) => {
-        const row = s.movie.get(key) as Record<string, unknown> | undefined;
-        return row && countersFromRow(row);
+      booking: (id) => {
+        const hit = this.bookingCache.get(id);
+        if (hit !== undefined) return hit;
+        const row = s.booking.get(id) as StoredBooking | undefined;
+        if (row !== undefined) this.cacheBooking(id, row);
+        return row;
       },
-      dayCount: (key, day) => (s.day.get(key, day) as number | undefined) ?? 0,
-      hourCount: (key, hour) => (s.hour.get(key, hour) as number | undefined) ?? 0,
+      movie: (key) => {
+        const hit = this.movieCache.get(key);
+        if (hit !== undefined) return hit;
+        const row = s.movie.get(key) as Record<string, unknown> | undefined;
+        if (row === undefined) return undefined;
+        const state: MovieState = {
+          counters: countersFromRow(row),
+          days: new Map(s.days.all(key) as [string, number][]),
+          hours: new Map(s.hours.all(key) as [number, number][]),
+        };
+        this.movieCache.set(key, state);
+        return state;
+      },
     };
     this.snapshotVersion = this.metaNumber('snapshot_version');
     this.publishedVersion = this.metaNumber('published_snapshot_version');
   }
 
-  static open(file: string): AggregatorStore {
-    return new AggregatorStore(openWritable(file));
+  static open(file: string, options: { bookingCacheSize?: number } = {}): AggregatorStore {
+    const db = openWritable(file);
+    db.pragma(`cache_size = -${CACHE_KIB}`);
+    return new AggregatorStore(db, options);
   }
 
   /** Next offset to read per partition of `topic`, as committed with the KPIs. */
@@ -215,6 +252,7 @@ export class AggregatorStore {
       return txn.immediate();
     } catch (err) {
       this.snapshotVersion = before;
+      this.dropCaches();
       throw err;
     }
   }
@@ -237,56 +275,80 @@ export class AggregatorStore {
    */
   writeDelta(delta: BatchDelta, now: number, offsets: PartitionOffset[]): MovieKpiRow[] {
     const s = this.s;
-    for (const w of delta.bookings.values()) {
-      const b = w.image;
-      s.putBooking.run({
-        booking_id: w.booking_id,
-        version: w.row.version,
-        deleted: w.row.deleted,
-        movie_id: b.movie_id,
-        customer_id: b.customer_id,
-        booking_date: b.booking_date,
-        booking_date_only: b.booking_date_only,
-        booking_hour: b.booking_hour,
-        day_of_week: b.day_of_week,
-        status: b.status,
-        ticket_count: b.ticket_count,
-        ticket_price_cents: b.ticket_price,
-        total_amount_cents: b.total_amount,
-        active_revenue_cents: b.active_revenue,
-        lost_revenue_cents: b.lost_revenue,
-        booking_status_category: b.booking_status_category,
-        booking_size_category: b.booking_size_category,
-        price_category: b.price_category,
-        is_valid_booking: w.row.is_valid_booking,
-        validation_errors: JSON.stringify(b.validation_errors),
-        created_at: b.created_at,
-        updated_at: b.updated_at,
-        event_id: w.event_id,
-        event_ts_ms: w.event_ts_ms,
-      });
-    }
-    for (const d of delta.days.values()) {
-      if (d.n < 0)
-        throw new Error(`negative day count for ${d.movieKey} ${d.day}: the store is inconsistent`);
-      if (d.n === 0) s.delDay.run(d.movieKey, d.day);
-      else s.putDay.run(d.movieKey, d.day, d.n);
-    }
-    for (const h of delta.hours.values()) {
-      if (h.n < 0)
-        throw new Error(`negative hour count for ${h.movieKey} ${h.hour}: the store is inconsistent`);
-      if (h.n === 0) s.delHour.run(h.movieKey, h.hour);
-      else s.putHour.run(h.movieKey, h.hour, h.n);
+    for (const row of delta.bookings) {
+      const b = row.image as EnrichedBooking;
+      s.putBooking.run(
+        b.booking_id,
+        row.version,
+        row.deleted,
+        b.movie_id,
+        b.customer_id,
+        b.booking_date,
+        b.booking_date_only,
+        b.booking_hour,
+        b.day_of_week,
+        b.status,
+        b.ticket_count,
+        b.ticket_price,
+        b.total_amount,
+        b.active_revenue,
+        b.lost_revenue,
+        b.booking_status_category,
+        b.booking_size_category,
+        b.price_category,
+        row.is_valid_booking,
+        JSON.stringify(b.validation_errors),
+        b.created_at,
+        b.updated_at,
+        row.event_id,
+        row.event_ts_ms,
+      );
+      row.image = undefined; // the cache keeps the KPI fields only
+      row.event_id = undefined;
+      this.cacheBooking(b.booking_id, row);
     }
     const rows: MovieKpiRow[] = [];
-    for (const m of delta.movies.values()) {
-      const row = kpiRow(m, now, ++this.snapshotVersion);
+    for (const [key, m] of delta.movies) {
+      for (const day of m.dirtyDays) {
+        const n = m.state.days.get(day) ?? 0;
+        if (n < 0) throw new Error(`negative day count for ${key} ${day}: the store is inconsistent`);
+        if (n === 0) {
+          s.delDay.run(key, day);
+          m.state.days.delete(day);
+        } else s.putDay.run(key, day, n);
+      }
+      for (const hour of m.dirtyHours) {
+        const n = m.state.hours.get(hour) ?? 0;
+        if (n < 0) throw new Error(`negative hour count for ${key} ${hour}: the store is inconsistent`);
+        if (n === 0) {
+          s.delHour.run(key, hour);
+          m.state.hours.delete(hour);
+        } else s.putHour.run(key, hour, n);
+      }
+      const row = kpiRow(m.state.counters, now, ++this.snapshotVersion);
       s.putMovie.run(row);
       rows.push(row);
+      this.movieCache.set(key, m.state);
     }
     if (rows.length > 0) s.putMeta.run('snapshot_version', String(this.snapshotVersion));
     for (const o of offsets) s.putOffset.run(o.topic, o.partition, o.nextOffset);
     return rows;
+  }
+
+  /** Forgets every cached row (after a failed transaction, the database is the truth again). */
+  dropCaches(): void {
+    this.movieCache.clear();
+    this.bookingCache.clear();
+  }
+
+  private cacheBooking(id: string, row: StoredBooking): void {
+    if (this.bookingCacheSize === 0) return;
+    this.bookingCache.delete(id);
+    this.bookingCache.set(id, row);
+    if (this.bookingCache.size > this.bookingCacheSize) {
+      const oldest = this.bookingCache.keys().next().value as string;
+      this.bookingCache.delete(oldest);
+    }
   }
 
   /** Rows changed since the last published snapshot (to republish after a crash or a failed send). */

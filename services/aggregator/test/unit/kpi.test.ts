@@ -1,6 +1,6 @@
 import { createDeriver } from '@cdc/enricher';
 import { NO_MOVIE_KEY, type Booking, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
-import { BatchApplier, EMPTY_SOURCE, changeVersion, kpiRow, ratio2, type MovieCounters } from '../../src';
+import { BatchApplier, EMPTY_SOURCE, changeVersion, kpiRow, ratio2, type MovieState } from '../../src';
 import { WORKED_EXAMPLE_TABLE, workedExampleChanges, workedExampleDiff } from '../support/worked-example';
 
 const derive = createDeriver('UTC');
@@ -31,7 +31,7 @@ function run(changes: EnrichedBookingChange[]) {
   const applier = new BatchApplier(EMPTY_SOURCE);
   const outcomes = changes.map((c) => applier.apply(c));
   const delta = applier.finish();
-  const row = (key: string) => kpiRow(delta.movies.get(key) as MovieCounters, 0, 0);
+  const row = (key: string) => kpiRow((delta.movies.get(key)?.state as MovieState).counters, 0, 0);
   return { outcomes, delta, row };
 }
 
@@ -66,9 +66,9 @@ describe('BatchApplier', () => {
     const { outcomes, row, delta } = run(workedExampleChanges().map(enrich));
     expect(outcomes.every((o) => o === 'applied')).toBe(true);
     for (const line of WORKED_EXAMPLE_TABLE) expect(workedExampleDiff(row(line.movie_key), line)).toEqual([]);
-    for (const w of delta.bookings.values()) {
-      expect(w.image.booking_hour).toBe(10);
-      expect(w.image.day_of_week).toBe(3);
+    for (const w of delta.bookings) {
+      expect(w.image?.booking_hour).toBe(10);
+      expect(w.image?.day_of_week).toBe(3);
     }
   });
 
@@ -126,7 +126,11 @@ describe('BatchApplier', () => {
       change('c', null, { ...base, version: 3, ticket_count: 1 }),
     ]);
     expect(outcomes).toEqual(['applied', 'applied', 'skipped', 'applied']);
-    expect(delta.bookings.get('B1')?.row).toMatchObject({ version: 3, deleted: 0, ticket_count: 1 });
+    expect(delta.bookings.find((b) => b.image?.booking_id === 'B1')).toMatchObject({
+      version: 3,
+      deleted: 0,
+      ticket_count: 1,
+    });
     expect(row('M1')).toMatchObject({
       total_bookings: 1,
       single_bookings: 1,
