@@ -10,3 +10,5 @@ export * from './service';
 export * from './rebuild';
 export * from './progress';
 export * from './random-stream';
+export * from './replay';
+export * from './batch';

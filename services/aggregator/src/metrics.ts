@@ -40,7 +40,7 @@ export function createAggregatorMetrics() {
     }),
     batchSeconds: new Histogram({
       name: 'aggregator_batch_duration_seconds',
-      help: 'Time to apply and commit one batch in SQLite',
+      help: 'Time to decode, apply and commit one batch (one SQLite transaction)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),

@@ -12,7 +12,7 @@ import {
   type EnrichedBookingChange,
   type Logger,
 } from '@cdc/core';
-import { BatchApplier, EMPTY_SOURCE } from './apply';
+import { ReplayApplier } from './replay';
 import type { AggregatorConfig } from './config';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './db-schema';
 import { acquireDbLock } from './lock';
@@ -20,8 +20,9 @@ import { AggregatorStore } from './store';
 
 /**
  * `cdc aggregate --rebuild`: a fresh database from silver, from the earliest offset up to the end
- * offsets (last stable offsets) captured at start. The changes are applied in memory (one batch
- * on an empty state, the same code as live), written to a temporary file next to the database,
+ * offsets (last stable offsets) captured at start. The changes are replayed in memory
+ * (`ReplayApplier`: the version rule, then the KPIs of the final rows — checked against the live
+ * path by the differential test), written to a temporary file next to the database,
  * and only when complete renamed over it — atomically. Holds the database lock throughout, so no
  * live aggregator writes meanwhile. The rebuilt database carries the end offsets, so a live
  * aggregator started afterwards continues from there; its snapshot versions continue above the
@@ -91,7 +92,7 @@ export async function rebuildDatabase(
     const admin = kafka.admin();
     await admin.connect();
     const groupId = `${config.groupId}.rebuild.${randomBytes(4).toString('hex')}`;
-    const applier = new BatchApplier(EMPTY_SOURCE);
+    const applier = new ReplayApplier();
     const end = new Map<number, number>();
     const position = new Map<number, number>();
     let total = 0;
@@ -207,7 +208,7 @@ export async function rebuildDatabase(
     db.transaction(() => {
       store.setSnapshotVersions(base, base);
       const offsets = [...end].map(([partition, nextOffset]) => ({ topic, partition, nextOffset }));
-      const movies = store.writeDelta(delta, Date.now(), offsets);
+      const movies = store.writeDelta(delta, Date.now(), offsets, { emptyDatabase: true });
       store.recordHistory({
         startedAt: Date.now(),
         durationMs: performance.now() - started,

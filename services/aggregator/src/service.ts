@@ -19,7 +19,7 @@ import type { AggregatorConfig } from './config';
 import { GoldPublisher } from './gold';
 import { acquireDbLock, type DbLock } from './lock';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics';
-import { AggregatorStore, type BatchRecord } from './store';
+import { AggregatorStore, type BatchResult } from './store';
 
 /**
  * The live aggregator: consumes silver (read_committed), applies each fetched batch to SQLite in
@@ -177,26 +177,30 @@ async function start(
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (!isRunning() || isStale()) return;
-    const records: BatchRecord[] = new Array(batch.messages.length);
-    let logged = 0;
-    for (let i = 0; i < batch.messages.length; i++) {
-      const m = batch.messages[i] as (typeof batch.messages)[number];
-      let change: EnrichedBookingChange | null = null;
-      try {
-        change = await decoder.decode(m.value);
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err; // registry unreachable: retried, never skipped
-        if (logged++ < LOGGED_DECODE_ERRORS_PER_BATCH) {
-          log.warn(
-            { partition: batch.partition, offset: m.offset, code: err.code, err: err.message },
-            'undecodable silver record skipped',
-          );
+    const open = store.openBatch(topic, batch.partition);
+    let result: BatchResult;
+    try {
+      let logged = 0;
+      for (const m of batch.messages) {
+        let change: EnrichedBookingChange | null = null;
+        try {
+          change = await decoder.decode(m.value);
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err; // registry unreachable: retried, never skipped
+          if (logged++ < LOGGED_DECODE_ERRORS_PER_BATCH) {
+            log.warn(
+              { partition: batch.partition, offset: m.offset, code: err.code, err: err.message },
+              'undecodable silver record skipped',
+            );
+          }
         }
+        open.add(Number(m.offset), change);
       }
-      records[i] = { offset: Number(m.offset), change };
+      result = open.commit(Number(batch.lastOffset()) + 1);
+    } catch (err) {
+      open.abandon();
+      throw err;
     }
-    const nextOffset = Number(batch.lastOffset()) + 1;
-    const result = store.applyBatch({ topic, partition: batch.partition, records, nextOffset });
     batches += 1;
     lastBatchAt = Date.now();
     metrics.batch(result, batch.partition, Number(batch.highWatermark), lastBatchAt);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
-import { BatchApplier, type BatchDelta, type MovieState, type StateSource } from './apply';
+import type { BatchDelta, MovieState, StateSource } from './apply';
+import { OpenBatch, type BatchCommit } from './batch';
 import { openWritable } from './db-schema';
 import { COUNTER_COLUMNS, countersFromRow, kpiRow, type MovieKpiRow, type StoredBooking } from './kpi';
 
@@ -127,6 +128,9 @@ export class AggregatorStore {
       days: p('SELECT booking_date_only, n FROM movie_day_counts WHERE movie_key = ?').raw(),
       hours: p('SELECT booking_hour, n FROM movie_hour_counts WHERE movie_key = ?').raw(),
       putBooking: p(upsertSql('bookings', BOOKING_COLUMNS, 'booking_id')),
+      insertBooking: p(
+        `INSERT INTO bookings (${BOOKING_COLUMNS.join(', ')}) VALUES (${BOOKING_COLUMNS.map(() => '?').join(', ')})`,
+      ),
       putMovie: p(insertSql('movie_kpis', KPI_COLUMNS)),
       putDay: p('INSERT OR REPLACE INTO movie_day_counts (movie_key, booking_date_only, n) VALUES (?, ?, ?)'),
       delDay: p('DELETE FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?'),
@@ -187,46 +191,59 @@ export class AggregatorStore {
     return { assigned: this.snapshotVersion, published: this.publishedVersion };
   }
 
+  /** Next offset to read of one partition (0 when none is stored). */
+  storedOffset(topic: string, partition: number): number {
+    return (this.s.offset.get(topic, partition) as number | undefined) ?? 0;
+  }
+
   /**
-   * Applies one partition's batch in one transaction: records below the stored offset are
-   * ignored (already applied), the KPI changes and the new offset are committed together.
+   * Starts a batch of one partition: changes are applied in memory as they are added (decoded
+   * objects die young), then `commit` writes everything in one transaction. See batch.ts.
    */
+  openBatch(topic: string, partition: number): OpenBatch {
+    return new OpenBatch(this, topic, partition);
+  }
+
+  /** Applies one partition's batch in one transaction (records below the stored offset are ignored). */
   applyBatch(input: BatchInput): BatchResult {
-    const started = performance.now();
-    const startedAt = Date.now();
+    const batch = this.openBatch(input.topic, input.partition);
+    try {
+      for (const r of input.records) batch.add(r.offset, r.change);
+      return batch.commit(input.nextOffset);
+    } catch (err) {
+      batch.abandon();
+      throw err;
+    }
+  }
+
+  /** Commits an open batch: the delta, the offset and a history row, in one transaction. */
+  commitBatch(c: BatchCommit): BatchResult {
+    const before = this.snapshotVersion;
     const txn = this.db.transaction((): BatchResult => {
-      const stored = (this.s.offset.get(input.topic, input.partition) as number | undefined) ?? 0;
-      const applier = new BatchApplier(this.source);
-      let alreadyApplied = 0;
-      let undecodable = 0;
-      let first = -1;
-      for (const r of input.records) {
-        if (r.offset < stored) {
-          alreadyApplied += 1;
-          continue;
-        }
-        if (first < 0) first = r.offset;
-        if (r.change === null) undecodable += 1;
-        else applier.apply(r.change);
+      const stored = this.storedOffset(c.topic, c.partition);
+      if (stored !== c.storedAtOpen) {
+        throw new Error(
+          `offset of ${c.topic}/${c.partition} moved from ${c.storedAtOpen} to ${stored} during a batch`,
+        );
       }
-      const delta = applier.finish();
-      const nextOffset = Math.max(stored, input.nextOffset);
-      const movies = this.writeDelta(delta, startedAt, [
-        { topic: input.topic, partition: input.partition, nextOffset },
+      const nextOffset = Math.max(stored, c.nextOffset);
+      const movies = this.writeDelta(c.delta, c.startedAt, [
+        { topic: c.topic, partition: c.partition, nextOffset },
       ]);
-      const durationMs = performance.now() - started;
+      const durationMs = performance.now() - c.started;
       const offsets = JSON.stringify({
-        topic: input.topic,
-        partition: input.partition,
-        from: first < 0 ? nextOffset : first,
+        topic: c.topic,
+        partition: c.partition,
+        from: c.firstOffset < 0 ? nextOffset : c.firstOffset,
         next: nextOffset,
       });
+      const changes = c.delta.applied + c.delta.skipped + c.delta.malformed + c.undecodable;
       const info = this.s.history.run(
-        startedAt,
+        c.startedAt,
         durationMs,
-        input.records.length - alreadyApplied,
-        delta.applied,
-        delta.skipped,
+        changes,
+        c.delta.applied,
+        c.delta.skipped,
         movies.length,
         offsets,
         this.snapshotVersion,
@@ -235,19 +252,18 @@ export class AggregatorStore {
       if (++this.batches % 256 === 0) this.s.pruneHistory.run(batchId - HISTORY_KEEP);
       return {
         batchId,
-        changes: input.records.length - alreadyApplied,
-        applied: delta.applied,
-        skipped: delta.skipped,
-        malformed: delta.malformed,
-        undecodable,
-        alreadyApplied,
+        changes,
+        applied: c.delta.applied,
+        skipped: c.delta.skipped,
+        malformed: c.delta.malformed,
+        undecodable: c.undecodable,
+        alreadyApplied: c.alreadyApplied,
         durationMs,
-        maxEventTsMs: delta.maxEventTsMs,
+        maxEventTsMs: c.delta.maxEventTsMs,
         movies,
         nextOffset,
       };
     });
-    const before = this.snapshotVersion;
     try {
       return txn.immediate();
     } catch (err) {
@@ -272,12 +288,19 @@ export class AggregatorStore {
   /**
    * Writes a delta (inside the caller's transaction): bookings, reference counts, the changed
    * movies with new snapshot versions, the offsets. Returns the changed movies' rows.
+   * `emptyDatabase`: plain inserts (a rebuild writes into a fresh database).
    */
-  writeDelta(delta: BatchDelta, now: number, offsets: PartitionOffset[]): MovieKpiRow[] {
+  writeDelta(
+    delta: BatchDelta,
+    now: number,
+    offsets: PartitionOffset[],
+    options: { emptyDatabase?: boolean } = {},
+  ): MovieKpiRow[] {
     const s = this.s;
+    const put = options.emptyDatabase ? s.insertBooking : s.putBooking;
     for (const row of delta.bookings) {
       const b = row.image as EnrichedBooking;
-      s.putBooking.run(
+      put.run(
         b.booking_id,
         row.version,
         row.deleted,

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       seconds: Number(seconds.toFixed(3)),
       changes_per_second: Math.round(s.events / seconds),
       seconds_including_start: Number(((done - t0) / 1000).toFixed(3)),
-      sqlite_apply_seconds: applySeconds === undefined ? null : Number(applySeconds.toFixed(3)),
+      decode_apply_commit_seconds: applySeconds === undefined ? null : Number(applySeconds.toFixed(3)),
       gold_snapshots: count('aggregator_snapshots_published_total'),
       target_changes_per_second: 50_000,
       conditions: 'silver backlog, in-process aggregator, gold on, broker and registry on the same machine',
