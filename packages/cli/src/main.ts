@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAggregateCommand } from './commands/aggregate';
 import { registerEnrichCommand } from './commands/enrich';
 import { registerProduceCommand } from './commands/produce';
 import { registerStackCommands } from './commands/stack';
@@ -15,10 +16,11 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStackCommands(program);
   registerTopicCommands(program);
-  registerStartCommand(program);
-  registerUiCommand(program);
-  registerEnrichCommand(program);
   registerProduceCommand(program);
+  registerEnrichCommand(program);
+  registerAggregateCommand(program);
+  registerUiCommand(program);
+  registerStartCommand(program);
   return program;
 }
 

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import {
+  loadAggregatorConfig,
+  rebuildDatabase,
+  rebuildProgressReporter,
+  startAggregator,
+} from '@cdc/aggregator';
+import type { Env } from '@cdc/core';
+import { commandContext } from '../context';
+import { intOption, run } from '../run';
+
+interface AggregateOptions {
+  db?: string;
+  opsPort?: number;
+  group?: string;
+  gold: boolean;
+  rebuild?: boolean;
+}
+
+export function registerAggregateCommand(program: Command): void {
+  program
+    .command('aggregate')
+    .description(
+      'consume silver into per-movie KPIs in SQLite and publish gold snapshots; runs until SIGINT/SIGTERM',
+    )
+    .option('--db <path>', 'SQLite database (env AGGREGATOR_DB_PATH, default data/aggregator.db)')
+    .option(
+      '--ops-port <n>',
+      '/healthz and /metrics port, 0 = random (env AGGREGATOR_OPS_PORT, default 9472)',
+      intOption('--ops-port', 0, 65535),
+    )
+    .option('--group <id>', 'consumer group (env AGGREGATOR_GROUP_ID, default <TOPIC_PREFIX>cdc-aggregator)')
+    .option('--no-gold', 'do not publish MovieKpis snapshots to the gold topic')
+    .option(
+      '--rebuild',
+      'rebuild the database from silver (earliest offset to the current end), swap it in atomically, and exit',
+    )
+    .action((opts: AggregateOptions) =>
+      run(async () => {
+        const ctx = commandContext('aggregator');
+        const env: Env = {
+          ...process.env,
+          KAFKA_BROKERS: ctx.connection.brokers.join(','),
+          SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
+        };
+        if (opts.db !== undefined) env.AGGREGATOR_DB_PATH = opts.db;
+        if (opts.opsPort !== undefined) env.AGGREGATOR_OPS_PORT = String(opts.opsPort);
+        if (opts.group !== undefined) env.AGGREGATOR_GROUP_ID = opts.group;
+        if (!opts.gold) env.AGGREGATOR_PUBLISH_GOLD = 'false';
+        const config = loadAggregatorConfig(env);
+
+        if (opts.rebuild) {
+          const progress = rebuildProgressReporter(ctx.logger);
+          try {
+            const r = await rebuildDatabase(config, ctx.logger, { onProgress: (p) => progress.update(p) });
+            progress.stop();
+            process.stdout.write(
+              `rebuilt ${config.dbPath} from ${config.topics.silver}: ${r.changes} changes ` +
+                `(${r.applied} applied, ${r.skipped} skipped, ${r.undecodable} undecodable), ` +
+                `${r.bookings} bookings, ${r.movies} movies in ${(r.totalMs / 1000).toFixed(1)} s ` +
+                `(${Math.round(r.changesPerSecond)} changes/s)\n`,
+            );
+          } finally {
+            progress.stop();
+          }
+          return;
+        }
+
+        const aggregator = await startAggregator(config, ctx.logger);
+        await new Promise<void>((resolve, reject) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+          aggregator.done.then(resolve, reject);
+        });
+        await aggregator.stop();
+      }),
+    );
+}

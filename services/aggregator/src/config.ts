@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import {
+  connectionSchema,
+  intSetting,
+  loadConnectionConfig,
+  parseEnv,
+  topicNames,
+  type ConnectionConfig,
+  type Env,
+  type TopicNames,
+} from '@cdc/core';
+import { DEFAULT_DB_PATH } from './db-schema';
+
+/**
+ * The aggregator's settings, read and validated once at start. Every setting is an environment
+ * variable; the CLI's options override them (see `cdc aggregate --help`).
+ */
+export interface AggregatorConfig {
+  connection: ConnectionConfig;
+  topics: TopicNames;
+  /** The SQLite database (shared read-only with the live UI through the same AGGREGATOR_DB_PATH). */
+  dbPath: string;
+  /** Consumer group (offsets live in SQLite; the group's Kafka commits are for lag monitoring only). */
+  groupId: string;
+  /** Ops port for /healthz and /metrics (0 = a random free port). */
+  opsPort: number;
+  /** Publish a MovieKpis snapshot to gold after every batch. */
+  publishGold: boolean;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  fetchMaxBytes: number;
+  fetchMaxBytesPerPartition: number;
+  /** Kafka commits (lag monitoring only) at most this often. */
+  commitIntervalMs: number;
+  /** Retry a failed gold publish this often while it keeps failing. */
+  publishRetryMs: number;
+}
+
+const name = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, digits, ".", "_" or "-"');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const aggregatorSchema = connectionSchema.extend({
+  AGGREGATOR_DB_PATH: z.string().min(1, 'must be a file path').default(DEFAULT_DB_PATH),
+  AGGREGATOR_GROUP_ID: name.optional(),
+  AGGREGATOR_OPS_PORT: intSetting(0, 65535).default(9472),
+  AGGREGATOR_PUBLISH_GOLD: bool.default('true'),
+  AGGREGATOR_SESSION_TIMEOUT_MS: intSetting(6000, 300_000).default(10_000),
+  AGGREGATOR_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000).default(1000),
+  AGGREGATOR_FETCH_MAX_BYTES: intSetting(65_536, 256 * 1024 * 1024).default(50 * 1024 * 1024),
+  AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 128 * 1024 * 1024).default(16 * 1024 * 1024),
+  AGGREGATOR_COMMIT_INTERVAL_MS: intSetting(0, 600_000).default(1000),
+  AGGREGATOR_PUBLISH_RETRY_MS: intSetting(100, 600_000).default(2000),
+});
+
+/** Reads the aggregator's settings from `env` (CLI options are merged into `env` by the caller). */
+export function loadAggregatorConfig(env: Env = process.env): AggregatorConfig {
+  const e = parseEnv(aggregatorSchema, env);
+  const connection = loadConnectionConfig(env);
+  return {
+    connection,
+    topics: topicNames(connection.topicPrefix),
+    dbPath: e.AGGREGATOR_DB_PATH,
+    groupId: e.AGGREGATOR_GROUP_ID ?? `${connection.topicPrefix}cdc-aggregator`,
+    opsPort: e.AGGREGATOR_OPS_PORT,
+    publishGold: e.AGGREGATOR_PUBLISH_GOLD,
+    sessionTimeoutMs: e.AGGREGATOR_SESSION_TIMEOUT_MS,
+    heartbeatIntervalMs: e.AGGREGATOR_HEARTBEAT_INTERVAL_MS,
+    fetchMaxBytes: e.AGGREGATOR_FETCH_MAX_BYTES,
+    fetchMaxBytesPerPartition: e.AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION,
+    commitIntervalMs: e.AGGREGATOR_COMMIT_INTERVAL_MS,
+    publishRetryMs: e.AGGREGATOR_PUBLISH_RETRY_MS,
+  };
+}

@@ -1,0 +1,108 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { createMetricsRegistry } from '@cdc/core';
+import type { BatchResult } from './store';
+
+/** The aggregator's Prometheus metrics (served on /metrics). */
+export function createAggregatorMetrics() {
+  const registry = createMetricsRegistry('aggregator');
+  const registers = [registry];
+  const m = {
+    registry,
+    applied: new Counter({
+      name: 'aggregator_changes_applied_total',
+      help: 'Changes applied to the KPIs',
+      registers,
+    }),
+    skipped: new Counter({
+      name: 'aggregator_changes_skipped_total',
+      help: 'Changes not newer than the stored version (duplicates, stale): nothing changed',
+      registers,
+    }),
+    malformed: new Counter({
+      name: 'aggregator_changes_malformed_total',
+      help: 'Decoded changes lacking the image their op needs: skipped',
+      registers,
+    }),
+    undecodable: new Counter({
+      name: 'aggregator_records_undecodable_total',
+      help: 'Silver records that could not be decoded: logged and skipped',
+      registers,
+    }),
+    redelivered: new Counter({
+      name: 'aggregator_records_already_applied_total',
+      help: 'Records below the stored offset (re-delivered after a seek or rebalance): ignored',
+      registers,
+    }),
+    batches: new Counter({
+      name: 'aggregator_batches_total',
+      help: 'Batches committed to SQLite',
+      registers,
+    }),
+    batchSeconds: new Histogram({
+      name: 'aggregator_batch_duration_seconds',
+      help: 'Time to decode, apply and commit one batch (one SQLite transaction)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'aggregator_batch_records',
+      help: 'Records per batch',
+      buckets: [1, 10, 100, 500, 1000, 2500, 5000, 10000, 25000],
+      registers,
+    }),
+    consumerLag: new Gauge({
+      name: 'aggregator_consumer_lag',
+      help: 'Records between the applied offset and the high watermark, per partition',
+      labelNames: ['partition'],
+      registers,
+    }),
+    endToEndLag: new Gauge({
+      name: 'aggregator_end_to_end_lag_seconds',
+      help: 'Now minus the event time (ts_ms) of the newest change in the last batch, at its commit',
+      registers,
+    }),
+    endToEndLagHist: new Histogram({
+      name: 'aggregator_end_to_end_lag_distribution_seconds',
+      help: 'End-to-end lag (commit time minus newest event ts_ms) per batch',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    snapshots: new Counter({
+      name: 'aggregator_snapshots_published_total',
+      help: 'MovieKpis snapshots published to gold',
+      registers,
+    }),
+    publishFailures: new Counter({
+      name: 'aggregator_publish_failures_total',
+      help: 'Failed gold publishes (retried; nothing is lost)',
+      registers,
+    }),
+    pendingSnapshots: new Gauge({
+      name: 'aggregator_snapshots_pending',
+      help: 'Changed movies whose snapshot is not yet published',
+      registers,
+    }),
+  };
+  return {
+    ...m,
+    /** Records one committed batch. */
+    batch(r: BatchResult, partition: number, highWatermark: number, nowMs: number): void {
+      m.applied.inc(r.applied);
+      m.skipped.inc(r.skipped);
+      if (r.malformed) m.malformed.inc(r.malformed);
+      if (r.undecodable) m.undecodable.inc(r.undecodable);
+      if (r.alreadyApplied) m.redelivered.inc(r.alreadyApplied);
+      m.batches.inc();
+      m.batchSeconds.observe(r.durationMs / 1000);
+      m.batchSize.observe(r.changes);
+      m.consumerLag.set({ partition: String(partition) }, Math.max(0, highWatermark - r.nextOffset));
+      if (r.maxEventTsMs > 0) {
+        const lag = Math.max(0, (nowMs - r.maxEventTsMs) / 1000);
+        m.endToEndLag.set(lag);
+        m.endToEndLagHist.observe(lag);
+      }
+    },
+  };
+}
+
+export type AggregatorMetrics = ReturnType<typeof createAggregatorMetrics>;

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { testing, UsageError } from '@cdc/core';
+import { randomChanges, rebuildDatabase, startAggregator, type RebuildProgress } from '../../src';
+import { kpiDifferences } from '../support/reference';
+import {
+  produceTransactional,
+  silverEncoder,
+  silverMessages,
+  tempDir,
+  testConfig,
+  waitForOffsets,
+} from '../support/kafka';
+
+/** `--rebuild` from silver equals the live database, swaps atomically, and respects the lock. */
+describe('rebuild', () => {
+  let ctx: testing.TestContext;
+  const tmp = tempDir('rebuild');
+  const dbPath = path.join(tmp.dir, 'aggregator.db');
+
+  beforeAll(async () => {
+    ctx = await testing.createTestContext({ partitions: 3, name: 'agg-rebuild' });
+  });
+  afterAll(async () => {
+    await ctx.cleanup();
+    tmp.remove();
+  });
+
+  const snapshot = (file: string) => {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const cols = (db.prepare('SELECT * FROM movie_kpis LIMIT 1').columns() as { name: string }[])
+      .map((c) => c.name)
+      .filter((c) => c !== 'updated_at' && c !== 'snapshot_version');
+    const out = {
+      kpis: db.prepare(`SELECT ${cols.join(', ')} FROM movie_kpis ORDER BY movie_key`).all(),
+      bookings: db.prepare('SELECT * FROM bookings ORDER BY booking_id').all(),
+      days: db.prepare('SELECT * FROM movie_day_counts ORDER BY 1, 2').all(),
+      hours: db.prepare('SELECT * FROM movie_hour_counts ORDER BY 1, 2').all(),
+      offsets: db.prepare('SELECT * FROM applied_offsets ORDER BY 1, 2').all(),
+      snapshotVersion: Number(
+        db.prepare("SELECT value FROM meta WHERE key = 'snapshot_version'").pluck().get(),
+      ),
+      differences: kpiDifferences(db),
+    };
+    db.close();
+    return out;
+  };
+
+  test('a rebuild equals the live database and is swapped in only when complete', async () => {
+    const encoder = await silverEncoder(ctx);
+    const changes = randomChanges(20_000, { seed: 5, bookings: 1500, movies: 60 });
+    await produceTransactional(ctx, silverMessages(encoder, changes), 1000);
+    // Undecodable bytes in silver are skipped by both.
+    const producer = ctx.track(ctx.kafka.producer());
+    await producer.connect();
+    await producer.send({
+      topic: ctx.topics.silver,
+      messages: [{ key: 'x', value: Buffer.from([0, 0, 0, 0]) }],
+    });
+
+    const config = testConfig(ctx, dbPath);
+    const live = await startAggregator(config, ctx.logger);
+    try {
+      await waitForOffsets(ctx, () => live.store.storedOffsets(ctx.topics.silver));
+      // While the live aggregator holds the database, a rebuild is refused.
+      await expect(rebuildDatabase(config, ctx.logger)).rejects.toThrow(UsageError);
+    } finally {
+      await live.stop();
+    }
+    const before = snapshot(dbPath);
+    expect(before.differences).toEqual([]);
+    expect(before.bookings.length).toBeGreaterThan(1000);
+
+    const phases = new Set<string>();
+    let last: RebuildProgress | undefined;
+    const result = await rebuildDatabase(config, ctx.logger, {
+      onProgress: (p) => {
+        phases.add(p.phase);
+        last = p;
+      },
+    });
+    expect([...phases]).toEqual(['consume', 'write', 'swap']);
+    expect(last?.consumed).toBe(20_001);
+    expect(result).toMatchObject({ changes: 20_001, undecodable: 1, partitions: 3 });
+    const after = snapshot(dbPath);
+    expect(after.kpis).toEqual(before.kpis);
+    expect(after.bookings).toEqual(before.bookings);
+    expect(after.days).toEqual(before.days);
+    expect(after.hours).toEqual(before.hours);
+    expect(after.offsets).toEqual(before.offsets);
+    expect(after.snapshotVersion).toBeGreaterThan(before.snapshotVersion);
+    expect(existsSync(`${dbPath}.rebuild-${process.pid}.tmp`)).toBe(false);
+
+    // A live aggregator on the rebuilt database continues from its offsets and republishes every movie.
+    const again = await startAggregator(config, ctx.logger);
+    try {
+      await produceTransactional(
+        ctx,
+        silverMessages(encoder, randomChanges(2000, { seed: 6, bookings: 1500 })),
+      );
+      await waitForOffsets(ctx, () => again.store.storedOffsets(ctx.topics.silver));
+      const v = again.store.snapshotVersions;
+      expect(v.published).toBe(v.assigned);
+      expect(kpiDifferences(again.store.db)).toEqual([]);
+    } finally {
+      await again.stop();
+    }
+  });
+});

@@ -1,0 +1,191 @@
+import type Database from 'better-sqlite3';
+import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
+
+/**
+ * Independent oracles for the aggregator's tests, written without the aggregator's code:
+ * - `ReferenceModel`: the version rule and the event counters, by brute force over a stream;
+ * - `groupByKpis`: every KPI recomputed with one plain GROUP BY over the current booking rows;
+ * - `kpiDifferences`: every column of movie_kpis against that GROUP BY.
+ */
+export interface RefRow {
+  version: number;
+  deleted: boolean;
+  image: EnrichedBooking;
+}
+
+export interface RefCounters {
+  new_bookings: number;
+  status_changes: number;
+  updates: number;
+  deleted_bookings: number;
+}
+
+const keyOf = (movieId: string | null) => movieId ?? '(none)';
+
+export class ReferenceModel {
+  readonly rows = new Map<string, RefRow>();
+  readonly counters = new Map<string, RefCounters>();
+  applied = 0;
+  skipped = 0;
+
+  apply(ch: EnrichedBookingChange): void {
+    const image = (ch.op === 'd' ? ch.before : ch.after) as EnrichedBooking;
+    const version = ch.op === 'd' ? image.version + 1 : image.version;
+    const stored = this.rows.get(image.booking_id);
+    if (stored && stored.version >= version) {
+      this.skipped++;
+      return;
+    }
+    this.applied++;
+    this.rows.set(image.booking_id, { version, deleted: ch.op === 'd', image });
+    const k = keyOf(image.movie_id);
+    const c = this.counters.get(k) ?? { new_bookings: 0, status_changes: 0, updates: 0, deleted_bookings: 0 };
+    this.counters.set(k, c);
+    if (ch.op === 'c') c.new_bookings++;
+    if (ch.op === 'd') c.deleted_bookings++;
+    if (ch.op === 'u') {
+      c.updates++;
+      const prev = ch.before?.status ?? (stored && !stored.deleted ? stored.image.status : undefined);
+      if (prev !== undefined && prev !== image.status) c.status_changes++;
+    }
+  }
+}
+
+/** The expected movie_kpis (KPI columns only) from a plain GROUP BY over the current rows. */
+export const GROUP_BY_SQL = `
+WITH g AS (
+  SELECT COALESCE(movie_id, '(none)') AS movie_key,
+    COUNT(*) AS total_bookings,
+    SUM(is_valid_booking = 1) AS valid_bookings,
+    SUM(is_valid_booking = 0) AS invalid_bookings,
+    SUM(is_valid_booking = 1 AND status = 'BOOKED') AS active_bookings,
+    SUM(is_valid_booking = 1 AND status = 'CANCELLED') AS cancelled_bookings,
+    TOTAL(CASE WHEN is_valid_booking = 1 THEN ticket_count END) AS total_tickets,
+    TOTAL(CASE WHEN is_valid_booking = 1 AND status = 'BOOKED' THEN ticket_count * ticket_price_cents END) AS total_active_revenue_cents,
+    TOTAL(CASE WHEN is_valid_booking = 1 AND status = 'CANCELLED' THEN ticket_count * ticket_price_cents END) AS total_lost_revenue_cents,
+    TOTAL(CASE WHEN is_valid_booking = 1 THEN ticket_count * ticket_price_cents END) AS total_gross_revenue_cents,
+    SUM(is_valid_booking = 1 AND ticket_count = 1) AS single_bookings,
+    SUM(is_valid_booking = 1 AND ticket_count BETWEEN 2 AND 4) AS group_bookings,
+    SUM(is_valid_booking = 1 AND ticket_count >= 5) AS large_group_bookings,
+    SUM(is_valid_booking = 1 AND ticket_price_cents > 0 AND ticket_price_cents < 1000) AS budget_bookings,
+    SUM(is_valid_booking = 1 AND ticket_price_cents BETWEEN 1000 AND 2000) AS standard_bookings,
+    SUM(is_valid_booking = 1 AND ticket_price_cents > 2000) AS premium_bookings,
+    COUNT(DISTINCT CASE WHEN is_valid_booking = 1 THEN booking_date_only END) AS booking_days,
+    COUNT(DISTINCT CASE WHEN is_valid_booking = 1 THEN booking_hour END) AS active_hours
+  FROM bookings WHERE deleted = 0
+  GROUP BY 1
+)
+SELECT g.*,
+  CASE WHEN total_bookings > 0 THEN ((20000 * valid_bookings + total_bookings) / (2 * total_bookings)) / 100.0 END AS data_quality_score,
+  CASE WHEN valid_bookings > 0 THEN ((20000 * cancelled_bookings + valid_bookings) / (2 * valid_bookings)) / 100.0 END AS cancellation_rate_percent,
+  CASE WHEN valid_bookings > 0 THEN ((20000 * active_bookings + valid_bookings) / (2 * valid_bookings)) / 100.0 END AS active_rate_percent,
+  CASE WHEN active_bookings > 0 THEN ((200 * CAST(total_active_revenue_cents AS INTEGER) + active_bookings) / (2 * active_bookings)) / 100.0 END AS avg_revenue_per_active_booking_cents
+FROM g ORDER BY movie_key`;
+
+export const KPI_COLUMNS = [
+  'total_bookings',
+  'valid_bookings',
+  'invalid_bookings',
+  'data_quality_score',
+  'active_bookings',
+  'cancelled_bookings',
+  'total_tickets',
+  'total_active_revenue_cents',
+  'total_lost_revenue_cents',
+  'total_gross_revenue_cents',
+  'single_bookings',
+  'group_bookings',
+  'large_group_bookings',
+  'budget_bookings',
+  'standard_bookings',
+  'premium_bookings',
+  'cancellation_rate_percent',
+  'active_rate_percent',
+  'avg_revenue_per_active_booking_cents',
+  'booking_days',
+  'active_hours',
+] as const;
+
+type Row = Record<string, unknown>;
+
+const NULLABLE = new Set<string>([
+  'data_quality_score',
+  'cancellation_rate_percent',
+  'active_rate_percent',
+  'avg_revenue_per_active_booking_cents',
+]);
+
+/** Every difference between movie_kpis and the GROUP BY (movies with no current row must be all zero). */
+export function kpiDifferences(db: Database.Database): string[] {
+  const expected = new Map((db.prepare(GROUP_BY_SQL).all() as Row[]).map((r) => [r.movie_key as string, r]));
+  const actual = db.prepare('SELECT * FROM movie_kpis ORDER BY movie_key').all() as Row[];
+  const diffs: string[] = [];
+  const seen = new Set<string>();
+  for (const row of actual) {
+    const key = row.movie_key as string;
+    seen.add(key);
+    const want = expected.get(key);
+    for (const col of KPI_COLUMNS) {
+      const got = row[col] as number | null;
+      // A movie whose bookings all left keeps its row: zero counts, null rates.
+      const w = want === undefined ? (NULLABLE.has(col) ? null : 0) : (want[col] as number | null);
+      const ok = w === null ? got === null : got === Number(w);
+      if (!ok) diffs.push(`${key}.${col}: movie_kpis ${String(got)}, GROUP BY ${String(w)}`);
+    }
+  }
+  for (const key of expected.keys()) if (!seen.has(key)) diffs.push(`${key}: missing from movie_kpis`);
+  return diffs;
+}
+
+/** Event counters in movie_kpis against the reference model's. */
+export function counterDifferences(db: Database.Database, model: ReferenceModel): string[] {
+  const rows = db
+    .prepare('SELECT movie_key, new_bookings, status_changes, updates, deleted_bookings FROM movie_kpis')
+    .all() as Row[];
+  const diffs: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const key = row.movie_key as string;
+    seen.add(key);
+    const want = model.counters.get(key) ?? {
+      new_bookings: 0,
+      status_changes: 0,
+      updates: 0,
+      deleted_bookings: 0,
+    };
+    for (const [col, v] of Object.entries(want)) {
+      if (row[col] !== v) diffs.push(`${key}.${col}: movie_kpis ${String(row[col])}, reference ${v}`);
+    }
+  }
+  for (const key of model.counters.keys()) if (!seen.has(key)) diffs.push(`${key}: no movie_kpis row`);
+  return diffs;
+}
+
+/** Current rows (version, deleted, movie, status, counts) against the reference model's. */
+export function bookingDifferences(db: Database.Database, model: ReferenceModel): string[] {
+  const rows = db
+    .prepare(
+      'SELECT booking_id, version, deleted, movie_id, status, ticket_count, ticket_price_cents FROM bookings',
+    )
+    .all() as Row[];
+  const diffs: string[] = [];
+  for (const row of rows) {
+    const ref = model.rows.get(row.booking_id as string);
+    const want = ref && {
+      version: ref.version,
+      deleted: ref.deleted ? 1 : 0,
+      movie_id: ref.image.movie_id,
+      status: ref.image.status,
+      ticket_count: ref.image.ticket_count,
+      ticket_price_cents: ref.image.ticket_price,
+    };
+    if (!want) diffs.push(`${String(row.booking_id)}: not in the reference`);
+    else
+      for (const [col, v] of Object.entries(want))
+        if (row[col] !== v)
+          diffs.push(`${String(row.booking_id)}.${col}: db ${String(row[col])}, reference ${v}`);
+  }
+  if (rows.length !== model.rows.size)
+    diffs.push(`db has ${rows.length} bookings, reference ${model.rows.size}`);
+  return diffs;
+}
