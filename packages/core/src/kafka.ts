@@ -12,6 +12,13 @@ const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+/**
+ * kafkajs warns that bounding an idempotent producer's retries "may invalidate EoS guarantees".
+ * Our producers bound them on purpose (a send that gives up fails its batch or aborts its
+ * transaction instead of hanging), so the warning would only mislead: it is logged at debug.
+ */
+const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
+
 /** A kafkajs client whose logs go to our structured logger (kafkajs INFO chatter is demoted to debug). */
 export function createKafka(
   config: Pick<ConnectionConfig, 'brokers' | 'clientId'>,
@@ -31,7 +38,7 @@ export function createKafka(
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
         const name = levelName[level] ?? 'info';
-        log[name === 'info' ? 'debug' : name](rest, message);
+        log[name === 'info' || message.startsWith(BOUNDED_RETRIES_WARNING) ? 'debug' : name](rest, message);
       },
   });
 }

@@ -4,6 +4,7 @@ import {
   CdcError,
   createEncoder,
   createKafka,
+  createLogger,
   createRegistryClient,
   ensureTopics,
   errorMessage,
@@ -14,7 +15,6 @@ import {
   type ConnectionConfig,
   type LogLevel,
 } from '@cdc/core';
-import { kafkaLogger } from './kafka-logger';
 import { race, sleep } from './timing';
 
 /** Partitions of the contract's topics when the producer has to create them. */
@@ -46,7 +46,7 @@ export async function prepareBronze(
   const registry = createRegistryClient(connection.registryUrl, { timeoutMs: Math.min(5000, timeoutMs) });
   const encoder = await createEncoder<BookingChange>(registry, valueSubject(topic), text, type);
 
-  const kafka = createKafka(connection, kafkaLogger(logLevel), {
+  const kafka = createKafka(connection, createLogger('producer', logLevel), {
     connectionTimeoutMs: 3000,
     retries: timeoutMs >= 12_000 ? 2 : 1,
   });

@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createKafka, errorMessage, type ConnectionConfig, type LogLevel } from '@cdc/core';
+import { createKafka, createLogger, errorMessage, type ConnectionConfig, type LogLevel } from '@cdc/core';
 import { readChunk } from './chunk';
-import { kafkaLogger } from './kafka-logger';
 
 /**
  * One lane of the sender, in its own thread: an idempotent kafkajs producer (acks=all) that
@@ -30,7 +29,7 @@ const port = parentPort!;
 const data = workerData as LaneWorkerData;
 const post = (m: FromLane): void => port.postMessage(m);
 
-const kafka = createKafka(data.connection, kafkaLogger(data.logLevel), {
+const kafka = createKafka(data.connection, createLogger('producer', data.logLevel), {
   connectionTimeoutMs: 3000,
   retries: 2,
 });
