@@ -11,3 +11,5 @@ export * from './codec/codec';
 export * from './codec/schemas';
 export * from './wait';
 export * as testing from './testing';
+export * from './local-time';
+export * from './partitioner';

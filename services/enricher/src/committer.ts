@@ -1,7 +1,7 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
 import { errorMessage, sleep, type Logger } from '@cdc/core';
 import type { EnricherMetrics } from './metrics';
-import { KeyPartitioner } from './partitioner';
+import { KeyPartitioner } from '@cdc/core';
 import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
 
 /**

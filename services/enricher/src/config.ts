@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  assertTimeZone,
   ConfigError,
   connectionSchema,
   intSetting,
@@ -10,7 +11,6 @@ import {
   type Env,
   type TopicNames,
 } from '@cdc/core';
-import { assertTimeZone } from './local-time';
 
 /**
  * The enricher's settings, read and validated once at start. Every setting is an environment

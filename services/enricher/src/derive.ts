@@ -1,13 +1,13 @@
-import type {
-  Booking,
-  BookingChange,
-  EnrichedBooking,
-  EnrichedBookingChange,
-  PriceCategory,
-  SizeCategory,
-  StatusCategory,
+import {
+  createLocalTime,
+  type Booking,
+  type BookingChange,
+  type EnrichedBooking,
+  type EnrichedBookingChange,
+  type PriceCategory,
+  type SizeCategory,
+  type StatusCategory,
 } from '@cdc/core';
-import { createLocalTime } from './local-time';
 
 /**
  * The contract's derivation rules, as pure functions. Bump RULES_VERSION whenever a rule changes:

@@ -1,5 +1,4 @@
 export * from './derive';
-export * from './local-time';
 export * from './config';
 export * from './dead-letter';
 export * from './transform';
@@ -9,4 +8,3 @@ export * from './committer';
 export * from './group-state';
 export * from './enricher';
 export * as testing from './testing/bronze';
-export * from './partitioner';

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { CdcError, UsageError } from '@cdc/core';
+import { assertTimeZone, CdcError, UsageError } from '@cdc/core';
 import { CHANGE_KINDS, DEFAULT_GENERATOR, DEFAULT_MIX, type GeneratorConfig, type OpMix } from './generator';
 import { loadScenario, type Scenario } from './scenario';
-import { assertTimeZone } from './time-zone';
 
 /**
  * The producer's settings, read once from command-line options (strings, as typed) and validated

@@ -5,7 +5,7 @@ import type avro from 'avsc';
 import { CdcError, type ConnectionConfig, type LogLevel } from '@cdc/core';
 import { createChunkBuilder, type Chunk, type ChunkBuilder } from './chunk';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-worker';
-import { partitionFor } from './partition';
+import { partitionFor } from '@cdc/core';
 
 /**
  * The Kafka edge: events are Avro-encoded into chunks on the main thread and sent by lanes,

@@ -1,59 +1,18 @@
+import { createOffsetLookup } from '@cdc/core';
 import { cumulative, type Random } from './random';
 
 /**
  * Booking dates follow a daily curve in a time zone: few bookings at night, a morning rise and
- * an evening peak. Intl is slow, so a zone's UTC offset is computed once per 15-minute bucket
- * (every real zone changes offset on a 15-minute boundary) and cached.
+ * an evening peak, in local time (core's cached offset lookup).
  */
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-const BUCKET_MS = 15 * 60 * 1000;
-const MAX_CACHED_BUCKETS = 100_000;
 
 /** Relative share of bookings per local hour, 0..23. */
 export const DAILY_CURVE: readonly number[] = [
   1.2, 0.6, 0.3, 0.2, 0.2, 0.3, 0.7, 1.4, 2.4, 3.4, 4.4, 5.4, 6.4, 6.4, 6.2, 6.8, 8, 9.4, 10, 9.6, 8.2, 6.2,
   4, 2.2,
 ];
-
-export function assertTimeZone(timeZone: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-  } catch {
-    throw new RangeError(`unknown time zone '${timeZone}' (use an IANA name such as UTC or Europe/Berlin)`);
-  }
-}
-
-/** Returns the zone's offset from UTC (local - UTC, in ms) at an instant. */
-export function createOffsetLookup(timeZone: string): (epochMs: number) => number {
-  assertTimeZone(timeZone);
-  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return () => 0;
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  const cache = new Map<number, number>();
-  return (epochMs) => {
-    const bucket = Math.floor(epochMs / BUCKET_MS);
-    let offset = cache.get(bucket);
-    if (offset === undefined) {
-      const at = bucket * BUCKET_MS;
-      const p: Record<string, number> = {};
-      for (const part of format.formatToParts(at))
-        if (part.type !== 'literal') p[part.type] = Number(part.value);
-      offset = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - at;
-      if (cache.size >= MAX_CACHED_BUCKETS) cache.clear();
-      cache.set(bucket, offset);
-    }
-    return offset;
-  };
-}
 
 export interface BookingDateSampler {
   /** A booking date in [fromMs, toMs] whose local hour follows DAILY_CURVE (uniform when the range is too short). */

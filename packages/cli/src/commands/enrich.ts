@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { assertTimeZone, loadEnricherConfig, startEnricher } from '@cdc/enricher';
+import { assertTimeZone } from '@cdc/core';
+import { loadEnricherConfig, startEnricher } from '@cdc/enricher';
 import { commandContext } from '../context';
 import { intOption, run } from '../run';
 

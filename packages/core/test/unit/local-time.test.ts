@@ -1,4 +1,4 @@
-import { assertTimeZone, createLocalTime } from '../../src/local-time';
+import { assertTimeZone, createLocalTime } from '../../src';
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 

@@ -1,5 +1,5 @@
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
-import { murmur2, partitionFor } from '../../src/partition';
+import { murmur2, partitionFor } from '../../src';
 
 const metadata = (n: number): PartitionMetadata[] =>
   Array.from({ length: n }, (_, i) => ({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PartitionMetadata } from 'kafkajs';
-import { KeyPartitioner, murmur2 } from '../../src/partitioner';
+import { KeyPartitioner, murmur2 } from '../../src';
 
 // kafkajs's own (Long-based) implementation, the reference.
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (

@@ -1,3 +1,5 @@
+import type { ICustomPartitioner } from 'kafkajs';
+
 /**
  * Kafka's default partitioning of keyed records — toPositive(murmur2(utf8 key)) % partitions —
  * as the Java client and kafkajs's DefaultPartitioner compute it, in 32-bit integer arithmetic
@@ -28,7 +30,7 @@ function murmur2Of(length: number, at: (i: number) => number): number {
   return h;
 }
 
-export function murmur2(key: string | Buffer): number {
+export function murmur2(key: string | Uint8Array): number {
   if (typeof key === 'string') {
     // ASCII (every booking id): the UTF-8 bytes are the char codes; skip the Buffer.
     let ascii = true;
@@ -41,5 +43,19 @@ export function murmur2(key: string | Buffer): number {
 }
 
 /** The partition Kafka's default partitioner picks for a key. */
-export const partitionFor = (key: string | Buffer, partitions: number): number =>
+export const partitionFor = (key: string | Uint8Array, partitions: number): number =>
   (murmur2(key) & 0x7fffffff) % partitions;
+
+/** kafkajs partitioner: an explicit partition wins, a key is hashed, no key goes round-robin. */
+export const KeyPartitioner: ICustomPartitioner = () => {
+  let counter = Math.floor(Math.random() * 0x7fffffff);
+  return ({ partitionMetadata, message }) => {
+    if (message.partition !== null && message.partition !== undefined) return message.partition;
+    const n = partitionMetadata.length;
+    const key = message.key;
+    if (key !== null && key !== undefined) return partitionFor(key, n);
+    const available = partitionMetadata.filter((p) => p.leader >= 0);
+    counter = (counter + 1) & 0x7fffffff;
+    return available.length > 0 ? available[counter % available.length]!.partitionId : counter % n;
+  };
+};

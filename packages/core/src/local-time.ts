@@ -20,9 +20,10 @@ export function assertTimeZone(timeZone: string): void {
   }
 }
 
-export function createLocalTime(timeZone: string): (epochMs: number) => LocalTime {
+/** The zone's offset from UTC (local − UTC, in ms) at an instant; cached per 15-minute bucket. */
+export function createOffsetLookup(timeZone: string): (epochMs: number) => number {
   assertTimeZone(timeZone);
-  const utc = timeZone === 'UTC' || timeZone === 'Etc/UTC';
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return () => 0;
   const format = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
@@ -34,9 +35,8 @@ export function createLocalTime(timeZone: string): (epochMs: number) => LocalTim
     second: 'numeric',
   });
   const offsets = new Map<number, number>();
-
-  const offsetAt = (ms: number): number => {
-    const bucket = Math.floor(ms / BUCKET_MS);
+  return (epochMs) => {
+    const bucket = Math.floor(epochMs / BUCKET_MS);
     let offset = offsets.get(bucket);
     if (offset === undefined) {
       const at = bucket * BUCKET_MS;
@@ -49,9 +49,13 @@ export function createLocalTime(timeZone: string): (epochMs: number) => LocalTim
     }
     return offset;
   };
+}
 
+/** Calendar fields (date, hour, day of week) of instants in one zone. Throws RangeError for an unknown zone. */
+export function createLocalTime(timeZone: string): (epochMs: number) => LocalTime {
+  const offsetAt = createOffsetLookup(timeZone);
   return (epochMs) => {
-    const d = new Date(utc ? epochMs : epochMs + offsetAt(epochMs));
+    const d = new Date(epochMs + offsetAt(epochMs));
     const y = d.getUTCFullYear();
     const m = d.getUTCMonth() + 1;
     const day = d.getUTCDate();
