@@ -1,6 +1,7 @@
 import type { EnrichedBookingChange } from '@cdc/core';
 import { BatchApplier, type BatchDelta } from './apply';
-import type { AggregatorStore, BatchResult } from './store';
+import type { MovieKpiRow } from './kpi';
+import type { AggregatorStore } from './store';
 
 /**
  * One partition's batch in the making. Changes are applied in memory as they are added (through
@@ -8,6 +9,42 @@ import type { AggregatorStore, BatchResult } from './store';
  * `commit` writes the net result and the new offset in one transaction. A batch that is not
  * committed must be abandoned: the in-memory movie states it touched are dropped.
  */
+export interface BatchRecord {
+  offset: number;
+  /** null when the record could not be decoded: its offset is consumed, nothing is applied. */
+  change: EnrichedBookingChange | null;
+}
+
+export interface BatchInput {
+  topic: string;
+  partition: number;
+  records: BatchRecord[];
+  /** Next offset to read after this batch (last offset of the batch, control records included, + 1). */
+  nextOffset: number;
+}
+
+export interface BatchResult {
+  batchId: number;
+  changes: number;
+  applied: number;
+  skipped: number;
+  malformed: number;
+  undecodable: number;
+  /** Records below the stored offset (already applied by an earlier batch): ignored. */
+  alreadyApplied: number;
+  durationMs: number;
+  maxEventTsMs: number;
+  /** Every changed movie's new row, each with its new snapshot_version. */
+  movies: MovieKpiRow[];
+  nextOffset: number;
+}
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  nextOffset: number;
+}
+
 export interface BatchCommit {
   topic: string;
   partition: number;

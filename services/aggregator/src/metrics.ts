@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { createMetricsRegistry } from '@cdc/core';
-import type { BatchResult } from './store';
+import type { BatchResult } from './batch';
 
 /** The aggregator's Prometheus metrics (served on /metrics). */
 export function createAggregatorMetrics() {

@@ -14,19 +14,20 @@ export function rebuildProgressReporter(
     const bar = new SingleBar({
       stream,
       format:
-        'rebuild {phase} [{bar}] {percentage}% | {value}/{total} changes | {rate}/s | eta {eta_formatted}',
+        'rebuild {phase} [{bar}] {percentage}% | {value}/{total} offsets | {changes} changes | {rate}/s | eta {eta_formatted}',
       hideCursor: true,
     });
     const t0 = Date.now();
     let started = false;
     return {
       update(p) {
-        const rate = Math.round(p.consumed / Math.max(0.001, (Date.now() - t0) / 1000));
+        const rate = Math.round(p.changes / Math.max(0.001, (Date.now() - t0) / 1000));
+        const payload = { phase: p.phase, rate, changes: p.changes };
         if (!started) {
-          bar.start(Math.max(p.total, 1), p.consumed, { phase: p.phase, rate });
+          bar.start(Math.max(p.offsetsTotal, 1), p.offsetsDone, payload);
           started = true;
         }
-        bar.update(p.consumed, { phase: p.phase, rate });
+        bar.update(p.offsetsDone, payload);
       },
       stop: () => bar.stop(),
     };
@@ -36,10 +37,10 @@ export function rebuildProgressReporter(
   return {
     update(p) {
       const now = Date.now();
-      if (p.phase === lastPhase && now - last < 2000 && p.consumed < p.total) return;
+      if (p.phase === lastPhase && now - last < 2000 && p.offsetsDone < p.offsetsTotal) return;
       last = now;
       lastPhase = p.phase;
-      logger.info({ phase: p.phase, consumed: p.consumed, total: p.total }, 'rebuild progress');
+      logger.info(p, 'rebuild progress');
     },
     stop: () => undefined,
   };

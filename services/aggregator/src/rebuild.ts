@@ -29,8 +29,11 @@ import { AggregatorStore } from './store';
  * old database's, and every movie is republished to gold by the next live start.
  */
 export interface RebuildProgress {
-  consumed: number;
-  total: number;
+  /** Offsets covered so far (records, transaction markers included) out of `offsetsTotal`. */
+  offsetsDone: number;
+  offsetsTotal: number;
+  /** Records consumed so far. */
+  changes: number;
   phase: 'consume' | 'write' | 'swap';
 }
 
@@ -95,6 +98,7 @@ export async function rebuildDatabase(
     const applier = new ReplayApplier();
     const end = new Map<number, number>();
     const position = new Map<number, number>();
+    const low = new Map<number, number>();
     let total = 0;
     let consumed = 0;
     let undecodable = 0;
@@ -103,10 +107,13 @@ export async function rebuildDatabase(
       for (const p of await admin.fetchTopicOffsets(topic)) {
         end.set(p.partition, Number(p.high));
         position.set(p.partition, Number(p.low));
+        low.set(p.partition, Number(p.low));
         total += Number(p.high) - Number(p.low);
       }
       log.info({ topic, partitions: end.size, records: total }, 'rebuilding from silver');
-      const report = (phase: RebuildProgress['phase']) => options.onProgress?.({ consumed, total, phase });
+      const covered = () => [...position].reduce((a, [p, at]) => a + at - (low.get(p) ?? 0), 0);
+      const report = (phase: RebuildProgress['phase']) =>
+        options.onProgress?.({ offsetsDone: covered(), offsetsTotal: total, changes: consumed, phase });
       report('consume');
       const complete = () => [...end].every(([p, e]) => (position.get(p) ?? 0) >= e);
       if (!complete()) {
@@ -187,7 +194,7 @@ export async function rebuildDatabase(
     }
     const consumeMs = performance.now() - started;
 
-    options.onProgress?.({ consumed, total, phase: 'write' });
+    options.onProgress?.({ offsetsDone: total, offsetsTotal: total, changes: consumed, phase: 'write' });
     const delta = applier.finish();
     const base = previousSnapshotVersion(dbPath, log);
     const db = new Database(tmp);
@@ -224,7 +231,7 @@ export async function rebuildDatabase(
     store.close();
     const writeMs = performance.now() - started - consumeMs;
 
-    options.onProgress?.({ consumed, total, phase: 'swap' });
+    options.onProgress?.({ offsetsDone: total, offsetsTotal: total, changes: consumed, phase: 'swap' });
     if (existsSync(dbPath)) {
       // Fold the old WAL into the old file and drop it, so nothing of it can attach to the new file.
       const old = new Database(dbPath, { fileMustExist: true });

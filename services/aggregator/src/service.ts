@@ -19,7 +19,8 @@ import type { AggregatorConfig } from './config';
 import { GoldPublisher } from './gold';
 import { acquireDbLock, type DbLock } from './lock';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics';
-import { AggregatorStore, type BatchResult } from './store';
+import type { BatchResult } from './batch';
+import { AggregatorStore } from './store';
 
 /**
  * The live aggregator: consumes silver (read_committed), applies each fetched batch to SQLite in

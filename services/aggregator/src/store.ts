@@ -1,102 +1,22 @@
 import type Database from 'better-sqlite3';
-import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
+import type { EnrichedBooking } from '@cdc/core';
 import type { BatchDelta, MovieState, StateSource } from './apply';
-import { OpenBatch, type BatchCommit } from './batch';
+import {
+  OpenBatch,
+  type BatchCommit,
+  type BatchInput,
+  type BatchResult,
+  type PartitionOffset,
+} from './batch';
 import { openWritable } from './db-schema';
-import { COUNTER_COLUMNS, countersFromRow, kpiRow, type MovieKpiRow, type StoredBooking } from './kpi';
+import { countersFromRow, kpiRow, type MovieKpiRow, type StoredBooking } from './kpi';
+import { prepareStatements, type Statements } from './statements';
 
 /**
  * The SQLite edge: current rows, movie_kpis, reference counts, applied offsets, batch history
  * and the gold snapshot counters, all written in one transaction per batch (prepared statements).
  * Single writer: the process holding the database lock (see lock.ts).
  */
-export interface BatchRecord {
-  offset: number;
-  /** null when the record could not be decoded: its offset is consumed, nothing is applied. */
-  change: EnrichedBookingChange | null;
-}
-
-export interface BatchInput {
-  topic: string;
-  partition: number;
-  records: BatchRecord[];
-  /** Next offset to read after this batch (last offset of the batch, control records included, + 1). */
-  nextOffset: number;
-}
-
-export interface BatchResult {
-  batchId: number;
-  changes: number;
-  applied: number;
-  skipped: number;
-  malformed: number;
-  undecodable: number;
-  /** Records below the stored offset (already applied by an earlier batch): ignored. */
-  alreadyApplied: number;
-  durationMs: number;
-  maxEventTsMs: number;
-  /** Every changed movie's new row, each with its new snapshot_version. */
-  movies: MovieKpiRow[];
-  nextOffset: number;
-}
-
-export interface PartitionOffset {
-  topic: string;
-  partition: number;
-  nextOffset: number;
-}
-
-const BOOKING_COLUMNS = [
-  'booking_id',
-  'version',
-  'deleted',
-  'movie_id',
-  'customer_id',
-  'booking_date',
-  'booking_date_only',
-  'booking_hour',
-  'day_of_week',
-  'status',
-  'ticket_count',
-  'ticket_price_cents',
-  'total_amount_cents',
-  'active_revenue_cents',
-  'lost_revenue_cents',
-  'booking_status_category',
-  'booking_size_category',
-  'price_category',
-  'is_valid_booking',
-  'validation_errors',
-  'created_at',
-  'updated_at',
-  'event_id',
-  'event_ts_ms',
-];
-const KPI_COLUMNS = [
-  'movie_key',
-  'movie_id',
-  ...COUNTER_COLUMNS,
-  'data_quality_score',
-  'cancellation_rate_percent',
-  'active_rate_percent',
-  'avg_revenue_per_active_booking_cents',
-  'updated_at',
-  'snapshot_version',
-];
-const STORED_BOOKING_SELECT = `SELECT version, deleted, movie_id, status, booking_status_category,
-  booking_size_category, price_category, is_valid_booking, ticket_count, total_amount_cents,
-  active_revenue_cents, lost_revenue_cents, booking_date_only, booking_hour FROM bookings WHERE booking_id = ?`;
-const insertSql = (table: string, cols: readonly string[]): string =>
-  `INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`;
-
-/** INSERT … ON CONFLICT DO UPDATE (an in-place update: no delete + insert as with REPLACE), positional. */
-const upsertSql = (table: string, cols: readonly string[], key: string): string =>
-  `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ` +
-  `ON CONFLICT (${key}) DO UPDATE SET ${cols
-    .filter((c) => c !== key)
-    .map((c) => `${c} = excluded.${c}`)
-    .join(', ')}`;
-
 const HISTORY_KEEP = 10_000;
 /** SQLite page cache of the writer (KiB): the bookings table's hot part stays in memory. */
 const CACHE_KIB = 128 * 1024;
@@ -104,7 +24,7 @@ const DEFAULT_BOOKING_CACHE = 250_000;
 
 export class AggregatorStore {
   readonly source: StateSource;
-  private readonly s;
+  private readonly s: Statements;
   private snapshotVersion: number;
   private publishedVersion: number;
   private batches = 0;
@@ -121,32 +41,7 @@ export class AggregatorStore {
     options: { bookingCacheSize?: number } = {},
   ) {
     this.bookingCacheSize = options.bookingCacheSize ?? DEFAULT_BOOKING_CACHE;
-    const p = (sql: string) => db.prepare(sql);
-    this.s = {
-      booking: p(STORED_BOOKING_SELECT),
-      movie: p('SELECT * FROM movie_kpis WHERE movie_key = ?'),
-      days: p('SELECT booking_date_only, n FROM movie_day_counts WHERE movie_key = ?').raw(),
-      hours: p('SELECT booking_hour, n FROM movie_hour_counts WHERE movie_key = ?').raw(),
-      putBooking: p(upsertSql('bookings', BOOKING_COLUMNS, 'booking_id')),
-      insertBooking: p(
-        `INSERT INTO bookings (${BOOKING_COLUMNS.join(', ')}) VALUES (${BOOKING_COLUMNS.map(() => '?').join(', ')})`,
-      ),
-      putMovie: p(insertSql('movie_kpis', KPI_COLUMNS)),
-      putDay: p('INSERT OR REPLACE INTO movie_day_counts (movie_key, booking_date_only, n) VALUES (?, ?, ?)'),
-      delDay: p('DELETE FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?'),
-      putHour: p('INSERT OR REPLACE INTO movie_hour_counts (movie_key, booking_hour, n) VALUES (?, ?, ?)'),
-      delHour: p('DELETE FROM movie_hour_counts WHERE movie_key = ? AND booking_hour = ?'),
-      offset: p('SELECT next_offset FROM applied_offsets WHERE topic = ? AND partition = ?').pluck(),
-      offsets: p('SELECT partition, next_offset FROM applied_offsets WHERE topic = ?'),
-      putOffset: p('INSERT OR REPLACE INTO applied_offsets (topic, partition, next_offset) VALUES (?, ?, ?)'),
-      history:
-        p(`INSERT INTO batch_history (started_at, duration_ms, changes, applied, skipped, movies_changed,
-        offsets, snapshot_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      pruneHistory: p('DELETE FROM batch_history WHERE id <= ?'),
-      getMeta: p('SELECT value FROM meta WHERE key = ?').pluck(),
-      putMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-      pending: p('SELECT * FROM movie_kpis WHERE snapshot_version > ? ORDER BY snapshot_version'),
-    };
+    this.s = prepareStatements(db);
     const s = this.s;
     this.source = {
       booking: (id) => {

@@ -65,6 +65,7 @@ export async function setUp(name: string): Promise<BenchSetup> {
   const topics = topicNames(prefix);
   const dir = mkdtempSync(path.join(tmpdir(), `cdc-bench-${name}-`));
   const cleanup = async () => {
+    await admin.deleteGroups([`${prefix}aggregator`]).catch(() => undefined);
     await admin.deleteTopics({ topics: Object.values(topics), timeout: 30_000 }).catch(() => undefined);
     await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
       onProgress: (p) => {
         if (Date.now() - lastLog > 1000 || p.phase !== 'consume') {
           lastLog = Date.now();
-          progress(`${p.phase} ${p.consumed}/${p.total}`);
+          progress(`${p.phase} ${p.offsetsDone}/${p.offsetsTotal} offsets, ${p.changes} changes`);
         }
       },
     });

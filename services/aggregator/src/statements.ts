@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3';
+import { COUNTER_COLUMNS } from './kpi';
+
+/** The store's SQL, prepared once per connection. */
+export const BOOKING_COLUMNS = [
+  'booking_id',
+  'version',
+  'deleted',
+  'movie_id',
+  'customer_id',
+  'booking_date',
+  'booking_date_only',
+  'booking_hour',
+  'day_of_week',
+  'status',
+  'ticket_count',
+  'ticket_price_cents',
+  'total_amount_cents',
+  'active_revenue_cents',
+  'lost_revenue_cents',
+  'booking_status_category',
+  'booking_size_category',
+  'price_category',
+  'is_valid_booking',
+  'validation_errors',
+  'created_at',
+  'updated_at',
+  'event_id',
+  'event_ts_ms',
+];
+const KPI_COLUMNS = [
+  'movie_key',
+  'movie_id',
+  ...COUNTER_COLUMNS,
+  'data_quality_score',
+  'cancellation_rate_percent',
+  'active_rate_percent',
+  'avg_revenue_per_active_booking_cents',
+  'updated_at',
+  'snapshot_version',
+];
+const STORED_BOOKING_SELECT = `SELECT version, deleted, movie_id, status, booking_status_category,
+  booking_size_category, price_category, is_valid_booking, ticket_count, total_amount_cents,
+  active_revenue_cents, lost_revenue_cents, booking_date_only, booking_hour FROM bookings WHERE booking_id = ?`;
+const insertSql = (table: string, cols: readonly string[]): string =>
+  `INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`;
+
+/** INSERT … ON CONFLICT DO UPDATE (an in-place update: no delete + insert as with REPLACE), positional. */
+const upsertSql = (table: string, cols: readonly string[], key: string): string =>
+  `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')}) ` +
+  `ON CONFLICT (${key}) DO UPDATE SET ${cols
+    .filter((c) => c !== key)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
+
+const SQL = {
+  booking: STORED_BOOKING_SELECT,
+  movie: 'SELECT * FROM movie_kpis WHERE movie_key = ?',
+  days: 'SELECT booking_date_only, n FROM movie_day_counts WHERE movie_key = ?',
+  hours: 'SELECT booking_hour, n FROM movie_hour_counts WHERE movie_key = ?',
+  putBooking: upsertSql('bookings', BOOKING_COLUMNS, 'booking_id'),
+  insertBooking: `INSERT INTO bookings (${BOOKING_COLUMNS.join(', ')}) VALUES (${BOOKING_COLUMNS.map(() => '?').join(', ')})`,
+  putMovie: insertSql('movie_kpis', KPI_COLUMNS),
+  putDay: 'INSERT OR REPLACE INTO movie_day_counts (movie_key, booking_date_only, n) VALUES (?, ?, ?)',
+  delDay: 'DELETE FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?',
+  putHour: 'INSERT OR REPLACE INTO movie_hour_counts (movie_key, booking_hour, n) VALUES (?, ?, ?)',
+  delHour: 'DELETE FROM movie_hour_counts WHERE movie_key = ? AND booking_hour = ?',
+  offset: 'SELECT next_offset FROM applied_offsets WHERE topic = ? AND partition = ?',
+  offsets: 'SELECT partition, next_offset FROM applied_offsets WHERE topic = ?',
+  putOffset: 'INSERT OR REPLACE INTO applied_offsets (topic, partition, next_offset) VALUES (?, ?, ?)',
+  history: `INSERT INTO batch_history (started_at, duration_ms, changes, applied, skipped, movies_changed,
+      offsets, snapshot_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  pruneHistory: 'DELETE FROM batch_history WHERE id <= ?',
+  getMeta: 'SELECT value FROM meta WHERE key = ?',
+  putMeta: 'INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)',
+  pending: 'SELECT * FROM movie_kpis WHERE snapshot_version > ? ORDER BY snapshot_version',
+};
+
+export type Statements = Record<keyof typeof SQL, Database.Statement>;
+
+export function prepareStatements(db: Database.Database): Statements {
+  const s = Object.fromEntries(
+    Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)]),
+  ) as Statements;
+  s.days.raw();
+  s.hours.raw();
+  s.offset.pluck();
+  s.getMeta.pluck();
+  return s;
+}
