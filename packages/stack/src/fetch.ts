@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StackError, type Logger } from '@cdc/core';
 import { APICURIO_VERSION, KAFKA_VERSION, POM_FILE } from './versions';
@@ -26,13 +26,11 @@ export function ensureDistributions(home: string, logger: Logger): Distributions
   if (!existsSync(path.join(kafkaDir, '.complete'))) {
     logger.info({ version: KAFKA_VERSION }, 'fetching Apache Kafka from Maven Central (first run only)');
     rmSync(kafkaDir, { recursive: true, force: true });
-    mvn([
-      '-f',
-      POM_FILE,
+    mkdirSync(kafkaDir, { recursive: true });
+    mvn(kafkaDir, [
       `-Dkafka.version=${KAFKA_VERSION}`,
-      'dependency:copy-dependencies',
+      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
       `-DoutputDirectory=${result.kafkaLibDir}`,
-      `-DmarkersDirectory=${path.join(kafkaDir, '.markers')}`,
     ]);
     if (!readdirSync(result.kafkaLibDir).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) {
       throw new StackError(
@@ -48,15 +46,10 @@ export function ensureDistributions(home: string, logger: Logger): Distributions
     );
     rmSync(registryDir, { recursive: true, force: true });
     mkdirSync(registryDir, { recursive: true });
-    mvn([
-      '-f',
-      POM_FILE,
+    mvn(registryDir, [
       `${DEPENDENCY_PLUGIN}:unpack`,
       `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
       `-DoutputDirectory=${registryDir}`,
-      // The plugin skips artifacts it has "already unpacked" by markers, kept by default in the
-      // POM's target/: keep them with the output so deleting the stack folder refetches.
-      `-DmarkersDirectory=${path.join(registryDir, '.markers')}`,
     ]);
     if (!existsSync(result.registryJar))
       throw new StackError(`Maven finished but ${result.registryJar} is missing`);
@@ -65,8 +58,21 @@ export function ensureDistributions(home: string, logger: Logger): Distributions
   return result;
 }
 
-function mvn(args: string[]): void {
-  const r = spawnSync('mvn', ['-B', '-q', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs Maven on a copy of stack/pom.xml inside `dir`. The dependency plugin skips artifacts it
+ * has "already unpacked" by marker files in the POM's target/ (and 2.8 ignores
+ * -DmarkersDirectory for unpack), so a POM of its own in the fresh output folder makes every
+ * fetch start without stale markers and leaves no target/ in the repository.
+ */
+function mvn(dir: string, args: string[]): void {
+  const work = path.join(dir, '.maven');
+  mkdirSync(work, { recursive: true });
+  const pom = path.join(work, 'pom.xml');
+  copyFileSync(POM_FILE, pom);
+  const r = spawnSync('mvn', ['-B', '-q', '-f', pom, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (r.error)
     throw new StackError(
       `'mvn' is needed to fetch the stack from Maven Central but could not run: ${r.error.message}`,
