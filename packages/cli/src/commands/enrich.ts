@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { assertTimeZone } from '@cdc/core';
+import { assertTimeZone, createKafka, parseTimestamp, startGroupAtTimestamp, withAdmin } from '@cdc/core';
 import { loadEnricherConfig, startEnricher } from '@cdc/enricher';
 import { commandContext } from '../context';
 import { intOption, run } from '../run';
@@ -9,7 +9,16 @@ interface EnrichOptions {
   groupId?: string;
   timeZone?: string;
   opsPort?: number;
+  from?: number;
 }
+
+const timeOption = (value: string): number => {
+  try {
+    return parseTimestamp('--from', value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
 
 const timeZoneOption = (value: string): string => {
   try {
@@ -38,6 +47,12 @@ export function registerEnrichCommand(program: Command): void {
       timeZoneOption,
     )
     .option(
+      '--from <time>',
+      'replay: start a new consumer group (--group-id) at the first bronze record at or after this time ' +
+        '(ISO 8601 or epoch ms); refused for a group that already committed offsets',
+      timeOption,
+    )
+    .option(
       '--ops-port <port>',
       'port of /healthz and /metrics, 0 = random (env ENRICHER_OPS_PORT, default 9471)',
       intOption('--ops-port', 0, 65535),
@@ -63,6 +78,17 @@ export function registerEnrichCommand(program: Command): void {
         if (opts.timeZone !== undefined) env.ENRICHER_TIME_ZONE = opts.timeZone;
         if (opts.opsPort !== undefined) env.ENRICHER_OPS_PORT = String(opts.opsPort);
         const config = loadEnricherConfig(env);
+        if (opts.from !== undefined) {
+          const from = opts.from;
+          const kafka = createKafka(ctx.connection, ctx.logger);
+          const offsets = await withAdmin(kafka, (admin) =>
+            startGroupAtTimestamp(admin, config.groupId, config.topics.bronze, from),
+          );
+          ctx.logger.info(
+            { group: config.groupId, from: new Date(from).toISOString(), offsets },
+            'replaying bronze from a time',
+          );
+        }
         const enricher = await startEnricher(config, ctx.logger);
 
         const reason = await new Promise<Error | null>((resolve) => {
