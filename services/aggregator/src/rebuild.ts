@@ -164,7 +164,7 @@ export async function rebuildDatabase(
                 if (offset < (position.get(batch.partition) ?? 0)) continue;
                 consumed += 1;
                 try {
-                  applier.apply(await decoder.decode(m.value));
+                  applier.apply(decoder.decodeKnown(m.value) ?? (await decoder.decode(m.value)));
                 } catch (err) {
                   if (!(err instanceof DecodeError)) throw err;
                   undecodable += 1;

@@ -185,7 +185,7 @@ async function start(
       for (const m of batch.messages) {
         let change: EnrichedBookingChange | null = null;
         try {
-          change = await decoder.decode(m.value);
+          change = decoder.decodeKnown(m.value) ?? (await decoder.decode(m.value));
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err; // registry unreachable: retried, never skipped
           if (logged++ < LOGGED_DECODE_ERRORS_PER_BATCH) {

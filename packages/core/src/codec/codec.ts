@@ -16,6 +16,11 @@ export interface Encoder<T> {
 export interface Decoder<T> {
   /** Decodes into the reader schema. Throws DecodeError for undecodable bytes, RegistryError (retriable) when the registry is down. */
   decode(value: Buffer | null): Promise<T>;
+  /**
+   * Decodes synchronously when the writer schema is already known (a hot loop saves a promise per
+   * record); undefined when it is not (then call `decode`). Throws DecodeError like `decode`.
+   */
+  decodeKnown(value: Buffer | null): T | undefined;
 }
 
 /** Registers `schemaText` under `subject` (idempotent: the same schema gets the same id) and returns an encoder. */
@@ -75,7 +80,24 @@ export function createDecoder<T>(
     return reader;
   }
 
+  function read(schemaId: number, reader: (body: Buffer) => T, body: Buffer): T {
+    try {
+      return reader(body);
+    } catch (err) {
+      throw new DecodeError(
+        'SCHEMA_MISMATCH',
+        `body does not match schema id ${schemaId}: ${(err as Error).message}`,
+        err,
+      );
+    }
+  }
+
   return {
+    decodeKnown(value) {
+      const { schemaId, body } = unframe(value);
+      const reader = readers.get(schemaId);
+      return reader === undefined ? undefined : read(schemaId, reader, body);
+    },
     async decode(value) {
       const { schemaId, body } = unframe(value);
       let reader = readers.get(schemaId);
@@ -94,15 +116,7 @@ export function createDecoder<T>(
         }
         reader = await p;
       }
-      try {
-        return reader(body);
-      } catch (err) {
-        throw new DecodeError(
-          'SCHEMA_MISMATCH',
-          `body does not match schema id ${schemaId}: ${(err as Error).message}`,
-          err,
-        );
-      }
+      return read(schemaId, reader, body);
     },
   };
 }

@@ -55,6 +55,20 @@ describe('codec', () => {
     expect(calls.schemaById).toBe(1);
   });
 
+  it('decodeKnown decodes synchronously once the writer schema is cached, undefined before', async () => {
+    const { client, calls } = memoryRegistry();
+    const encoder = await createEncoder<BookingChange>(client, 'bronze-value', text, type);
+    const decoder = createDecoder<BookingChange>(client, type);
+    const bytes = encoder.encode(sampleChange);
+    expect(decoder.decodeKnown(bytes)).toBeUndefined();
+    expect(await decoder.decode(bytes)).toEqual(sampleChange);
+    expect(decoder.decodeKnown(bytes)).toEqual(sampleChange);
+    expect(calls.schemaById).toBe(1);
+    expect(() => decoder.decodeKnown(Buffer.from([0, 0, 0]))).toThrow(DecodeError);
+    const garbage = frame(encoder.schemaId, Buffer.from([0xff, 0xff, 0xff]));
+    expect(() => decoder.decodeKnown(garbage)).toThrow(DecodeError);
+  });
+
   it('reads an older writer schema through a resolver (BACKWARD evolution)', async () => {
     const { client } = memoryRegistry();
     const v1 = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'int' }] };
