@@ -39,6 +39,22 @@ function trickle(producer: Producer, topic: string, messages: Message[], perSend
   return { progress, done };
 }
 
+/** Bronze input for a test: `total` changes over `bookings` bookings, trickled in the background. */
+async function trickleChanges(
+  ctx: coreTesting.TestContext,
+  o: { total: number; bookings: number; idPrefix: string; perSend: number; pauseMs: number },
+) {
+  const encoder = await testing.bronzeEncoder(
+    createRegistryClient(ctx.connection.registryUrl),
+    ctx.topics.bronze,
+  );
+  const changes = testing.makeChanges(o.total, { bookings: o.bookings, idPrefix: o.idPrefix });
+  const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
+  await producer.connect();
+  const messages = changes.map((c) => testing.bronzeMessage(encoder, c));
+  return { changes, input: trickle(producer, ctx.topics.bronze, messages, o.perSend, o.pauseMs) };
+}
+
 async function expectExactlyOnce(ctx: coreTesting.TestContext, eventIds: string[]): Promise<void> {
   const silver = await decodeSilver(ctx, await readTopicToEnd(ctx, ctx.topics.silver, { timeoutMs: 90_000 }));
   const seen = new Map<string, number>();
@@ -68,20 +84,13 @@ describe('enricher: exactly once across crashes', () => {
     ctx = await coreTesting.createTestContext({ name: 'enr-kill', partitions: 3 });
     const TOTAL = 20_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
-    const encoder = await testing.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = testing.makeChanges(TOTAL, { bookings: 2500, idPrefix: 'k' });
-    const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
-    await producer.connect();
-    const input = trickle(
-      producer,
-      ctx.topics.bronze,
-      changes.map((c) => testing.bronzeMessage(encoder, c)),
-      400,
-      700,
-    );
+    const { changes, input } = await trickleChanges(ctx, {
+      total: TOTAL,
+      bookings: 2500,
+      idPrefix: 'k',
+      perSend: 400,
+      pauseMs: 700,
+    });
 
     const env = { ...FAST, ENRICHER_INSTANCE_ID: 'kill-test' };
     let current = spawnEnricher(ctx, env);
@@ -118,20 +127,13 @@ describe('enricher: exactly once across crashes', () => {
     ctx = await coreTesting.createTestContext({ name: 'enr-two', partitions: 4 });
     const TOTAL = 12_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
-    const encoder = await testing.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = testing.makeChanges(TOTAL, { bookings: 2000, idPrefix: 'two' });
-    const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
-    await producer.connect();
-    const input = trickle(
-      producer,
-      ctx.topics.bronze,
-      changes.map((c) => testing.bronzeMessage(encoder, c)),
-      300,
-      500,
-    );
+    const { changes, input } = await trickleChanges(ctx, {
+      total: TOTAL,
+      bookings: 2000,
+      idPrefix: 'two',
+      perSend: 300,
+      pauseMs: 500,
+    });
 
     const a = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'a' });
     const b = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'b' });
