@@ -12,3 +12,4 @@ export * from './progress';
 export * from './random-stream';
 export * from './replay';
 export * from './batch';
+export * from './replay-head';

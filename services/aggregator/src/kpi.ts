@@ -87,17 +87,24 @@ export function emptyCounters(movieKey: string): MovieCounters {
   return c;
 }
 
+/** What the version rule reads of a change (a full change, or a rebuild's `ReplayHead`). */
+export interface VersionedChange {
+  op: EnrichedBookingChange['op'];
+  before: Pick<EnrichedBooking, 'booking_id' | 'version'> | null;
+  after: Pick<EnrichedBooking, 'booking_id' | 'version'> | null;
+}
+
 /**
  * The version of a change: after.version for c/u/r, before.version + 1 for d. Null when the
  * change lacks the image its op needs (malformed: it cannot be applied).
  */
-export function changeVersion(change: EnrichedBookingChange): number | null {
+export function changeVersion(change: VersionedChange): number | null {
   if (change.op === 'd') return change.before ? change.before.version + 1 : null;
   return change.after ? change.after.version : null;
 }
 
 /** The booking a change is about. */
-export const changeBookingId = (change: EnrichedBookingChange): string | undefined =>
+export const changeBookingId = (change: VersionedChange): string | undefined =>
   (change.op === 'd' ? change.before : change.after)?.booking_id;
 
 /** The stored row for an enriched image (a live row, or a tombstone with the delete's version). */

@@ -1,29 +1,19 @@
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import {
-  createDecoder,
-  createKafka,
-  createRegistryClient,
-  DecodeError,
-  errorMessage,
-  loadSchema,
-  type EnrichedBookingChange,
-  type Logger,
-} from '@cdc/core';
-import { ReplayApplier } from './replay';
+import { DecodeError, errorMessage, type Logger } from '@cdc/core';
+import type { BatchDelta } from './apply';
+import { replaySilver, type Replayed, type ReplayMode } from './rebuild-replay';
 import type { AggregatorConfig } from './config';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './db-schema';
 import { acquireDbLock } from './lock';
-import { AggregatorStore } from './store';
+import { startTempWriter, type TempWriter } from './rebuild-writer';
 
 /**
  * `cdc aggregate --rebuild`: a fresh database from silver, from the earliest offset up to the end
  * offsets (last stable offsets) captured at start. The changes are replayed in memory
- * (`ReplayApplier`: the version rule, then the KPIs of the final rows — checked against the live
- * path by the differential test), written to a temporary file next to the database,
- * and only when complete renamed over it — atomically. Holds the database lock throughout, so no
+ * (rebuild-replay.ts: the version rule on each change's head, then the KPIs of the final rows —
+ * checked against the live path by the differential test), written to a temporary file next to
+ * the database, and only when complete renamed over it — atomically. Holds the database lock throughout, so no
  * live aggregator writes meanwhile. The rebuilt database carries the end offsets, so a live
  * aggregator started afterwards continues from there; its snapshot versions continue above the
  * old database's, and every movie is republished to gold by the next live start.
@@ -47,6 +37,11 @@ export interface RebuildResult {
   movies: number;
   partitions: number;
   endOffsets: Record<number, number>;
+  /**
+   * `heads`: each change's head decoded, full changes for final rows only (the normal way);
+   * `full`: silver was read a second time decoding every change (a final change did not decode).
+   */
+  decoding: ReplayMode;
   /** From start to the rebuild consumer's group join (part of consumeMs). */
   joinMs: number;
   consumeMs: number;
@@ -54,8 +49,6 @@ export interface RebuildResult {
   totalMs: number;
   changesPerSecond: number;
 }
-
-const PROGRESS_EVERY_MS = 250;
 
 function removeDbFiles(file: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
@@ -78,6 +71,38 @@ function previousSnapshotVersion(file: string, log: Logger): number {
   }
 }
 
+/**
+ * Hands the replay's final rows to the writer thread as they are decoded (booking_id order), then
+ * the KPIs, offsets and history; resolves when the new file is complete.
+ */
+async function writeTemp(
+  writer: TempWriter,
+  replayed: Replayed,
+  topic: string,
+  baseSnapshotVersion: number,
+  started: number,
+): Promise<{ delta: BatchDelta; bookings: number }> {
+  const { read } = replayed;
+  let bookings = 0;
+  const delta = replayed.applier.finishEach((row) => {
+    writer.write(row);
+    bookings += 1;
+  });
+  await writer.finish({
+    delta,
+    now: Date.now(),
+    offsets: [...read.endOffsets].map(([partition, nextOffset]) => ({ topic, partition, nextOffset })),
+    baseSnapshotVersion,
+    history: {
+      startedAt: Date.now(),
+      durationMs: performance.now() - started,
+      changes: read.records,
+      offsets: { topic, rebuild: true, next: Object.fromEntries(read.endOffsets) },
+    },
+  });
+  return { delta, bookings };
+}
+
 export async function rebuildDatabase(
   config: AggregatorConfig,
   logger: Logger,
@@ -88,150 +113,45 @@ export async function rebuildDatabase(
   const dbPath = path.resolve(config.dbPath);
   const tmp = `${dbPath}.rebuild-${process.pid}.tmp`;
   const started = performance.now();
+  const onProgress = options.onProgress ?? (() => undefined);
+  const topic = config.topics.silver;
   try {
-    removeDbFiles(tmp);
-    const topic = config.topics.silver;
-    const kafka = createKafka(config.connection, log);
-    const admin = kafka.admin();
-    await admin.connect();
-    const groupId = `${config.groupId}.rebuild.${randomBytes(4).toString('hex')}`;
-    const applier = new ReplayApplier();
-    const end = new Map<number, number>();
-    const position = new Map<number, number>();
-    const low = new Map<number, number>();
-    let total = 0;
-    let consumed = 0;
-    let undecodable = 0;
-    let joinMs = 0;
-    try {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
-        end.set(p.partition, Number(p.high));
-        position.set(p.partition, Number(p.low));
-        low.set(p.partition, Number(p.low));
-        total += Number(p.high) - Number(p.low);
-      }
-      log.info({ topic, partitions: end.size, records: total }, 'rebuilding from silver');
-      const covered = () => [...position].reduce((a, [p, at]) => a + at - (low.get(p) ?? 0), 0);
-      const report = (phase: RebuildProgress['phase']) =>
-        options.onProgress?.({ offsetsDone: covered(), offsetsTotal: total, changes: consumed, phase });
-      report('consume');
-      const complete = () => [...end].every(([p, e]) => (position.get(p) ?? 0) >= e);
-      if (!complete()) {
-        const registry = createRegistryClient(config.connection.registryUrl);
-        const decoder = createDecoder<EnrichedBookingChange>(
-          registry,
-          loadSchema('EnrichedBookingChange').type,
-        );
-        const consumer = kafka.consumer({
-          groupId,
-          sessionTimeout: config.sessionTimeoutMs,
-          heartbeatInterval: config.heartbeatIntervalMs,
-          maxBytes: config.fetchMaxBytes,
-          maxBytesPerPartition: config.fetchMaxBytesPerPartition,
-          readUncommitted: false,
-        });
-        let finished: () => void = () => undefined;
-        let failed: (err: Error) => void = () => undefined;
-        const whenDone = new Promise<void>((resolve, reject) => {
-          finished = resolve;
-          failed = reject;
-        });
-        let lastReport = 0;
-        const advance = (partition: number, next: number) => {
-          const e = end.get(partition) ?? 0;
-          if (next > (position.get(partition) ?? 0)) position.set(partition, Math.min(next, e));
-          if (complete()) finished();
-        };
-        consumer.on(consumer.events.GROUP_JOIN, () => {
-          joinMs ||= performance.now() - started;
-        });
-        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-          if (e.payload.batchSize === 0) advance(e.payload.partition, Number(e.payload.lastOffset) + 1);
-        });
-        consumer.on(consumer.events.CRASH, (e) => {
-          if (!e.payload.restart) failed(e.payload.error);
-        });
-        try {
-          await consumer.connect();
-          await consumer.subscribe({ topic, fromBeginning: true });
-          await consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const e = end.get(batch.partition) ?? 0;
-              for (const m of batch.messages) {
-                const offset = Number(m.offset);
-                if (offset >= e) break;
-                if (offset < (position.get(batch.partition) ?? 0)) continue;
-                consumed += 1;
-                try {
-                  applier.apply(decoder.decodeKnown(m.value) ?? (await decoder.decode(m.value)));
-                } catch (err) {
-                  if (!(err instanceof DecodeError)) throw err;
-                  undecodable += 1;
-                  log.warn(
-                    { partition: batch.partition, offset, code: err.code },
-                    'undecodable record skipped',
-                  );
-                }
-              }
-              const now = Date.now();
-              if (now - lastReport >= PROGRESS_EVERY_MS) {
-                lastReport = now;
-                report('consume');
-              }
-              advance(batch.partition, Number(batch.lastOffset()) + 1);
-            },
-          });
-          await whenDone;
-        } finally {
-          await consumer.disconnect();
-        }
-      }
-      report('consume');
-    } finally {
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-      await admin.disconnect();
-    }
-    const consumeMs = performance.now() - started;
-
-    options.onProgress?.({ offsetsDone: total, offsetsTotal: total, changes: consumed, phase: 'write' });
-    const delta = applier.finish();
     const base = previousSnapshotVersion(dbPath, log);
-    const db = new Database(tmp);
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
-    db.exec(SCHEMA_SQL);
-    db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
-      'schema_version',
-      String(SCHEMA_VERSION),
-    );
-    const store = new AggregatorStore(db, { bookingCacheSize: 0 });
-    const endOffsets = Object.fromEntries(end);
-    // Secondary indexes are built once after the bulk insert (faster than row by row).
-    const indexes = db
-      .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
-      .all() as { name: string; sql: string }[];
-    for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
-    db.transaction(() => {
-      store.setSnapshotVersions(base, base);
-      const offsets = [...end].map(([partition, nextOffset]) => ({ topic, partition, nextOffset }));
-      const movies = store.writeDelta(delta, Date.now(), offsets, { emptyDatabase: true });
-      store.recordHistory({
-        startedAt: Date.now(),
-        durationMs: performance.now() - started,
-        changes: consumed,
-        applied: delta.applied,
-        skipped: delta.skipped,
-        movies: movies.length,
-        offsets: { topic, rebuild: true, next: endOffsets },
-      });
-    })();
-    for (const ix of indexes) db.exec(ix.sql);
-    db.pragma('journal_mode = WAL');
-    store.close();
+    const replay = async (mode: ReplayMode) => {
+      removeDbFiles(tmp);
+      // The writer thread creates the file while silver is read.
+      const writer = startTempWriter(tmp);
+      try {
+        const replayed = await replaySilver(mode, config, log, {
+          started,
+          onProgress: (p) => onProgress({ ...progressOf(p), phase: 'consume' }),
+        });
+        const consumeMs = performance.now() - started;
+        onProgress({ ...progressOf(replayed.read), phase: 'write' });
+        return { replayed, consumeMs, ...(await writeTemp(writer, replayed, topic, base, started)) };
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+    };
+    let r: Awaited<ReturnType<typeof replay>>;
+    let decoding: ReplayMode = 'heads';
+    try {
+      r = await replay(decoding);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      log.warn(
+        { err: err.message },
+        'a final change does not decode in full; reading silver again, decoding every change',
+      );
+      decoding = 'full';
+      r = await replay(decoding);
+    }
+    const { replayed, delta, consumeMs } = r;
+    const { read } = replayed;
     const writeMs = performance.now() - started - consumeMs;
 
-    options.onProgress?.({ offsetsDone: total, offsetsTotal: total, changes: consumed, phase: 'swap' });
+    onProgress({ ...progressOf(read), phase: 'swap' });
     if (existsSync(dbPath)) {
       // Fold the old WAL into the old file and drop it, so nothing of it can attach to the new file.
       const old = new Database(dbPath, { fileMustExist: true });
@@ -243,20 +163,21 @@ export async function rebuildDatabase(
     renameSync(tmp, dbPath);
     const totalMs = performance.now() - started;
     const result: RebuildResult = {
-      changes: consumed,
+      changes: read.records,
       applied: delta.applied,
       skipped: delta.skipped,
       malformed: delta.malformed,
-      undecodable,
-      bookings: delta.bookings.length,
+      undecodable: replayed.undecodable,
+      bookings: r.bookings,
       movies: delta.movies.size,
-      partitions: end.size,
-      endOffsets,
-      joinMs,
+      partitions: read.endOffsets.size,
+      endOffsets: Object.fromEntries(read.endOffsets),
+      decoding,
+      joinMs: read.joinMs,
       consumeMs,
       writeMs,
       totalMs,
-      changesPerSecond: consumed / (totalMs / 1000),
+      changesPerSecond: read.records / (totalMs / 1000),
     };
     log.info(result, 'rebuild complete; database swapped in');
     return result;
@@ -265,3 +186,9 @@ export async function rebuildDatabase(
     lock.release();
   }
 }
+
+const progressOf = (p: { records: number; offsetsDone?: number; offsetsTotal: number }) => ({
+  offsetsDone: p.offsetsDone ?? p.offsetsTotal,
+  offsetsTotal: p.offsetsTotal,
+  changes: p.records,
+});

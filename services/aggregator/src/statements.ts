@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { COUNTER_COLUMNS } from './kpi';
+import type { EnrichedBooking } from '@cdc/core';
+import { COUNTER_COLUMNS, type StoredBooking } from './kpi';
 
 /** The store's SQL, prepared once per connection. */
 export const BOOKING_COLUMNS = [
@@ -28,6 +29,37 @@ export const BOOKING_COLUMNS = [
   'event_id',
   'event_ts_ms',
 ];
+/** A row to be written (it carries its `image`) as the values of BOOKING_COLUMNS, in order. */
+export function bookingValues(row: StoredBooking): unknown[] {
+  const b = row.image as EnrichedBooking;
+  return [
+    b.booking_id,
+    row.version,
+    row.deleted,
+    b.movie_id,
+    b.customer_id,
+    b.booking_date,
+    b.booking_date_only,
+    b.booking_hour,
+    b.day_of_week,
+    b.status,
+    b.ticket_count,
+    b.ticket_price,
+    b.total_amount,
+    b.active_revenue,
+    b.lost_revenue,
+    b.booking_status_category,
+    b.booking_size_category,
+    b.price_category,
+    row.is_valid_booking,
+    JSON.stringify(b.validation_errors),
+    b.created_at,
+    b.updated_at,
+    row.event_id,
+    row.event_ts_ms,
+  ];
+}
+
 const KPI_COLUMNS = [
   'movie_key',
   'movie_id',

@@ -10,7 +10,7 @@ import {
 } from './batch';
 import { openWritable } from './db-schema';
 import { countersFromRow, kpiRow, type MovieKpiRow, type StoredBooking } from './kpi';
-import { prepareStatements, type Statements } from './statements';
+import { bookingValues, prepareStatements, type Statements } from './statements';
 
 /**
  * The SQLite edge: current rows, movie_kpis, reference counts, applied offsets, batch history
@@ -193,38 +193,7 @@ export class AggregatorStore {
   ): MovieKpiRow[] {
     const s = this.s;
     const put = options.emptyDatabase ? s.insertBooking : s.putBooking;
-    for (const row of delta.bookings) {
-      const b = row.image as EnrichedBooking;
-      put.run(
-        b.booking_id,
-        row.version,
-        row.deleted,
-        b.movie_id,
-        b.customer_id,
-        b.booking_date,
-        b.booking_date_only,
-        b.booking_hour,
-        b.day_of_week,
-        b.status,
-        b.ticket_count,
-        b.ticket_price,
-        b.total_amount,
-        b.active_revenue,
-        b.lost_revenue,
-        b.booking_status_category,
-        b.booking_size_category,
-        b.price_category,
-        row.is_valid_booking,
-        JSON.stringify(b.validation_errors),
-        b.created_at,
-        b.updated_at,
-        row.event_id,
-        row.event_ts_ms,
-      );
-      row.image = undefined; // the cache keeps the KPI fields only
-      row.event_id = undefined;
-      this.cacheBooking(b.booking_id, row);
-    }
+    for (const row of delta.bookings) this.writeBooking(put, row);
     const rows: MovieKpiRow[] = [];
     for (const [key, m] of delta.movies) {
       for (const day of m.dirtyDays) {
@@ -251,6 +220,19 @@ export class AggregatorStore {
     if (rows.length > 0) s.putMeta.run('snapshot_version', String(this.snapshotVersion));
     for (const o of offsets) s.putOffset.run(o.topic, o.partition, o.nextOffset);
     return rows;
+  }
+
+  /** Inserts one booking row, as `bookingValues`, into a fresh database (a rebuild; in a transaction). */
+  insertBookingValues(values: unknown[]): void {
+    this.s.insertBooking.run(values);
+  }
+
+  private writeBooking(put: Database.Statement, row: StoredBooking): void {
+    put.run(bookingValues(row));
+    const id = (row.image as EnrichedBooking).booking_id;
+    row.image = undefined; // the cache keeps the KPI fields only
+    row.event_id = undefined;
+    this.cacheBooking(id, row);
   }
 
   /** Forgets every cached row (after a failed transaction, the database is the truth again). */

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { testing, UsageError } from '@cdc/core';
+import { testing, UsageError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
+import { createDeriver } from '@cdc/enricher';
 import { randomChanges, rebuildDatabase, startAggregator, type RebuildProgress } from '../../src';
 import { kpiDifferences } from '../support/reference';
 import {
@@ -12,6 +13,46 @@ import {
   testConfig,
   waitForOffsets,
 } from '../support/kafka';
+
+/**
+ * A silver record that decodes only in part: a create whose created_at is 2^60 (beyond what a
+ * JavaScript number holds exactly: avsc refuses to read it, and skips it without a look). Its head
+ * decodes, its full change does not: the live path skips it as undecodable, and so must a rebuild.
+ */
+function partlyDecodable(encode: (c: EnrichedBookingChange) => Buffer): Buffer {
+  const derive = createDeriver('UTC');
+  const booking = (createdAt: number): BookingChange => ({
+    event_id: 'e-unsafe-long',
+    op: 'c',
+    before: null,
+    after: {
+      booking_id: 'B-UNSAFE-LONG',
+      customer_id: 'C1',
+      movie_id: 'M-UNSAFE',
+      booking_date: 1_700_000_000_000,
+      status: 'CONFIRMED',
+      ticket_count: 2,
+      ticket_price: 1200,
+      created_at: createdAt,
+      updated_at: 1_700_000_000_000,
+      version: 1,
+    },
+    ts_ms: 1_700_000_000_000,
+    source: { name: 'test', seq: 1 },
+  });
+  const one = encode(derive.change(booking(1), 1_700_000_000_000));
+  const two = encode(derive.change(booking(2), 1_700_000_000_000));
+  const at = one.findIndex((b, i) => b !== two[i]);
+  // created_at as a zigzag varint: 2^60 → 2^61, 7 bits per byte.
+  let n = 2n ** 61n;
+  const varint: number[] = [];
+  while (n >= 0x80n) {
+    varint.push(Number(n & 0x7fn) | 0x80);
+    n >>= 7n;
+  }
+  varint.push(Number(n));
+  return Buffer.concat([one.subarray(0, at), Buffer.from(varint), one.subarray(at + 1)]);
+}
 
 /** `--rebuild` from silver equals the live database, swaps atomically, and respects the lock. */
 describe('rebuild', () => {
@@ -83,7 +124,7 @@ describe('rebuild', () => {
     expect([...phases]).toEqual(['consume', 'write', 'swap']);
     expect(last).toMatchObject({ changes: 20_001 });
     expect(last?.offsetsDone).toBe(last?.offsetsTotal);
-    expect(result).toMatchObject({ changes: 20_001, undecodable: 1, partitions: 3 });
+    expect(result).toMatchObject({ changes: 20_001, undecodable: 1, partitions: 3, decoding: 'heads' });
     const after = snapshot(dbPath);
     expect(after.kpis).toEqual(before.kpis);
     expect(after.bookings).toEqual(before.bookings);
@@ -104,8 +145,27 @@ describe('rebuild', () => {
       const v = again.store.snapshotVersions;
       expect(v.published).toBe(v.assigned);
       expect(kpiDifferences(again.store.db)).toEqual([]);
+      // A booking's newest change that decodes only in part: live skips it ...
+      await producer.send({
+        topic: ctx.topics.silver,
+        messages: [{ key: 'B-UNSAFE-LONG', value: partlyDecodable((c) => encoder.encode(c)) }],
+      });
+      await waitForOffsets(ctx, () => again.store.storedOffsets(ctx.topics.silver));
     } finally {
       await again.stop();
     }
+    // ... and the rebuild finds out when it decodes the final rows, then reads silver again in full.
+    const live2 = snapshot(dbPath);
+    expect(live2.bookings.some((b) => (b as { booking_id: string }).booking_id === 'B-UNSAFE-LONG')).toBe(
+      false,
+    );
+    const full = await rebuildDatabase(config, ctx.logger);
+    expect(full).toMatchObject({ changes: 22_002, undecodable: 2, decoding: 'full' });
+    const rebuilt2 = snapshot(dbPath);
+    expect(rebuilt2.kpis).toEqual(live2.kpis);
+    expect(rebuilt2.bookings).toEqual(live2.bookings);
+    expect(rebuilt2.days).toEqual(live2.days);
+    expect(rebuilt2.hours).toEqual(live2.hours);
+    expect(rebuilt2.offsets).toEqual(live2.offsets);
   });
 });

@@ -1,0 +1,49 @@
+import avro from 'avsc';
+import { loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@cdc/core';
+
+/**
+ * The part of a silver change a rebuild needs before it knows whether the change is a booking's
+ * final one: the version rule and the event counters. Decoding only this (an Avro reader schema
+ * that is a projection of EnrichedBookingChange: avsc skips the writer's other fields without
+ * building strings or objects) costs half of a full decode; a rebuild decodes the full change
+ * only for the final row of each booking.
+ */
+const CHANGE_FIELDS = ['op', 'before', 'after', 'ts_ms'] as const;
+const IMAGE_FIELDS = ['booking_id', 'movie_id', 'status', 'version'] as const;
+
+export type ImageHead = Pick<EnrichedBooking, (typeof IMAGE_FIELDS)[number]>;
+export type ReplayHead = Pick<EnrichedBookingChange, 'op' | 'ts_ms'> & {
+  before: ImageHead | null;
+  after: ImageHead | null;
+};
+
+interface RecordSchema {
+  type: 'record';
+  name: string;
+  fields: { name: string; type: unknown }[];
+}
+
+const isRecord = (t: unknown): t is RecordSchema =>
+  typeof t === 'object' && t !== null && (t as { type?: unknown }).type === 'record';
+
+let headType: avro.Type | undefined;
+
+/** The reader type of `ReplayHead`, derived from schemas/EnrichedBookingChange.avsc. */
+export function replayHeadType(): avro.Type {
+  if (headType !== undefined) return headType;
+  const schema = JSON.parse(loadSchema('EnrichedBookingChange').text) as RecordSchema;
+  const keep = (r: RecordSchema, names: readonly string[]): RecordSchema => {
+    const fields = r.fields.filter((f) => names.includes(f.name));
+    if (fields.length !== names.length) {
+      throw new Error(`${r.name} lacks a field the rebuild reads (${names.join(', ')})`);
+    }
+    return { ...r, fields };
+  };
+  const change = keep(schema, CHANGE_FIELDS);
+  // `before` carries the image's record definition; `after` refers to it by name.
+  change.fields = change.fields.map((f) =>
+    Array.isArray(f.type) ? { ...f, type: f.type.map((t) => (isRecord(t) ? keep(t, IMAGE_FIELDS) : t)) } : f,
+  );
+  headType = avro.Type.forSchema(change as unknown as avro.Schema);
+  return headType;
+}
