@@ -13,3 +13,4 @@ export * from './random-stream';
 export * from './replay';
 export * from './batch';
 export * from './replay-head';
+export * from './arena';

@@ -6,8 +6,9 @@ import type { AggregatorConfig } from './config';
  * The rebuild's Kafka edge: reads silver once, from each partition's earliest offset up to the
  * end offsets (last stable offsets, read committed) captured at start, with a throw-away
  * consumer group that is deleted afterwards. Every record's value goes to `handle`, which
- * returns undefined, or a promise when it must wait (for the registry); it must not throw
- * for bad data: the rebuild counts and skips undecodable records itself.
+ * returns undefined, or a promise when it must wait; an error it throws (or rejects with) ends
+ * the read with that error. Bad data is not such an error: the rebuild counts and skips
+ * undecodable records itself.
  */
 export interface ReadProgress {
   /** Offsets covered so far (records, transaction markers included) out of `offsetsTotal`. */
@@ -82,6 +83,7 @@ export async function readSilverToEnd(
       failed = reject;
     });
     let lastReport = 0;
+    let broken = false;
     const advance = (partition: number, next: number) => {
       const e = end.get(partition) ?? 0;
       if (next > (position.get(partition) ?? 0)) position.set(partition, Math.min(next, e));
@@ -103,15 +105,23 @@ export async function readSilverToEnd(
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
+          if (broken) return;
           const e = end.get(batch.partition) ?? 0;
           const from = position.get(batch.partition) ?? 0;
-          for (const m of batch.messages) {
-            const offset = Number(m.offset);
-            if (offset >= e) break;
-            if (offset < from) continue;
-            records += 1;
-            const waiting = handle(m.value, batch.partition, offset);
-            if (waiting !== undefined) await waiting;
+          try {
+            for (const m of batch.messages) {
+              const offset = Number(m.offset);
+              if (offset >= e) break;
+              if (offset < from) continue;
+              records += 1;
+              const waiting = handle(m.value, batch.partition, offset);
+              if (waiting !== undefined) await waiting;
+            }
+          } catch (err) {
+            // Never thrown to kafkajs (it would restart the consumer on the same offset).
+            broken = true;
+            failed(err as Error);
+            return;
           }
           const now = Date.now();
           if (now - lastReport >= PROGRESS_EVERY_MS) {

@@ -27,7 +27,7 @@ export type ReplayMode = 'heads' | 'full';
 
 export interface Replayed {
   /** The final rows, one by one, then the KPIs (ReplayApplier.finishEach). */
-  applier: Pick<ReplayApplier, 'finishEach'>;
+  applier: ReplayApplier;
   read: ReadResult;
   undecodable: number;
 }
@@ -40,40 +40,29 @@ export async function replaySilver(
 ): Promise<Replayed> {
   const registry = createRegistryClient(config.connection.registryUrl);
   const full = createDecoder<EnrichedBookingChange>(registry, loadSchema('EnrichedBookingChange').type);
-  if (mode === 'full') {
-    return replayWith(config, log, options, full, ReplayApplier.ofChanges(), (_value, change) => change);
-  }
-  const heads = createDecoder<ReplayHead>(registry, replayHeadType());
-  const applier = new ReplayApplier<Buffer>((value) => {
-    const change = full.decodeKnown(value);
+  // The arena holds copies of the values: a view would keep the whole fetched batch alive.
+  const applier = new ReplayApplier((bytes) => {
+    const change = full.decodeKnown(bytes);
     if (change === undefined) throw new DecodeError('UNKNOWN_SCHEMA_ID', 'the writer schema is not resolved');
     return change;
   });
-  // A copy: a view into the fetched batch would keep the whole fetch response alive.
-  return replayWith(
-    config,
-    log,
-    options,
-    heads,
-    applier,
-    (value) => Buffer.from(value),
-    async (value) => {
-      // The first record of each writer schema also resolves it for the full decoder (finishEach
-      // decodes synchronously); whether this record decodes in full is finishEach's question.
-      await full.decode(value).catch((err: unknown) => {
-        if (!(err instanceof DecodeError)) throw err;
-      });
-    },
-  );
+  if (mode === 'full') return replayWith(config, log, options, full, applier);
+  const heads = createDecoder<ReplayHead>(registry, replayHeadType());
+  return replayWith(config, log, options, heads, applier, async (value) => {
+    // The first record of each writer schema also resolves it for the full decoder (finishEach
+    // decodes synchronously); whether this record decodes in full is finishEach's question.
+    await full.decode(value).catch((err: unknown) => {
+      if (!(err instanceof DecodeError)) throw err;
+    });
+  });
 }
 
-async function replayWith<H extends ReplayHead, P>(
+async function replayWith(
   config: AggregatorConfig,
   log: Logger,
   options: { started?: number; onProgress?: (p: ReadProgress) => void },
-  decoder: Decoder<H>,
-  applier: ReplayApplier<P>,
-  payloadOf: (value: Buffer, head: H) => P,
+  decoder: Decoder<ReplayHead>,
+  applier: ReplayApplier,
   firstOfSchema?: (value: Buffer) => Promise<void>,
 ): Promise<Replayed> {
   let undecodable = 0;
@@ -86,7 +75,7 @@ async function replayWith<H extends ReplayHead, P>(
     try {
       const head = await decoder.decode(value);
       await firstOfSchema?.(value as Buffer);
-      applier.apply(head, payloadOf(value as Buffer, head));
+      applier.apply(head, value as Buffer);
     } catch (err) {
       skip(err, partition, offset);
     }
@@ -95,7 +84,7 @@ async function replayWith<H extends ReplayHead, P>(
     try {
       const head = decoder.decodeKnown(value);
       if (head === undefined) return slow(value, partition, offset);
-      applier.apply(head, payloadOf(value as Buffer, head));
+      applier.apply(head, value as Buffer);
     } catch (err) {
       skip(err, partition, offset);
     }
