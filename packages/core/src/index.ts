@@ -13,3 +13,4 @@ export * from './wait';
 export * as testing from './testing';
 export * from './local-time';
 export * from './partitioner';
+export * from './worker-script';

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CdcError } from '@cdc/core';
+import { workerScript } from '@cdc/core';
 import type { StoredBooking } from './kpi';
 import type { FromWriter, ToWriter, WriterData, WriterFinish } from './rebuild-writer-worker';
 import { bookingValues } from './statements';
@@ -21,22 +19,9 @@ export interface TempWriter {
 
 const ROWS_PER_MESSAGE = 2000;
 
-function workerFile(): string {
-  for (const f of [
-    path.join(__dirname, 'rebuild-writer-worker.js'),
-    path.resolve(__dirname, '../dist/rebuild-writer-worker.js'),
-  ]) {
-    if (existsSync(f)) return f;
-  }
-  throw new CdcError(
-    'CONFIG_INVALID',
-    'the aggregator is not built (rebuild-writer-worker.js is missing): run `npx tsc -b`',
-  );
-}
-
 export function startTempWriter(file: string): TempWriter {
   const data: WriterData = { file };
-  const worker = new Worker(workerFile(), { workerData: data });
+  const worker = new Worker(workerScript(__dirname, 'rebuild-writer-worker'), { workerData: data });
   let rows: unknown[][] = [];
   const send = (m: ToWriter) => worker.postMessage(m);
   const flush = () => {

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type avro from 'avsc';
-import { CdcError, type ConnectionConfig, type LogLevel } from '@cdc/core';
+import { CdcError, workerScript, type ConnectionConfig, type LogLevel } from '@cdc/core';
 import { createChunkBuilder, type Chunk, type ChunkBuilder } from './chunk';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-worker';
 import { partitionFor } from '@cdc/core';
@@ -79,19 +77,6 @@ interface Lane {
 }
 
 /** The compiled worker (under ts-jest/swc the sources run from src/, the worker from dist/). */
-function workerFile(): string {
-  for (const f of [
-    path.join(__dirname, 'lane-worker.js'),
-    path.resolve(__dirname, '../dist/lane-worker.js'),
-  ]) {
-    if (existsSync(f)) return f;
-  }
-  throw new CdcError(
-    'CONFIG_INVALID',
-    'the producer is not built (lane-worker.js is missing): run `npx tsc -b`',
-  );
-}
-
 export function createSender(o: SenderOptions): Sender {
   const laneCount = Math.max(1, Math.min(o.lanes, o.partitions));
   const data: LaneWorkerData = {
@@ -159,7 +144,7 @@ export function createSender(o: SenderOptions): Sender {
 
   return {
     async connect() {
-      const file = workerFile();
+      const file = workerScript(__dirname, 'lane-worker');
       const ready = Array.from({ length: laneCount }, () => {
         const worker = new Worker(file, { workerData: data });
         const lane: Lane = {
