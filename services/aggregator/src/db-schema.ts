@@ -17,6 +17,35 @@ import path from 'node:path';
  */
 export const SCHEMA_VERSION = 1;
 
+/** The bookings table's columns, in table order (the UI selects the same set in its own order). */
+export const BOOKING_COLUMNS = [
+  'booking_id',
+  'version',
+  'deleted',
+  'movie_id',
+  'customer_id',
+  'booking_date',
+  'booking_date_only',
+  'booking_hour',
+  'day_of_week',
+  'status',
+  'ticket_count',
+  'ticket_price_cents',
+  'total_amount_cents',
+  'active_revenue_cents',
+  'lost_revenue_cents',
+  'booking_status_category',
+  'booking_size_category',
+  'price_category',
+  'is_valid_booking',
+  'validation_errors',
+  'created_at',
+  'updated_at',
+  'event_id',
+  'event_ts_ms',
+] as const;
+export type BookingColumn = (typeof BOOKING_COLUMNS)[number];
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS bookings (
   booking_id TEXT PRIMARY KEY,

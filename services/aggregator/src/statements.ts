@@ -1,34 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { EnrichedBooking } from '@cdc/core';
+import { BOOKING_COLUMNS } from './db-schema';
 import { COUNTER_COLUMNS, type StoredBooking } from './kpi';
 
 /** The store's SQL, prepared once per connection. */
-export const BOOKING_COLUMNS = [
-  'booking_id',
-  'version',
-  'deleted',
-  'movie_id',
-  'customer_id',
-  'booking_date',
-  'booking_date_only',
-  'booking_hour',
-  'day_of_week',
-  'status',
-  'ticket_count',
-  'ticket_price_cents',
-  'total_amount_cents',
-  'active_revenue_cents',
-  'lost_revenue_cents',
-  'booking_status_category',
-  'booking_size_category',
-  'price_category',
-  'is_valid_booking',
-  'validation_errors',
-  'created_at',
-  'updated_at',
-  'event_id',
-  'event_ts_ms',
-];
 /** A row to be written (it carries its `image`) as the values of BOOKING_COLUMNS, in order. */
 export function bookingValues(row: StoredBooking): unknown[] {
   const b = row.image as EnrichedBooking;

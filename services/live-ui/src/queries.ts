@@ -1,3 +1,4 @@
+import type { BookingColumn } from '@cdc/aggregator';
 import type { DbHandle } from './db';
 import { orderClause, whereClause, type BookingsQuery, type Filters } from './query';
 
@@ -29,7 +30,7 @@ export const BOOKING_COLUMNS = [
   'updated_at',
   'event_id',
   'event_ts_ms',
-] as const;
+] as const satisfies readonly BookingColumn[];
 export type BookingRow = Record<(typeof BOOKING_COLUMNS)[number], string | number | null>;
 
 export const BOOKING_SELECT = `SELECT ${BOOKING_COLUMNS.join(', ')} FROM bookings`;
