@@ -4,6 +4,7 @@
 // conditions, in BENCHMARKS.md.
 //   npm run bench                     all benchmarks
 //   npm run bench -- producer stack   only those whose name contains one of the words
+//   BENCH_COLD_BROKER=1 npm run bench skip warming up the freshly started broker (bench/warm-broker.js)
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const { existsSync, mkdirSync, readdirSync, writeFileSync } = require('node:fs');
@@ -23,7 +24,8 @@ for (const group of ['services', 'packages']) {
     const dir = path.join(root, group, pkg, 'dist', 'bench');
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)
-      .filter((f) => f.endsWith('.js'))
+      // common.js: the shared set-up of a package's benchmarks, not one itself
+      .filter((f) => f.endsWith('.js') && f !== 'common.js')
       .sort()) {
       benches.push({ name: `${pkg}/${f.replace(/\.js$/, '')}`, file: path.join(dir, f) });
     }
@@ -55,6 +57,13 @@ if (needsStack && !external) {
     env: stackEnv,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  // A broker just started is measurably slower until its JIT has compiled the hot paths.
+  if (process.env.BENCH_COLD_BROKER !== '1') {
+    execFileSync(process.execPath, [path.join(__dirname, 'warm-broker.js')], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
 }
 const results = [];
 try {

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { DecodeError, errorMessage, type Logger } from '@cdc/core';
+import { errorMessage, type Logger } from '@cdc/core';
 import type { BatchDelta } from './apply';
-import { replaySilver, type Replayed, type ReplayMode } from './rebuild-replay';
+import { replaySilver, type Replayed } from './rebuild-replay';
 import type { AggregatorConfig } from './config';
 import { acquireDbLock } from './lock';
 import { startTempWriter, type TempWriter } from './rebuild-writer';
@@ -37,11 +37,6 @@ export interface RebuildResult {
   movies: number;
   partitions: number;
   endOffsets: Record<number, number>;
-  /**
-   * `heads`: each change's head decoded, full changes for final rows only (the normal way);
-   * `full`: silver was read a second time decoding every change (a final change did not decode).
-   */
-  decoding: ReplayMode;
   /** From start to the rebuild consumer's group join (part of consumeMs). */
   joinMs: number;
   consumeMs: number;
@@ -117,35 +112,21 @@ export async function rebuildDatabase(
   const topic = config.topics.silver;
   try {
     const base = previousSnapshotVersion(dbPath, log);
-    const replay = async (mode: ReplayMode) => {
-      removeDbFiles(tmp);
-      // The writer thread creates the file while silver is read.
-      const writer = startTempWriter(tmp);
-      try {
-        const replayed = await replaySilver(mode, config, log, {
-          started,
-          onProgress: (p) => onProgress({ ...progressOf(p), phase: 'consume' }),
-        });
-        const consumeMs = performance.now() - started;
-        onProgress({ ...progressOf(replayed.read), phase: 'write' });
-        return { replayed, consumeMs, ...(await writeTemp(writer, replayed, topic, base, started)) };
-      } catch (err) {
-        await writer.abort();
-        throw err;
-      }
-    };
-    let r: Awaited<ReturnType<typeof replay>>;
-    let decoding: ReplayMode = 'heads';
+    removeDbFiles(tmp);
+    // The writer thread creates the file while silver is read.
+    const writer = startTempWriter(tmp);
+    let r: { replayed: Replayed; consumeMs: number; delta: BatchDelta; bookings: number };
     try {
-      r = await replay(decoding);
+      const replayed = await replaySilver(config, log, {
+        started,
+        onProgress: (p) => onProgress({ ...progressOf(p), phase: 'consume' }),
+      });
+      const consumeMs = performance.now() - started;
+      onProgress({ ...progressOf(replayed.read), phase: 'write' });
+      r = { replayed, consumeMs, ...(await writeTemp(writer, replayed, topic, base, started)) };
     } catch (err) {
-      if (!(err instanceof DecodeError)) throw err;
-      log.warn(
-        { err: err.message },
-        'a final change does not decode in full; reading silver again, decoding every change',
-      );
-      decoding = 'full';
-      r = await replay(decoding);
+      await writer.abort();
+      throw err;
     }
     const { replayed, delta, consumeMs } = r;
     const { read } = replayed;
@@ -172,7 +153,6 @@ export async function rebuildDatabase(
       movies: delta.movies.size,
       partitions: read.endOffsets.size,
       endOffsets: Object.fromEntries(read.endOffsets),
-      decoding,
       joinMs: read.joinMs,
       consumeMs,
       writeMs,

@@ -6,7 +6,9 @@ import { loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@c
  * final one: the version rule and the event counters. Decoding only this (an Avro reader schema
  * that is a projection of EnrichedBookingChange: avsc skips the writer's other fields without
  * building strings or objects) costs half of a full decode; a rebuild decodes the full change
- * only for the final row of each booking.
+ * only for the final row of each booking. A head must fail to decode exactly when the full change
+ * would, or a rebuild would apply a change the live path skips: the rebuild's decoder is created
+ * with core's `asStrictAs` option (see codec.ts).
  */
 const CHANGE_FIELDS = ['op', 'before', 'after', 'ts_ms'] as const;
 const IMAGE_FIELDS = ['booking_id', 'movie_id', 'status', 'version'] as const;

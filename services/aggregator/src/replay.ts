@@ -56,11 +56,17 @@ export class ReplayApplier {
     let movie: MovieCounters | undefined;
     let status = '';
     if (change.op === 'd') {
-      this.touch(movieKeyOf((change.before as ImageHead).movie_id), ts).deleted_bookings += 1;
+      const from = (change.before as ImageHead).movie_id;
+      const m = left !== undefined && left.movie_id === from ? left : this.touch(movieKeyOf(from), ts);
+      m.deleted_bookings += 1;
     } else {
       const image = change.after as ImageHead;
-      movie = this.touch(movieKeyOf(image.movie_id), ts);
-      status = this.intern(image.status);
+      // Mostly a booking stays with its movie and status: then no lookup by a new string.
+      movie =
+        left !== undefined && left.movie_id === image.movie_id
+          ? left
+          : this.touch(movieKeyOf(image.movie_id), ts);
+      status = entry?.status === image.status ? entry.status : this.intern(image.status);
       if (change.op === 'c') movie.new_bookings += 1;
       else if (change.op === 'u') {
         movie.updates += 1;
@@ -110,10 +116,9 @@ export class ReplayApplier {
     for (const id of ids) {
       const entry = this.latest.get(id) as Latest;
       const change = this.full(ByteArena.view(entry));
-      const { version } = entry;
       const deleted = change.op === 'd' ? 1 : 0;
       const image = (deleted ? change.before : change.after) as EnrichedBooking;
-      const row = storedFromImage(image, version, deleted, change.event_id, change.ts_ms);
+      const row = storedFromImage(image, entry.version, deleted, change.event_id, change.ts_ms);
       write(row);
       if (deleted) continue;
       const m = movies.get(movieKeyOf(image.movie_id)) as TouchedMovie;

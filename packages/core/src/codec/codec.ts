@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import { DecodeError, RegistryError } from '../errors';
 import type { RegistryClient } from './registry';
+import { strictSkipOptions } from './strict-skips';
 import { frame, unframe } from './wire-format';
 
 /**
@@ -38,10 +39,21 @@ export async function createEncoder<T>(
   };
 }
 
+export interface DecoderOptions {
+  /** How long an unknown (or unreadable) schema id is remembered as such. Default 60 s. */
+  unknownIdTtlMs?: number;
+  /**
+   * For a reader schema that is a projection of `asStrictAs` (reads fewer fields): decode only
+   * what `asStrictAs` would decode. A writer schema must also be readable as `asStrictAs`, and
+   * skipped values are checked as a read checks them (strict-skips.ts).
+   */
+  asStrictAs?: avro.Type;
+}
+
 export function createDecoder<T>(
   registry: RegistryClient,
   readerType: avro.Type,
-  options: { unknownIdTtlMs?: number } = {},
+  options: DecoderOptions = {},
 ): Decoder<T> {
   const unknownIdTtlMs = options.unknownIdTtlMs ?? 60_000;
   const readers = new Map<number, (body: Buffer) => T>();
@@ -61,7 +73,9 @@ export function createDecoder<T>(
     }
     let reader: (body: Buffer) => T;
     try {
-      const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema);
+      const strict = options.asStrictAs;
+      const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema, strict ? strictSkipOptions() : {});
+      if (strict !== undefined && !writer.equals(strict)) strict.createResolver(writer);
       if (writer.equals(readerType)) {
         reader = (body) => readerType.fromBuffer(body) as T;
       } else {

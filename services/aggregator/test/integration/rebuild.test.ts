@@ -15,43 +15,67 @@ import {
 } from '../support/kafka';
 
 /**
- * A silver record that decodes only in part: a create whose created_at is 2^60 (beyond what a
- * JavaScript number holds exactly: avsc refuses to read it, and skips it without a look). Its head
- * decodes, its full change does not: the live path skips it as undecodable, and so must a rebuild.
+ * Values that decode only in part: a long of 2^60 (beyond what a JavaScript number holds exactly)
+ * makes avsc refuse to read it, while skipping it takes no look. The live path skips such a record
+ * as undecodable; a rebuild, which decodes only heads, must skip exactly the same records.
+ * Booking `id`: a create, an update whose `enriched_at` (a field no head reads) is 2^60, and a
+ * cancellation; or, with `onlyCreate`, a create whose `after.created_at` is 2^60.
  */
-function partlyDecodable(encode: (c: EnrichedBookingChange) => Buffer): Buffer {
+function partlyDecodable(
+  encode: (c: EnrichedBookingChange) => Buffer,
+  id: string,
+  onlyCreate = false,
+): Buffer[] {
   const derive = createDeriver('UTC');
-  const booking = (createdAt: number): BookingChange => ({
-    event_id: 'e-unsafe-long',
-    op: 'c',
-    before: null,
-    after: {
-      booking_id: 'B-UNSAFE-LONG',
-      customer_id: 'C1',
-      movie_id: 'M-UNSAFE',
-      booking_date: 1_700_000_000_000,
-      status: 'CONFIRMED',
-      ticket_count: 2,
-      ticket_price: 1200,
-      created_at: createdAt,
-      updated_at: 1_700_000_000_000,
-      version: 1,
-    },
-    ts_ms: 1_700_000_000_000,
-    source: { name: 'test', seq: 1 },
+  const ts = 1_700_000_000_000;
+  const image = (version: number, status: string, createdAt = ts) => ({
+    booking_id: id,
+    customer_id: 'C1',
+    movie_id: 'M-UNSAFE',
+    booking_date: ts,
+    status,
+    ticket_count: 2,
+    ticket_price: 1200,
+    created_at: createdAt,
+    updated_at: ts,
+    version,
   });
-  const one = encode(derive.change(booking(1), 1_700_000_000_000));
-  const two = encode(derive.change(booking(2), 1_700_000_000_000));
-  const at = one.findIndex((b, i) => b !== two[i]);
-  // created_at as a zigzag varint: 2^60 → 2^61, 7 bits per byte.
-  let n = 2n ** 61n;
-  const varint: number[] = [];
-  while (n >= 0x80n) {
-    varint.push(Number(n & 0x7fn) | 0x80);
-    n >>= 7n;
-  }
-  varint.push(Number(n));
-  return Buffer.concat([one.subarray(0, at), Buffer.from(varint), one.subarray(at + 1)]);
+  const change = (
+    seq: number,
+    op: 'c' | 'u',
+    before: ReturnType<typeof image> | null,
+    after: ReturnType<typeof image>,
+  ): BookingChange => ({
+    event_id: `e-${id}-${seq}`,
+    op,
+    before,
+    after,
+    ts_ms: ts + seq,
+    source: { name: 'test', seq },
+  });
+  /** `make(1)` encoded, with the one value that differs from `make(2)` replaced by 2^60. */
+  const corrupt = (make: (n: number) => EnrichedBookingChange): Buffer => {
+    const one = encode(make(1));
+    const two = encode(make(2));
+    const at = one.findIndex((b, i) => b !== two[i]);
+    let n = 2n ** 61n; // zigzag of 2^60, 7 bits per byte
+    const varint: number[] = [];
+    while (n >= 0x80n) {
+      varint.push(Number(n & 0x7fn) | 0x80);
+      n >>= 7n;
+    }
+    varint.push(Number(n));
+    return Buffer.concat([one.subarray(0, at), Buffer.from(varint), one.subarray(at + 1)]);
+  };
+  if (onlyCreate) return [corrupt((n) => derive.change(change(1, 'c', null, image(1, 'BOOKED', n)), ts))];
+  return [
+    encode(derive.change(change(1, 'c', null, image(1, 'BOOKED')), ts)),
+    corrupt((n) => ({
+      ...derive.change(change(2, 'u', image(1, 'BOOKED'), image(2, 'CANCELLED')), ts),
+      enriched_at: n,
+    })),
+    encode(derive.change(change(3, 'u', image(1, 'BOOKED'), image(3, 'CANCELLED')), ts)),
+  ];
 }
 
 /** `--rebuild` from silver equals the live database, swaps atomically, and respects the lock. */
@@ -130,7 +154,7 @@ describe('rebuild', () => {
     expect([...phases]).toEqual(['consume', 'write', 'swap']);
     expect(last).toMatchObject({ changes: 20_001 });
     expect(last?.offsetsDone).toBe(last?.offsetsTotal);
-    expect(result).toMatchObject({ changes: 20_001, undecodable: 1, partitions: 3, decoding: 'heads' });
+    expect(result).toMatchObject({ changes: 20_001, undecodable: 1, partitions: 3 });
     const after = snapshot(dbPath);
     expectSameTables(after, before);
     expect(after.snapshotVersion).toBeGreaterThan(before.snapshotVersion);
@@ -147,22 +171,28 @@ describe('rebuild', () => {
       const v = again.store.snapshotVersions;
       expect(v.published).toBe(v.assigned);
       expect(kpiDifferences(again.store.db)).toEqual([]);
-      // A booking's newest change that decodes only in part: live skips it ...
+      // Records that decode only in part (a booking's newest change, and one in the middle of
+      // another booking's changes): the live path skips them ...
       await producer.send({
         topic: ctx.topics.silver,
-        messages: [{ key: 'B-UNSAFE-LONG', value: partlyDecodable((c) => encoder.encode(c)) }],
+        messages: [
+          ...partlyDecodable((c) => encoder.encode(c), 'B-UNSAFE-NEWEST', true),
+          ...partlyDecodable((c) => encoder.encode(c), 'B-UNSAFE-MIDDLE'),
+        ].map((value) => ({ key: 'B-UNSAFE', value })),
       });
       await waitForOffsets(ctx, () => again.store.storedOffsets(ctx.topics.silver));
     } finally {
       await again.stop();
     }
-    // ... and the rebuild finds out when it decodes the final rows, then reads silver again in full.
+    // ... and so does the rebuild, which decodes only heads: the same tables, counters included.
     const live2 = snapshot(dbPath);
-    expect(live2.bookings.some((b) => (b as { booking_id: string }).booking_id === 'B-UNSAFE-LONG')).toBe(
-      false,
-    );
-    const full = await rebuildDatabase(config, ctx.logger);
-    expect(full).toMatchObject({ changes: 22_002, undecodable: 2, decoding: 'full' });
+    const ids = live2.bookings.map((b) => (b as { booking_id: string }).booking_id);
+    expect(ids).toContain('B-UNSAFE-MIDDLE');
+    expect(ids).not.toContain('B-UNSAFE-NEWEST');
+    const unsafe = live2.kpis.find((k) => (k as { movie_key: string }).movie_key === 'M-UNSAFE');
+    expect(unsafe).toMatchObject({ new_bookings: 1, updates: 1, status_changes: 1, cancelled_bookings: 1 });
+    const again2 = await rebuildDatabase(config, ctx.logger);
+    expect(again2).toMatchObject({ changes: 22_005, undecodable: 3 });
     expectSameTables(snapshot(dbPath), live2);
   });
 });
