@@ -13,9 +13,24 @@ const types = avro.types as unknown as Record<string, { prototype: Record<string
 const LongType = types.LongType as unknown as new () => avro.Type;
 const EnumType = types.EnumType as unknown as new (schema: unknown, opts: unknown) => avro.Type;
 
+/** avsc's Tap: the buffer and the position in it. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+}
+
 class StrictLongType extends LongType {
-  _skip(tap: unknown): void {
-    (LongType.prototype as unknown as { _read(tap: unknown): unknown })._read.call(this, tap);
+  _skip(tap: Tap): void {
+    // Up to 7 varint bytes hold 49 bits: |n| < 2^48, safe without decoding (a millisecond
+    // timestamp takes 6). Longer ones are checked by avsc's own read.
+    const { buf, pos } = tap;
+    for (let i = 0; i < 7; i++) {
+      if (((buf[pos + i] as number) & 0x80) === 0) {
+        tap.pos = pos + i + 1;
+        return;
+      }
+    }
+    (LongType.prototype as unknown as { _read(tap: Tap): unknown })._read.call(this, tap);
   }
 }
 

@@ -8,7 +8,7 @@ import {
   RegistryError,
   type RegistryClient,
 } from '../../src';
-import type { BookingChange } from '../../src';
+import type { Booking, BookingChange } from '../../src';
 import { sampleChange } from '../fixtures/changes';
 
 /** An in-memory registry standing in for HTTP: the codec's caching logic is what is under test. */
@@ -160,6 +160,12 @@ describe('codec', () => {
           op: sampleChange.op,
           ts_ms: sampleChange.ts_ms,
         });
+        // Safe longs of every varint length (7 bytes and more take the checked path) pass.
+        for (const createdAt of [0, -1, 2 ** 47, -(2 ** 48), 2 ** 52, -(2 ** 53) + 2]) {
+          const after = { ...(sampleChange.after as Booking), created_at: createdAt };
+          const value = encoder.encode({ ...sampleChange, after });
+          expect(await codeOf(strict.decode(value))).toBe('decoded');
+        }
       }
     });
 
