@@ -1,4 +1,7 @@
-import type { BookingColumn } from '@cdc/aggregator';
+import {
+  BOOKING_COLUMNS as STORED_BOOKING_COLUMNS,
+  type BookingColumn as StoredBookingColumn,
+} from '@cdc/aggregator';
 import type { DbHandle } from './db';
 import { orderClause, whereClause, type BookingsQuery, type Filters } from './query';
 
@@ -6,32 +9,12 @@ import { orderClause, whereClause, type BookingsQuery, type Filters } from './qu
  * Read-only SQL over the aggregator's tables. Every value goes in as a parameter; only
  * whitelisted column names are ever put into the SQL text. Money stays integer cents.
  */
-export const BOOKING_COLUMNS = [
-  'booking_id',
-  'movie_id',
-  'customer_id',
-  'booking_date',
-  'booking_date_only',
-  'booking_hour',
-  'day_of_week',
-  'status',
-  'ticket_count',
-  'ticket_price_cents',
-  'total_amount_cents',
-  'active_revenue_cents',
-  'lost_revenue_cents',
-  'booking_status_category',
-  'booking_size_category',
-  'price_category',
-  'is_valid_booking',
-  'validation_errors',
-  'version',
-  'created_at',
-  'updated_at',
-  'event_id',
-  'event_ts_ms',
-] as const satisfies readonly BookingColumn[];
-export type BookingRow = Record<(typeof BOOKING_COLUMNS)[number], string | number | null>;
+/** The bookings table's columns as the API and the CSV export give them: all but the tombstone flag. */
+export type BookingColumn = Exclude<StoredBookingColumn, 'deleted'>;
+export const BOOKING_COLUMNS: readonly BookingColumn[] = STORED_BOOKING_COLUMNS.filter(
+  (c): c is BookingColumn => c !== 'deleted',
+);
+export type BookingRow = Record<BookingColumn, string | number | null>;
 
 export const BOOKING_SELECT = `SELECT ${BOOKING_COLUMNS.join(', ')} FROM bookings`;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NO_MOVIE_KEY } from '@cdc/core';
+import type { BookingColumn } from './queries';
 
 /**
  * Query-parameter validation for the JSON and CSV API. Every parameter is checked; an unknown
@@ -69,7 +70,7 @@ export const SORT_COLUMNS = [
   'is_valid_booking',
   'version',
   'updated_at',
-] as const;
+] as const satisfies readonly BookingColumn[];
 export type SortColumn = (typeof SORT_COLUMNS)[number];
 
 const sortShape = {

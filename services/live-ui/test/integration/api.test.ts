@@ -211,7 +211,7 @@ describe('the live UI API and websocket', () => {
       ),
     );
     expect(rows.slice(1)).toEqual(expected);
-    expect(rows.find((r) => r[0] === 'B006')?.[2]).toBe(`'${FORMULA}`);
+    expect(rows.find((r) => r[0] === 'B006')?.[BOOKING_COLUMNS.indexOf('customer_id')]).toBe(`'${FORMULA}`);
   });
 
   const BAD: [string, string][] = [

@@ -8,8 +8,6 @@ import {
   whereClause,
   wsQuerySchema,
 } from '../../src/query';
-import { BOOKING_COLUMNS } from '../../src/queries';
-import { BOOKING_COLUMNS as STORED_BOOKING_COLUMNS } from '@cdc/aggregator';
 
 const q = (s: string) => new URLSearchParams(s);
 
@@ -105,9 +103,4 @@ describe('SQL building', () => {
     expect(needsRowQuery({ status: ['BOOKED'] })).toBe(true);
     expect(needsRowQuery({ to: '2025-09-01' })).toBe(true);
   });
-});
-
-test('the UI selects every column of the bookings table once, but the tombstone flag (it shows current rows)', () => {
-  const stored = STORED_BOOKING_COLUMNS.filter((c) => c !== 'deleted');
-  expect([...BOOKING_COLUMNS].sort()).toEqual([...stored].sort());
 });
