@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { COUNTER_COLUMNS } from './kpi';
 
 /**
  * The aggregator's SQLite database (WAL), shared read-only with the live UI.
@@ -17,7 +18,7 @@ import path from 'node:path';
  */
 export const SCHEMA_VERSION = 1;
 
-/** The bookings table's columns, in table order (the UI selects the same set in its own order). */
+/** The bookings table's columns (the UI's API and CSV give all but `deleted`). */
 export const BOOKING_COLUMNS = [
   'booking_id',
   'version',
@@ -45,6 +46,19 @@ export const BOOKING_COLUMNS = [
   'event_ts_ms',
 ] as const;
 export type BookingColumn = (typeof BOOKING_COLUMNS)[number];
+
+/** The movie_kpis columns, as the store writes them and the UI's websocket sends them. */
+export const MOVIE_KPI_COLUMNS = [
+  'movie_key',
+  'movie_id',
+  ...COUNTER_COLUMNS,
+  'data_quality_score',
+  'cancellation_rate_percent',
+  'active_rate_percent',
+  'avg_revenue_per_active_booking_cents',
+  'updated_at',
+  'snapshot_version',
+] as const;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS bookings (

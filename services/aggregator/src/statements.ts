@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EnrichedBooking } from '@cdc/core';
-import { BOOKING_COLUMNS } from './db-schema';
-import { COUNTER_COLUMNS, type StoredBooking } from './kpi';
+import { BOOKING_COLUMNS, MOVIE_KPI_COLUMNS } from './db-schema';
+import type { StoredBooking } from './kpi';
 
 /** The store's SQL, prepared once per connection. */
 /** A row to be written (it carries its `image`) as the values of BOOKING_COLUMNS, in order. */
@@ -35,17 +35,6 @@ export function bookingValues(row: StoredBooking): unknown[] {
   ];
 }
 
-const KPI_COLUMNS = [
-  'movie_key',
-  'movie_id',
-  ...COUNTER_COLUMNS,
-  'data_quality_score',
-  'cancellation_rate_percent',
-  'active_rate_percent',
-  'avg_revenue_per_active_booking_cents',
-  'updated_at',
-  'snapshot_version',
-];
 const STORED_BOOKING_SELECT = `SELECT version, deleted, movie_id, status, booking_status_category,
   booking_size_category, price_category, is_valid_booking, ticket_count, total_amount_cents,
   active_revenue_cents, lost_revenue_cents, booking_date_only, booking_hour FROM bookings WHERE booking_id = ?`;
@@ -67,7 +56,7 @@ const SQL = {
   hours: 'SELECT booking_hour, n FROM movie_hour_counts WHERE movie_key = ?',
   putBooking: upsertSql('bookings', BOOKING_COLUMNS, 'booking_id'),
   insertBooking: `INSERT INTO bookings (${BOOKING_COLUMNS.join(', ')}) VALUES (${BOOKING_COLUMNS.map(() => '?').join(', ')})`,
-  putMovie: insertSql('movie_kpis', KPI_COLUMNS),
+  putMovie: insertSql('movie_kpis', MOVIE_KPI_COLUMNS),
   putDay: 'INSERT OR REPLACE INTO movie_day_counts (movie_key, booking_date_only, n) VALUES (?, ?, ?)',
   delDay: 'DELETE FROM movie_day_counts WHERE movie_key = ? AND booking_date_only = ?',
   putHour: 'INSERT OR REPLACE INTO movie_hour_counts (movie_key, booking_hour, n) VALUES (?, ?, ?)',

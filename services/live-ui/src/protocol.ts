@@ -1,3 +1,4 @@
+import { MOVIE_KPI_COLUMNS } from '@cdc/aggregator';
 import type { MovieRow } from './gold-state';
 import type { ChangeBatch } from './version-log';
 
@@ -26,39 +27,8 @@ export interface Freshness {
   e2eLagMs: number | null;
 }
 
-/** Column order of the movie table in messages. */
-export const MOVIE_COLUMNS = [
-  'movie_key',
-  'movie_id',
-  'total_bookings',
-  'valid_bookings',
-  'invalid_bookings',
-  'data_quality_score',
-  'active_bookings',
-  'cancelled_bookings',
-  'total_tickets',
-  'total_active_revenue_cents',
-  'total_lost_revenue_cents',
-  'total_gross_revenue_cents',
-  'single_bookings',
-  'group_bookings',
-  'large_group_bookings',
-  'budget_bookings',
-  'standard_bookings',
-  'premium_bookings',
-  'cancellation_rate_percent',
-  'active_rate_percent',
-  'avg_revenue_per_active_booking_cents',
-  'booking_days',
-  'active_hours',
-  'new_bookings',
-  'status_changes',
-  'updates',
-  'deleted_bookings',
-  'updated_at',
-  'last_event_ts_ms',
-  'snapshot_version',
-] as const satisfies readonly (keyof MovieRow)[];
+/** Columns of the movie table in messages: movie_kpis's (the client reads them by name). */
+export const MOVIE_COLUMNS = MOVIE_KPI_COLUMNS satisfies readonly (keyof MovieRow)[];
 
 export interface MovieTable {
   columns: readonly string[];
