@@ -165,12 +165,17 @@ export function openWritable(file: string): Database.Database {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  applySchema(db);
+  return db;
+}
+
+/** Creates the tables and indexes that do not exist yet, and records the schema version. */
+export function applySchema(db: Database.Database): void {
   db.exec(SCHEMA_SQL);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(
     'schema_version',
     String(SCHEMA_VERSION),
   );
-  return db;
 }
 
 /** Opens the database read-only (for the UI). Fails with a clear message when it does not exist yet. */

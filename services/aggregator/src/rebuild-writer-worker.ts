@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { errorMessage } from '@cdc/core';
 import type { BatchDelta } from './apply';
 import type { PartitionOffset } from './batch';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './db-schema';
+import { applySchema } from './db-schema';
 import { AggregatorStore } from './store';
 
 /**
@@ -43,11 +43,7 @@ try {
   db = new Database(file);
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  db.exec(SCHEMA_SQL);
-  db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
-    'schema_version',
-    String(SCHEMA_VERSION),
-  );
+  applySchema(db);
   const indexes = db
     .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
     .all() as { name: string; sql: string }[];
@@ -62,7 +58,7 @@ try {
       }
       const open = db as Database.Database;
       store.setSnapshotVersions(m.baseSnapshotVersion, m.baseSnapshotVersion);
-      const movies = store.writeDelta(m.delta, m.now, m.offsets, { emptyDatabase: true });
+      const movies = store.writeDelta(m.delta, m.now, m.offsets);
       store.recordHistory({
         ...m.history,
         applied: m.delta.applied,

@@ -183,17 +183,10 @@ export class AggregatorStore {
   /**
    * Writes a delta (inside the caller's transaction): bookings, reference counts, the changed
    * movies with new snapshot versions, the offsets. Returns the changed movies' rows.
-   * `emptyDatabase`: plain inserts (a rebuild writes into a fresh database).
    */
-  writeDelta(
-    delta: BatchDelta,
-    now: number,
-    offsets: PartitionOffset[],
-    options: { emptyDatabase?: boolean } = {},
-  ): MovieKpiRow[] {
+  writeDelta(delta: BatchDelta, now: number, offsets: PartitionOffset[]): MovieKpiRow[] {
     const s = this.s;
-    const put = options.emptyDatabase ? s.insertBooking : s.putBooking;
-    for (const row of delta.bookings) this.writeBooking(put, row);
+    for (const row of delta.bookings) this.writeBooking(row);
     const rows: MovieKpiRow[] = [];
     for (const [key, m] of delta.movies) {
       for (const day of m.dirtyDays) {
@@ -227,8 +220,8 @@ export class AggregatorStore {
     this.s.insertBooking.run(values);
   }
 
-  private writeBooking(put: Database.Statement, row: StoredBooking): void {
-    put.run(bookingValues(row));
+  private writeBooking(row: StoredBooking): void {
+    this.s.putBooking.run(bookingValues(row));
     const id = (row.image as EnrichedBooking).booking_id;
     row.image = undefined; // the cache keeps the KPI fields only
     row.event_id = undefined;
