@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Makes `npm start` and `npm test` work as the first command on a fresh clone: installs the npm
+ * dependencies (which also compiles the TypeScript and applies patches/) when node_modules is
+ * missing or older than package-lock.json. With `--browser` it also makes sure the dashboard
+ * tests have a Chromium (Debian's package, through .ci/browser) and says what to do when it
+ * cannot install one. Plain Node.js, no dependencies: it runs before anything is installed.
+ */
+const { spawnSync } = require('node:child_process');
+const { existsSync, statSync } = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const lockFile = path.join(root, 'package-lock.json');
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+
+function run(command, args) {
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function needsInstall() {
+  if (!existsSync(installed)) return 'node_modules is missing';
+  if (statSync(lockFile).mtimeMs > statSync(installed).mtimeMs) return 'package-lock.json changed';
+  return null;
+}
+
+const reason = needsInstall();
+if (reason !== null) {
+  process.stderr.write(`${reason}: installing dependencies (npm ci, about a minute)\n`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const status = run(npm, ['ci', '--no-audit', '--no-fund']);
+  if (status !== 0) {
+    process.stderr.write('npm ci failed: see above\n');
+    process.exit(status);
+  }
+}
+
+if (process.argv.includes('--browser')) {
+  const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (!existsSync(chromium)) {
+    process.stderr.write(`no Chromium at ${chromium}: installing Debian's chromium (.ci/browser)\n`);
+    const status = run('bash', [path.join(root, '.ci', 'browser')]);
+    if (status !== 0 || !existsSync(chromium)) {
+      process.stderr.write(
+        'The dashboard tests need Chromium: install it (Debian/Ubuntu: `sudo apt-get install chromium`) ' +
+          'or set CHROMIUM_PATH to its executable.\n',
+      );
+      process.exit(1);
+    }
+  }
+}
