@@ -12,6 +12,27 @@ export interface KafkaNodeOptions {
   heapMb: number;
 }
 
+/**
+ * Broker settings that do not depend on where the broker runs: `writeKafkaConfig` writes them
+ * for `cdc stack up`, and docker-compose.yml sets the same ones as KAFKA_* variables (a unit test
+ * compares the two). Single node, so every internal topic has one replica.
+ */
+export const KAFKA_BROKER_SETTINGS: Readonly<Record<string, string>> = {
+  'num.partitions': '3',
+  'auto.create.topics.enable': 'false',
+  'offsets.topic.replication.factor': '1',
+  'offsets.topic.num.partitions': '10',
+  'transaction.state.log.replication.factor': '1',
+  'transaction.state.log.min.isr': '1',
+  'transaction.state.log.num.partitions': '10',
+  'group.initial.rebalance.delay.ms': '0',
+  // Topics are the source of truth: a topic without a retention of its own keeps its history
+  // (`cdc topics create` also sets retention.ms on bronze and silver). -1 = no time limit.
+  'log.retention.ms': '-1',
+  'log.cleaner.backoff.ms': '5000',
+  'delete.topic.enable': 'true',
+};
+
 export function kafkaFiles(dir: string) {
   return {
     config: path.join(dir, 'server.properties'),
@@ -37,17 +58,7 @@ export function writeKafkaConfig(o: KafkaNodeOptions): void {
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
       `log.dirs=${f.dataDir}`,
-      'num.partitions=3',
-      'auto.create.topics.enable=false',
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=10',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'transaction.state.log.num.partitions=10',
-      'group.initial.rebalance.delay.ms=0',
-      'log.retention.hours=168',
-      'log.cleaner.backoff.ms=5000',
-      'delete.topic.enable=true',
+      ...Object.entries(KAFKA_BROKER_SETTINGS).map(([key, value]) => `${key}=${value}`),
       '',
     ].join('\n'),
   );
