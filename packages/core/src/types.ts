@@ -58,6 +58,8 @@ export interface EnrichedBookingChange {
   source: Source;
   rules_version: string;
   time_zone: string;
+  /** The derivation settings' epoch (see DerivationSettings): a backfill re-derives under a newer one. */
+  derivation_epoch: number;
   enriched_at: number;
 }
 
