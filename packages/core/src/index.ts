@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './config';
 export * from './topics';
+export * from './retention';
 export * from './logger';
 export * from './kafka';
 export * from './types';

@@ -45,7 +45,9 @@ export function writeKafkaConfig(o: KafkaNodeOptions): void {
       'transaction.state.log.min.isr=1',
       'transaction.state.log.num.partitions=10',
       'group.initial.rebalance.delay.ms=0',
-      'log.retention.hours=168',
+      // Topics are the source of truth: a topic created without its own retention keeps its history
+      // (the contract's bronze and silver set retention.ms=-1 themselves; `cdc topics create`).
+      'log.retention.ms=-1',
       'log.cleaner.backoff.ms=5000',
       'delete.topic.enable=true',
       '',
