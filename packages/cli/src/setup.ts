@@ -22,6 +22,7 @@ const SUBJECT_TOPIC: Record<SchemaName, keyof TopicNames> = {
   BookingChange: 'bronze',
   EnrichedBookingChange: 'silver',
   MovieKpis: 'gold',
+  PipelineControl: 'control',
 };
 
 export interface CreatedTopics {

@@ -15,3 +15,4 @@ export * as testing from './testing';
 export * from './local-time';
 export * from './partitioner';
 export * from './worker-script';
+export * from './control';
