@@ -7,4 +7,8 @@ export * from './metrics';
 export * from './committer';
 export * from './group-state';
 export * from './enricher';
+export * from './enrich-loop';
+export * from './rules';
+export * from './derivations';
+export * from './settings-sync';
 export * as testing from './testing/bronze';

@@ -18,6 +18,8 @@ export interface EnrichDeps {
   encode(value: EnrichedBookingChange): Buffer;
   /** Largest record value to produce (a larger silver record is dead-lettered, a larger dead letter cut). */
   maxValueBytes?: number;
+  /** Extra headers on every dead letter (a backfill names its epoch). */
+  deadLetterHeaders?: Record<string, string>;
 }
 
 /** Room left for the key, the headers and the record framing within the byte limit. */
@@ -72,7 +74,9 @@ export async function enrichChunk(
   const out: ChunkOutput = { silver: [], deadLetters: [], invalid: 0, deadLetterCodes: new Map() };
   const maxValueBytes = deps.maxValueBytes ?? Number.POSITIVE_INFINITY;
   const dead = (m: KafkaMessage, err: unknown): void => {
-    out.deadLetters.push(deadLetter(m, source, err, maxValueBytes - DEAD_LETTER_HEADROOM_BYTES));
+    const letter = deadLetter(m, source, err, maxValueBytes - DEAD_LETTER_HEADROOM_BYTES);
+    if (deps.deadLetterHeaders) letter.headers = { ...letter.headers, ...deps.deadLetterHeaders };
+    out.deadLetters.push(letter);
     const code = errorCode(err);
     out.deadLetterCodes.set(code, (out.deadLetterCodes.get(code) ?? 0) + 1);
   };
