@@ -2,6 +2,7 @@ export * from './errors';
 export * from './config';
 export * from './topics';
 export * from './retention';
+export * from './read-range';
 export * from './logger';
 export * from './kafka';
 export * from './types';
