@@ -89,28 +89,6 @@ export async function consumerLag(admin: Admin, groupId: string, topic: string):
   return lag;
 }
 
-/**
- * Replay from a point in time: sets a consumer group that has no committed offsets on `topic` to
- * the first record at or after `timestampMs` in every partition (the end, where none is that new).
- * A group that already committed offsets is refused: replaying needs a new group id.
- */
-export async function startGroupAtTimestamp(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-  timestampMs: number,
-): Promise<{ partition: number; offset: string }[]> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  if (committed?.partitions.some((p) => Number(p.offset) >= 0)) {
-    throw new UsageError(
-      `consumer group '${groupId}' already has committed offsets on ${topic}; replaying from a time needs a new group id`,
-    );
-  }
-  const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
-  await admin.setOffsets({ groupId, topic, partitions: offsets });
-  return offsets;
-}
-
 /** Parses a point in time given as ISO 8601 or epoch milliseconds; throws UsageError naming `option`. */
 export function parseTimestamp(option: string, value: string): number {
   const ms = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value);

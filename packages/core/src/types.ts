@@ -136,7 +136,11 @@ export interface BackfillState {
   created_at: number;
   range_captured_at: number | null;
   finished_at: number | null;
+  /** Bronze records in the range (set when finished). */
   records: number;
+  /** Records re-derived by the run that finished it, and how long that run took (its throughput). */
+  run_records: number;
+  run_ms: number;
 }
 
 /** A control topic record: exactly one field is set (the key says which). */

@@ -30,6 +30,11 @@ export interface EnrichLoopOptions {
   /** Heard on every group join, with this member's id. */
   onJoin?: (memberId: string) => void;
   deadLetterHeaders?: Record<string, string>;
+  /**
+   * Where a partition without a committed offset starts (a backfill's range start) instead of
+   * the earliest offset: the consumer seeks there, and records below it are skipped regardless.
+   */
+  startOffsets?: Map<number, number>;
 }
 
 export interface EnrichLoop {
@@ -53,8 +58,8 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
 
   const state = new GroupState(async (topic, partition) => {
     const [t] = await admin.fetchOffsets({ groupId: config.groupId, topics: [topic] });
-    const p = t?.partitions.find((x) => x.partition === partition);
-    return p ? Number(p.offset) : -1;
+    const committed = Number(t?.partitions.find((x) => x.partition === partition)?.offset ?? -1);
+    return committed >= 0 ? committed : (o.startOffsets?.get(partition) ?? -1);
   });
   const committer = new TransactionCommitter({
     kafka,
@@ -135,6 +140,14 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
         logger,
       }),
     });
+    if (o.startOffsets) {
+      const [t] = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topics.bronze] });
+      const committed = new Set(t?.partitions.filter((p) => Number(p.offset) >= 0).map((p) => p.partition));
+      for (const [partition, offset] of o.startOffsets) {
+        if (!committed.has(partition))
+          c.seek({ topic: config.topics.bronze, partition, offset: String(offset) });
+      }
+    }
   } catch (err) {
     await close();
     throw err;

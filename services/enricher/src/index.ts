@@ -11,4 +11,5 @@ export * from './enrich-loop';
 export * from './rules';
 export * from './derivations';
 export * from './settings-sync';
+export * from './backfill';
 export * as testing from './testing/bronze';

@@ -28,6 +28,8 @@ const backfill = (epoch: number, status: BackfillState['status'] = 'RUNNING'): B
   range_captured_at: null,
   finished_at: null,
   records: 0,
+  run_records: 0,
+  run_ms: 0,
 });
 
 describe('control state', () => {

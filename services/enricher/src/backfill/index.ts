@@ -1,0 +1,5 @@
+export * from './plan';
+export * from './inspect';
+export * from './switch';
+export * from './run';
+export * from './backfill';
