@@ -1,10 +1,11 @@
-import { createRegistryClient, testing, waitFor } from '@cdc/core';
+import { createDecoder, createRegistryClient, loadSchema, testing, waitFor } from '@cdc/core';
 import { testing as bronze } from '@cdc/enricher';
 import {
   controlClient,
   endOffsets,
   groupsOf,
   readSilver,
+  readToEndWithPartitions,
   runCdc,
   spawnCdc,
   stopProcess,
@@ -171,6 +172,113 @@ describe('cdc backfill', () => {
       previous: null,
     });
   });
+
+  it('while the live pipeline keeps writing, no record keeps the old derivation (the switch before the range end)', async () => {
+    const encoder = await bronze.bronzeEncoder(
+      createRegistryClient(ctx.connection.registryUrl),
+      ctx.topics.bronze,
+    );
+    const changes = bronze.makeChanges(12_000, { bookings: 2000, idPrefix: 'live' });
+    const messages = changes.map((c) => bronze.bronzeMessage(encoder, c));
+    const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
+    await producer.connect();
+    await producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(0, 6000) });
+    const enricher = spawnCdc(['enrich', '--ops-port', '0'], { ...env(), ENRICHER_CHUNK_RECORDS: '200' });
+    running.push(enricher);
+    const group = `${ctx.connection.topicPrefix}cdc-enricher`;
+    await waitFor(async () => (await controlClient(ctx).read()).enrichers.size === 1, {
+      timeoutMs: 60_000,
+      what: 'the live enricher to join',
+    });
+    // More trickles in while the backfill switches the settings and runs (and afterwards).
+    let sent = 6000;
+    let backfillDone = false;
+    const trickle = (async () => {
+      for (; sent < messages.length; sent += 50) {
+        await producer.send({
+          topic: ctx.topics.bronze,
+          acks: -1,
+          messages: messages.slice(sent, sent + 50),
+        });
+        if (!backfillDone) await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await waitFor(() => sent >= 6200, { timeoutMs: 30_000, what: 'the trickle to start' });
+    const sentBefore = sent;
+    // The live enricher stalls (SIGSTOP) just as the backfill starts: the backfill records the new
+    // settings, then must wait for its acknowledgement before it captures the range's end.
+    enricher.child.kill('SIGSTOP');
+    const backfill = spawnCdc(['backfill', '--time-zone', 'America/New_York', '--execute'], env());
+    running.push(backfill);
+    const control = controlClient(ctx);
+    await waitFor(async () => (await control.read()).backfills.get(1)?.status === 'SWITCHING', {
+      timeoutMs: 30_000,
+      what: 'the backfill to record the new settings',
+    });
+    await waitFor(
+      () => backfill.stderr().includes('waiting for 1 live enricher member(s) to switch to epoch 1'),
+      {
+        timeoutMs: 30_000,
+        what: 'the backfill to wait for the stalled enricher',
+      },
+    );
+    const endsAtResume = await endOffsets(ctx, ctx.topics.bronze);
+    expect(control.state.backfills.get(1)?.status).toBe('SWITCHING');
+    enricher.child.kill('SIGCONT');
+    expect(await backfill.exited).toBe(0);
+    backfillDone = true;
+    expect(sent).toBeGreaterThan(sentBefore); // the live pipeline was writing throughout
+    expect(sent).toBeLessThan(messages.length);
+    await trickle;
+    const ends = await endOffsets(ctx, ctx.topics.bronze);
+    await waitFor(
+      async () => {
+        const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [ctx.topics.bronze] });
+        return t!.partitions.every((p) => Number(p.offset) >= (ends[p.partition] ?? 0));
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the live enricher to catch up' },
+    );
+
+    const backfilled = (await controlClient(ctx).read()).backfills.get(1)!;
+    const rangeEnd = new Map(backfilled.partitions.map((p) => [p.partition, p.end]));
+    // The end was captured after the stalled enricher came back and switched.
+    for (const [partition, end] of rangeEnd) expect(end).toBeGreaterThanOrEqual(endsAtResume[partition]!);
+    const bronzeAt = new Map<string, { partition: number; offset: number }>();
+    for (const [partition, list] of await bronzeByPartition()) {
+      for (const { eventId, offset } of list) bronzeAt.set(eventId, { partition, offset });
+    }
+    const silver = await readSilver(ctx);
+    const epochs = new Map<string, number[]>();
+    for (const r of silver) epochs.set(r.event_id, [...(epochs.get(r.event_id) ?? []), r.derivation_epoch]);
+    expect(bronzeAt.size).toBe(changes.length);
+    const problems: string[] = [];
+    for (const [eventId, at] of bronzeAt) {
+      const e = epochs.get(eventId) ?? [];
+      const end = rangeEnd.get(at.partition)!;
+      if (!e.includes(1)) problems.push(`${eventId}: no epoch-1 record`);
+      if (at.offset >= end && e.includes(0))
+        problems.push(`${eventId} at ${at.offset} >= ${end}: derived with epoch 0`);
+      if (e.filter((x) => x === 1).length > 2) problems.push(`${eventId}: ${e.length} epoch-1 records`);
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+    // Past the range's end, only the live enricher, with the new settings.
+    expect([...bronzeAt.values()].some((at) => at.offset >= rangeEnd.get(at.partition)!)).toBe(true);
+  });
+
+  /** Bronze event ids and offsets, per partition. */
+  const bronzeByPartition = async () => {
+    const decoder = createDecoder<{ event_id: string }>(
+      createRegistryClient(ctx.connection.registryUrl),
+      loadSchema('BookingChange').type,
+    );
+    const out = new Map<number, { eventId: string; offset: number }[]>();
+    for (const m of await readToEndWithPartitions(ctx, ctx.topics.bronze)) {
+      const list = out.get(m.partition) ?? [];
+      list.push({ eventId: (await decoder.decode(m.value)).event_id, offset: Number(m.offset) });
+      out.set(m.partition, list);
+    }
+    return out;
+  };
 
   it('refuses bad input with exit 2, naming the option, and changes nothing', async () => {
     const encoder = await bronze.bronzeEncoder(

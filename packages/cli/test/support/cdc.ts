@@ -83,9 +83,16 @@ export async function groupsOf(ctx: testing.TestContext): Promise<string[]> {
 
 /** A whole topic read committed up to its end offsets as of the call. */
 export async function readToEnd(ctx: testing.TestContext, topic: string): Promise<KafkaMessage[]> {
+  return readToEndWithPartitions(ctx, topic);
+}
+
+export async function readToEndWithPartitions(
+  ctx: testing.TestContext,
+  topic: string,
+): Promise<(KafkaMessage & { partition: number })[]> {
   const ends = await endOffsets(ctx, topic);
   const positions = new Map<number, number>();
-  const messages: KafkaMessage[] = [];
+  const messages: (KafkaMessage & { partition: number })[] = [];
   const consumer = ctx.kafka.consumer({ groupId: testing.uniqueGroupId('read'), maxWaitTimeInMs: 200 });
   await consumer.connect();
   try {
@@ -94,8 +101,8 @@ export async function readToEnd(ctx: testing.TestContext, topic: string): Promis
     );
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
-        messages.push(message);
+      eachMessage: async ({ message, partition }) => {
+        messages.push({ ...message, partition });
       },
     });
     await waitFor(
