@@ -22,7 +22,7 @@ export interface EnrichLoopOptions {
   logger: Logger;
   metrics: EnricherMetrics;
   /** Bronze decoder and silver encoder (enricher.ts: `silverCodec`). */
-  codec: Pick<EnrichDeps, 'decode' | 'encode'>;
+  codec: Pick<EnrichDeps, 'decode' | 'decodeKnown' | 'encode'>;
   derivations: DerivationSource;
   rangeEnd?: BatchHandlerDeps['rangeEnd'];
   beforeBatch?: BatchHandlerDeps['beforeBatch'];
@@ -125,6 +125,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
         metrics,
         enrich: {
           decode: o.codec.decode,
+          decodeKnown: o.codec.decodeKnown,
           encode: o.codec.encode,
           maxValueBytes: config.sendMaxBytes,
           deadLetterHeaders: o.deadLetterHeaders,

@@ -192,10 +192,14 @@ export async function silverCodec(
   registry: RegistryClient,
   config: EnricherConfig,
   log: Logger,
-): Promise<Pick<EnrichDeps, 'decode' | 'encode'>> {
+): Promise<Pick<EnrichDeps, 'decode' | 'decodeKnown' | 'encode'>> {
   const encoder = await registerSilverSchema(registry, config, log);
   const decoder = createDecoder<BookingChange>(registry, loadSchema('BookingChange').type);
-  return { decode: (value) => decoder.decode(value), encode: (value) => encoder.encode(value) };
+  return {
+    decode: (value) => decoder.decode(value),
+    decodeKnown: (value) => decoder.decodeKnown(value),
+    encode: (value) => encoder.encode(value),
+  };
 }
 
 /** Registers the silver schema, waiting for a registry that is still starting (up to a minute). */

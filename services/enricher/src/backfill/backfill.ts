@@ -31,7 +31,7 @@ import {
   type BackfillAction,
   type BackfillRequest,
 } from './plan';
-import { committedOffsets, runRange, type RangeProgress } from './run';
+import { committedOffsets, runRange, type RangeProgress, type RunRangeResult } from './run';
 import { liveMembers, waitForSwitch, type LiveMember } from './switch';
 
 /**
@@ -164,6 +164,8 @@ export interface ExecuteHooks {
   signal?: AbortSignal;
   /** How long to wait for the live enrichers to acknowledge the new epoch. Default 2 minutes. */
   switchTimeoutMs?: number;
+  /** Heard when a run ends (complete or interrupted). */
+  onRunEnd?: (run: RunRangeResult) => void;
 }
 
 /** Runs a plan (from `planBackfill`): returns the finished state, or null when interrupted (`signal`). */
@@ -245,6 +247,7 @@ export async function executeBackfill(
     onProgress: hooks.onProgress,
     signal: hooks.signal,
   });
+  hooks.onRunEnd?.(run);
   if (!run.complete) return null;
   state = {
     ...state,

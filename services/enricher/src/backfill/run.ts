@@ -31,6 +31,9 @@ export interface RunRangeResult {
   /** Records re-derived by this run, and how long it took. */
   records: number;
   ms: number;
+  /** Transactions this run committed and aborted. */
+  transactions: number;
+  aborted: number;
 }
 
 export async function committedOffsets(
@@ -62,7 +65,7 @@ export async function runRange(o: {
   const committed = await committedOffsets(admin, config.groupId, topic);
   const initial = progressOf(o.partitions, committed);
   o.onProgress?.(initial);
-  if (initial.complete) return { complete: true, records: 0, ms: 0 };
+  if (initial.complete) return { complete: true, records: 0, ms: 0, transactions: 0, aborted: 0 };
 
   const ends = new Map(o.partitions.map((p) => [p.partition, p.end]));
   let finish: () => void = () => undefined;
@@ -72,12 +75,13 @@ export async function runRange(o: {
     o.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
   const codec = await silverCodec(o.registry, config, o.logger);
+  const metrics = new EnricherMetrics();
   const loop = await startEnrichLoop({
     config,
     kafka: o.kafka,
     admin,
     logger: o.logger,
-    metrics: new EnricherMetrics(),
+    metrics,
     codec,
     derivations: fixedDerivation(deriverFor(o.settings)),
     // A partition missing from the range (added after it was captured) is not re-derived.
@@ -111,5 +115,12 @@ export async function runRange(o: {
   // The broker's word, not ours: the committed offsets after the loop closed.
   const final = progressOf(o.partitions, await committedOffsets(admin, config.groupId, topic));
   o.onProgress?.(final);
-  return { complete: final.complete, records: final.done - initial.done, ms: performance.now() - started };
+  const stats = metrics.snapshot();
+  return {
+    complete: final.complete,
+    records: final.done - initial.done,
+    ms: performance.now() - started,
+    transactions: stats.transactionsCommitted,
+    aborted: stats.transactionsAborted,
+  };
 }
