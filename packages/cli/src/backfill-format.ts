@@ -112,7 +112,7 @@ export function formatStatus(r: BackfillStatusReport): string {
     `${a.group_id}/${a.instance_id}`.localeCompare(`${b.group_id}/${b.instance_id}`),
   );
   const live = new Set(r.liveMembers.map((m) => `${m.groupId}\u0000${m.memberId}`));
-  lines.push(`enrichers: ${acks.length === 0 ? 'none has acknowledged an epoch' : ''}`);
+  lines.push(acks.length === 0 ? 'enrichers: none has acknowledged an epoch' : 'enrichers:');
   for (const a of acks) {
     const running = live.has(`${a.group_id}\u0000${a.member_id}`) ? 'running' : 'not a current member';
     lines.push(
