@@ -74,7 +74,8 @@ export function registerBackfillCommand(program: Command): void {
       '\nThe end offsets are captured after every live enricher has acknowledged the new epoch (see the enricher README).\n' +
         'Settings not named keep their current value; naming no change is refused (exit 2), except that the same\n' +
         'command run again after its backfill finished says so and exits 0. Env BACKFILL_SWITCH_TIMEOUT_MS (default\n' +
-        '120000): how long --execute waits for the live enrichers; ENRICHER_* settings tune the backfill like the enricher.\n',
+        '120000): how long --execute waits for the live enrichers; ENRICHER_* settings tune the backfill like the enricher.\n' +
+        'Exit codes: 0 done (or nothing left to do), 1 failed, 2 bad input (nothing changed), 130 interrupted (resumable).\n',
     )
     .action((opts: BackfillOptions) =>
       run(async () => {
