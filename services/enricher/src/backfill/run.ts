@@ -2,6 +2,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import {
   CdcError,
   errorMessage,
+  waitFor,
   type BackfillPartition,
   type DerivationSettings,
   type Logger,
@@ -95,10 +96,17 @@ export async function runRange(o: {
     deadLetterHeaders: { [BACKFILL_DEAD_LETTER_HEADER]: String(o.settings.epoch) },
     startOffsets: new Map(o.partitions.map((p) => [p.partition, p.start])),
   });
+  // Read again now that the transactional id fenced a killed run (its last commit is complete).
+  for (const [partition, offset] of await committedOffsets(admin, config.groupId, topic)) {
+    committed.set(partition, Math.max(committed.get(partition) ?? 0, offset));
+  }
+  const fenced = progressOf(o.partitions, committed);
+  if (fenced.complete) finish();
   let failure: Error | null = null;
+  let reachedEnd = false;
   try {
     await Promise.race([
-      done,
+      done.then(() => (reachedEnd = true)),
       aborted,
       loop.stopped.then((err) => {
         failure = err;
@@ -112,13 +120,28 @@ export async function runRange(o: {
       cause: failure,
     });
   }
-  // The broker's word, not ours: the committed offsets after the loop closed.
-  const final = progressOf(o.partitions, await committedOffsets(admin, config.groupId, topic));
+  // The broker's word, not ours: the committed offsets after the loop closed. Offsets committed in
+  // a transaction become visible to OffsetFetch once its markers are written (no KIP-447
+  // "require stable" in kafkajs), so after the last commit they may lag for a moment.
+  const brokerProgress = async () =>
+    progressOf(o.partitions, await committedOffsets(admin, config.groupId, topic));
+  let final = await brokerProgress();
+  if (reachedEnd && !final.complete) {
+    final = await waitFor(
+      async () => {
+        const p = await brokerProgress();
+        return p.complete ? p : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: "the backfill's last committed offsets to become visible" },
+    ).catch((err: unknown) => {
+      throw new CdcError('BACKFILL_FAILED', errorMessage(err), { retriable: true, cause: err });
+    });
+  }
   o.onProgress?.(final);
   const stats = metrics.snapshot();
   return {
     complete: final.complete,
-    records: final.done - initial.done,
+    records: final.done - fenced.done,
     ms: performance.now() - started,
     transactions: stats.transactionsCommitted,
     aborted: stats.transactionsAborted,
