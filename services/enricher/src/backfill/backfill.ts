@@ -74,7 +74,7 @@ export interface BackfillPlan {
 }
 
 /** The live enricher groups: those that ever acknowledged, and the default one. */
-const liveGroupsOf = (deps: BackfillDeps, state: ControlState): string[] => [
+export const liveGroupsOf = (deps: BackfillDeps, state: ControlState): string[] => [
   ...new Set([`${deps.config.connection.topicPrefix}cdc-enricher`, ...enricherGroups(state)]),
 ];
 
@@ -295,36 +295,4 @@ async function ensureGroupIdle(admin: Admin, config: EnricherConfig): Promise<vo
     }
     await sleep(500);
   }
-}
-
-export interface BackfillStatusReport {
-  settings: DerivationSettings | null;
-  enrichers: ControlState['enrichers'];
-  liveMembers: LiveMember[];
-  backfills: { state: BackfillState; progress: RangeProgress | null }[];
-}
-
-/** What `cdc backfill --status` shows: settings, enrichers, and every backfill (progress of the unfinished). */
-export async function backfillStatus(deps: BackfillDeps): Promise<BackfillStatusReport> {
-  const state = await deps.control.read();
-  const backfills = await Promise.all(
-    [...state.backfills.values()]
-      .sort((a, b) => b.epoch - a.epoch)
-      .map(async (b) => ({
-        state: b,
-        progress:
-          b.status === 'RUNNING'
-            ? progressOf(
-                b.partitions,
-                await committedOffsets(deps.admin, b.group_id, deps.config.topics.bronze),
-              )
-            : null,
-      })),
-  );
-  return {
-    settings: state.settings,
-    enrichers: state.enrichers,
-    liveMembers: await liveMembers(deps.admin, liveGroupsOf(deps, state)),
-    backfills,
-  };
 }

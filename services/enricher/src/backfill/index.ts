@@ -3,3 +3,4 @@ export * from './inspect';
 export * from './switch';
 export * from './run';
 export * from './backfill';
+export * from './status';
