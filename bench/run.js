@@ -18,6 +18,7 @@ const filters = process.argv.slice(2);
 const benches = [
   { name: 'stack', file: path.join(__dirname, 'stack.js'), ownStack: true },
   { name: 'kafkajs-idle-cpu', file: path.join(__dirname, 'idle-cpu.js') },
+  { name: 'backfill', file: path.join(__dirname, 'backfill.js') },
 ];
 for (const group of ['services', 'packages']) {
   for (const pkg of readdirSync(path.join(root, group))) {

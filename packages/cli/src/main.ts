@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAggregateCommand } from './commands/aggregate';
+import { registerBackfillCommand } from './commands/backfill';
 import { registerEnrichCommand } from './commands/enrich';
 import { registerProduceCommand } from './commands/produce';
 import { registerStackCommands } from './commands/stack';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerTopicCommands(program);
   registerProduceCommand(program);
   registerEnrichCommand(program);
+  registerBackfillCommand(program);
   registerAggregateCommand(program);
   registerUiCommand(program);
   registerStartCommand(program);

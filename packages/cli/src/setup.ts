@@ -1,8 +1,11 @@
 import {
   createKafka,
   createRegistryClient,
+  describeRetention,
   ensureTopics,
+  historyTopics,
   loadSchema,
+  losesHistory,
   SCHEMA_NAMES,
   topicNames,
   valueSubject,
@@ -11,22 +14,38 @@ import {
   type Logger,
   type SchemaName,
   type TopicNames,
+  type TopicOptions,
+  type TopicRetention,
 } from '@cdc/core';
 
 const SUBJECT_TOPIC: Record<SchemaName, keyof TopicNames> = {
   BookingChange: 'bronze',
   EnrichedBookingChange: 'silver',
   MovieKpis: 'gold',
+  PipelineControl: 'control',
 };
 
-/** Creates the contract's topics (idempotent). */
+export interface CreatedTopics {
+  created: string[];
+  /** Bronze or silver topics that existed already and whose retention deletes history (left unchanged). */
+  losingHistory: TopicRetention[];
+}
+
+/** Creates the contract's topics (idempotent) and reports existing history topics that lose history. */
 export async function createTopics(
   c: ConnectionConfig,
   logger: Logger,
   partitions: number,
-): Promise<string[]> {
+  options: TopicOptions = {},
+): Promise<CreatedTopics> {
   const kafka = createKafka(c, logger);
-  return withAdmin(kafka, (admin) => ensureTopics(admin, topicNames(c.topicPrefix), partitions));
+  return withAdmin(kafka, async (admin) => {
+    const names = topicNames(c.topicPrefix);
+    const created = await ensureTopics(admin, names, partitions, options);
+    const existing = historyTopics(names).filter((t) => !created.includes(t));
+    const losingHistory = (await describeRetention(admin, existing)).filter(losesHistory);
+    return { created, losingHistory };
+  });
 }
 
 /** Registers every schema in schemas/ under its topic's `-value` subject, BACKWARD compatible. */

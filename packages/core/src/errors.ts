@@ -16,7 +16,10 @@ export type ErrorCode =
   | 'SCHEMA_INCOMPATIBLE'
   | 'STACK_ERROR'
   | 'PORT_IN_USE'
-  | 'BROKER_UNAVAILABLE';
+  | 'BROKER_UNAVAILABLE'
+  | 'BACKFILL_SWITCH_TIMEOUT'
+  | 'BACKFILL_BUSY'
+  | 'BACKFILL_FAILED';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

@@ -1,6 +1,8 @@
 export * from './errors';
 export * from './config';
 export * from './topics';
+export * from './retention';
+export * from './read-range';
 export * from './logger';
 export * from './kafka';
 export * from './types';
@@ -14,3 +16,4 @@ export * as testing from './testing';
 export * from './local-time';
 export * from './partitioner';
 export * from './worker-script';
+export * from './control';

@@ -2,7 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kaf
 import { UsageError } from './errors';
 import type { ConnectionConfig } from './config';
 import type { Logger } from './logger';
-import { topicSpecs, type TopicNames } from './topics';
+import { topicSpecs, type TopicNames, type TopicOptions } from './topics';
 
 // kafkajs logs every protocol error it is about to retry (coordinator loading, concurrent
 // transactions) at ERROR: those are warnings for us. Our own code logs real failures.
@@ -44,10 +44,18 @@ export function createKafka(
   });
 }
 
-/** Creates the contract's topics if missing. Returns the names created now. Idempotent. */
-export async function ensureTopics(admin: Admin, names: TopicNames, partitions: number): Promise<string[]> {
+/**
+ * Creates the contract's topics if missing. Returns the names created now. Idempotent: existing
+ * topics are left as they are (see retention.ts to report what they keep).
+ */
+export async function ensureTopics(
+  admin: Admin,
+  names: TopicNames,
+  partitions: number,
+  options: TopicOptions = {},
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = topicSpecs(names, partitions).filter((s) => !existing.has(s.topic));
+  const missing = topicSpecs(names, partitions, options).filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
   await admin.createTopics({ topics: missing, waitForLeaders: true });
   return missing.map((s) => s.topic);
@@ -79,28 +87,6 @@ export async function consumerLag(admin: Admin, groupId: string, topic: string):
     lag += Number(p.high) - (c < 0 ? low : c);
   }
   return lag;
-}
-
-/**
- * Replay from a point in time: sets a consumer group that has no committed offsets on `topic` to
- * the first record at or after `timestampMs` in every partition (the end, where none is that new).
- * A group that already committed offsets is refused: replaying needs a new group id.
- */
-export async function startGroupAtTimestamp(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-  timestampMs: number,
-): Promise<{ partition: number; offset: string }[]> {
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  if (committed?.partitions.some((p) => Number(p.offset) >= 0)) {
-    throw new UsageError(
-      `consumer group '${groupId}' already has committed offsets on ${topic}; replaying from a time needs a new group id`,
-    );
-  }
-  const offsets = await admin.fetchTopicOffsetsByTimestamp(topic, timestampMs);
-  await admin.setOffsets({ groupId, topic, partitions: offsets });
-  return offsets;
 }
 
 /** Parses a point in time given as ISO 8601 or epoch milliseconds; throws UsageError naming `option`. */

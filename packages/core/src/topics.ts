@@ -4,6 +4,8 @@ export interface TopicNames {
   silver: string;
   deadLetter: string;
   gold: string;
+  /** Pipeline state (derivation settings, enricher acknowledgements, backfills): see control/. */
+  control: string;
 }
 
 export const BASE_TOPICS: TopicNames = {
@@ -11,6 +13,7 @@ export const BASE_TOPICS: TopicNames = {
   silver: 'movies.booking-enriched.v1',
   deadLetter: 'movies.booking-changes.dlq',
   gold: 'movies.kpis.v1',
+  control: 'movies.pipeline-control.v1',
 };
 
 export function topicNames(prefix = ''): TopicNames {
@@ -19,6 +22,7 @@ export function topicNames(prefix = ''): TopicNames {
     silver: prefix + BASE_TOPICS.silver,
     deadLetter: prefix + BASE_TOPICS.deadLetter,
     gold: prefix + BASE_TOPICS.gold,
+    control: prefix + BASE_TOPICS.control,
   };
 }
 
@@ -28,22 +32,45 @@ export interface TopicSpec {
   configEntries: { name: string; value: string }[];
 }
 
-/** Topic definitions: bronze, silver and dead letters are deleted by time, gold is compacted. */
-export function topicSpecs(names: TopicNames, partitions: number): TopicSpec[] {
-  const del = [{ name: 'cleanup.policy', value: 'delete' }];
+/** Retention of a topic that keeps its whole history (Kafka's "no time limit"). */
+export const UNLIMITED_RETENTION_MS = -1;
+
+export interface TopicOptions {
+  /**
+   * retention.ms of bronze and silver, the pipeline's history: rebuilds and backfills read them
+   * from their earliest offset. Default unlimited; a finite value makes them cover only that window.
+   */
+  historyRetentionMs?: number;
+}
+
+/** The topics whose history rebuilds and backfills replay. */
+export const historyTopics = (names: TopicNames): string[] => [names.bronze, names.silver];
+
+/**
+ * Topic definitions: bronze and silver keep their history (unlimited retention unless chosen
+ * otherwise), dead letters are deleted by the broker's default retention, gold and the control
+ * topic are compacted (the control topic has one partition: its few records stay in one order).
+ */
+export function topicSpecs(names: TopicNames, partitions: number, options: TopicOptions = {}): TopicSpec[] {
+  const history = [
+    { name: 'cleanup.policy', value: 'delete' },
+    { name: 'retention.ms', value: String(options.historyRetentionMs ?? UNLIMITED_RETENTION_MS) },
+  ];
+  const compact = [
+    { name: 'cleanup.policy', value: 'compact' },
+    { name: 'min.cleanable.dirty.ratio', value: '0.1' },
+    { name: 'segment.ms', value: '600000' },
+  ];
   return [
-    { topic: names.bronze, numPartitions: partitions, configEntries: del },
-    { topic: names.silver, numPartitions: partitions, configEntries: del },
-    { topic: names.deadLetter, numPartitions: partitions, configEntries: del },
+    { topic: names.bronze, numPartitions: partitions, configEntries: history },
+    { topic: names.silver, numPartitions: partitions, configEntries: history },
     {
-      topic: names.gold,
+      topic: names.deadLetter,
       numPartitions: partitions,
-      configEntries: [
-        { name: 'cleanup.policy', value: 'compact' },
-        { name: 'min.cleanable.dirty.ratio', value: '0.1' },
-        { name: 'segment.ms', value: '600000' },
-      ],
+      configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
     },
+    { topic: names.gold, numPartitions: partitions, configEntries: compact },
+    { topic: names.control, numPartitions: 1, configEntries: compact },
   ];
 }
 

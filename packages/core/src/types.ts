@@ -58,6 +58,8 @@ export interface EnrichedBookingChange {
   source: Source;
   rules_version: string;
   time_zone: string;
+  /** The derivation settings' epoch (see DerivationSettings): a backfill re-derives under a newer one. */
+  derivation_epoch: number;
   enriched_at: number;
 }
 
@@ -92,6 +94,60 @@ export interface MovieKpis {
   updated_at: number;
   last_event_ts_ms: number;
   snapshot_version: number;
+}
+
+/** The derivation settings in force (control topic, key `derivation-settings`). */
+export interface DerivationSettings {
+  time_zone: string;
+  rules_version: string;
+  epoch: number;
+  since: number;
+  set_by: string;
+}
+
+/** An enricher instance's acknowledgement of an epoch (control topic, key `enricher/<group>/<instance>`). */
+export interface EnricherAck {
+  group_id: string;
+  instance_id: string;
+  member_id: string;
+  epoch: number;
+  acked_at: number;
+}
+
+export type BackfillStatus = 'SWITCHING' | 'RUNNING' | 'FINISHED';
+
+export interface BackfillPartition {
+  partition: number;
+  start: number;
+  /** Exclusive; -1 until the range is captured. */
+  end: number;
+}
+
+/** A backfill's state (control topic, key `backfill/<epoch>`). */
+export interface BackfillState {
+  epoch: number;
+  time_zone: string;
+  rules_version: string;
+  previous: DerivationSettings | null;
+  from: string;
+  group_id: string;
+  status: BackfillStatus;
+  partitions: BackfillPartition[];
+  created_at: number;
+  range_captured_at: number | null;
+  finished_at: number | null;
+  /** Bronze records in the range (set when finished). */
+  records: number;
+  /** Records re-derived by the run that finished it, and how long that run took (its throughput). */
+  run_records: number;
+  run_ms: number;
+}
+
+/** A control topic record: exactly one field is set (the key says which). */
+export interface PipelineControl {
+  settings: DerivationSettings | null;
+  enricher: EnricherAck | null;
+  backfill: BackfillState | null;
 }
 
 /** Kafka key and display name of the pipeline-wide row of bookings without a movie. */

@@ -6,6 +6,7 @@ import type { BatchDelta } from './apply';
 import { replaySilver, type Replayed } from './rebuild-replay';
 import type { AggregatorConfig } from './config';
 import { acquireDbLock } from './lock';
+import { checkSilverHistory } from './rebuild-history';
 import { startTempWriter, type TempWriter } from './rebuild-writer';
 
 /**
@@ -28,6 +29,8 @@ export interface RebuildProgress {
 }
 
 export interface RebuildResult {
+  /** Offsets silver no longer held at its head (a partial rebuild, `allowPartial`); 0 when complete. */
+  offsetsGone: number;
   changes: number;
   applied: number;
   skipped: number;
@@ -101,9 +104,10 @@ async function writeTemp(
 export async function rebuildDatabase(
   config: AggregatorConfig,
   logger: Logger,
-  options: { onProgress?: (p: RebuildProgress) => void } = {},
+  options: { onProgress?: (p: RebuildProgress) => void; allowPartial?: boolean } = {},
 ): Promise<RebuildResult> {
   const log = logger.child({ component: 'rebuild' });
+  const offsetsGone = await checkSilverHistory(config, log, options.allowPartial ?? false);
   const lock = acquireDbLock(config.dbPath);
   const dbPath = path.resolve(config.dbPath);
   const tmp = `${dbPath}.rebuild-${process.pid}.tmp`;
@@ -144,6 +148,7 @@ export async function rebuildDatabase(
     renameSync(tmp, dbPath);
     const totalMs = performance.now() - started;
     const result: RebuildResult = {
+      offsetsGone,
       changes: read.records,
       applied: delta.applied,
       skipped: delta.skipped,

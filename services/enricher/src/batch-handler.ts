@@ -1,6 +1,7 @@
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { errorMessage, sleep, type Logger } from '@cdc/core';
 import { TransactionFailedError, UnitRejectedError, type TransactionCommitter } from './committer';
+import type { DerivationSource } from './derivations';
 import type { GroupState } from './group-state';
 import type { EnricherMetrics } from './metrics';
 import { enrichChunk, type EnrichDeps } from './transform';
@@ -16,13 +17,28 @@ import { backoffMs } from './tx-plan';
  * is what a seek would do (we do not call consumer.seek: kafkajs keeps a pending seek across a
  * rebalance and would apply it if the partition came back after another instance moved it on).
  *
+ * Each chunk is enriched with the deriver current when it is enriched (a lease from `derivations`,
+ * returned when its unit settled), so a change of settings applies from the next chunk on and a
+ * chunk retried after an abort is enriched again with the settings current then.
+ *
+ * With `rangeEnd` (a backfill) a partition is processed only up to its end offset: records at or
+ * past it are never enriched, the last unit commits exactly the end offset, and a batch that holds
+ * nothing before the end pauses the partition.
+ *
  * It never throws: a throwing eachBatch makes kafkajs restart the consumer on the same offset.
  */
 export interface BatchHandlerDeps {
   committer: TransactionCommitter;
   state: GroupState;
   metrics: EnricherMetrics;
-  enrich: EnrichDeps;
+  enrich: Omit<EnrichDeps, 'deriver'>;
+  derivations: DerivationSource;
+  /** Exclusive end offset of a partition's range; undefined: no end. */
+  rangeEnd?: (topic: string, partition: number) => number | undefined;
+  /** Awaited before each batch, with its generation (the enricher catches up with the control topic once per generation). */
+  beforeBatch?: (generation: number) => Promise<void>;
+  /** Heard after each unit committed: the partition's next offset. */
+  onCommitted?: (topic: string, partition: number, nextOffset: number) => void;
   chunkRecords: number;
   heartbeatIntervalMs: number;
   retryInitialMs: number;
@@ -51,9 +67,22 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const generation = deps.state.generation;
-    const lastMessage = batch.messages[batch.messages.length - 1];
-    if (!lastMessage) return;
-    const batchLastOffset = Number(batch.lastOffset());
+    const end = deps.rangeEnd?.(topic, partition);
+    const inRange = end === undefined ? batch.messages : batch.messages.filter((m) => Number(m.offset) < end);
+    const lastMessage = inRange[inRange.length - 1];
+    if (!lastMessage) {
+      // Only records at or past the range's end: this partition is done.
+      if (batch.messages.length > 0) payload.pause();
+      return;
+    }
+    // The next offset after the batch's last record in range: past trailing control or aborted
+    // records too, and straight to the end when the batch holds a record past it (nothing between).
+    const lastNextOffset =
+      end === undefined
+        ? Number(batch.lastOffset()) + 1
+        : inRange.length < batch.messages.length
+          ? end
+          : Math.min(Number(batch.lastOffset()) + 1, end);
     const highWatermark = Number(batch.highWatermark);
 
     const alive = (): boolean =>
@@ -106,15 +135,16 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
       for (let i = 0; i < pending.length && alive(); i += deps.chunkRecords) {
         const chunk = pending.slice(i, i + deps.chunkRecords);
         const last = chunk[chunk.length - 1]!;
+        const lease = deps.derivations.acquire();
         let out;
         try {
-          out = await enrichChunk(chunk, { topic, partition }, deps.enrich);
+          out = await enrichChunk(chunk, { topic, partition }, { ...deps.enrich, deriver: lease.deriver });
         } catch (err) {
+          lease.release();
           error = err;
           break;
         }
-        // Past the batch's end, skip any trailing control records or aborted records as well.
-        const nextOffset = (last === lastMessage ? batchLastOffset : Number(last.offset)) + 1;
+        const nextOffset = last === lastMessage ? lastNextOffset : Number(last.offset) + 1;
         const promise = deps.committer.submit({
           topic,
           partition,
@@ -126,7 +156,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
           deadLetterCodes: out.deadLetterCodes,
           generation,
         });
-        promise.catch(() => undefined); // settled below, in order
+        promise.then(lease.release, lease.release); // settled below, in order
         submitted.push({ chunk, nextOffset, promise });
         if (!(await beat())) break;
       }
@@ -144,6 +174,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
           }
           resolveOffset(s.chunk[s.chunk.length - 1]!.offset);
           deps.state.noteCommitted(topic, partition, s.nextOffset);
+          deps.onCommitted?.(topic, partition, s.nextOffset);
           deps.metrics.setLag(topic, partition, Math.max(0, highWatermark - s.nextOffset));
           result.committed += s.chunk.length;
         } else {
@@ -157,8 +188,9 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
     };
 
     try {
+      await deps.beforeBatch?.(generation);
       let from = await deps.state.startOffset(topic, partition);
-      let pending = batch.messages.filter((m) => Number(m.offset) >= from);
+      let pending = inRange.filter((m) => Number(m.offset) >= from);
       for (let attempt = 1; ; attempt++) {
         if (pending.length === 0) {
           // Everything here was committed already (by us before a rejoin, or by the previous owner).

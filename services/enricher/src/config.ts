@@ -23,8 +23,12 @@ export interface EnricherConfig {
   instanceId: string;
   groupId: string;
   transactionalId: string;
-  /** IANA zone for booking_date_only, booking_hour and day_of_week. */
-  timeZone: string;
+  /**
+   * The IANA zone the operator asked for (ENRICHER_TIME_ZONE / --time-zone), or undefined. The zone
+   * in force is pipeline state (the control topic): an enricher started with a different one
+   * refuses to start; the first enricher of a pipeline records its own (default UTC).
+   */
+  timeZone: string | undefined;
   /** Ops port for /healthz and /metrics (0 = a random free port). */
   opsPort: number;
   /** Records per chunk: the unit of work submitted to a transaction (several chunks may share one). */
@@ -55,10 +59,10 @@ export const enricherSchema = connectionSchema.extend({
   ENRICHER_TIME_ZONE: z
     .string()
     .min(1)
-    .default('UTC')
+    .optional()
     .superRefine((zone, ctx) => {
       try {
-        assertTimeZone(zone);
+        if (zone !== undefined) assertTimeZone(zone);
       } catch (err) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
       }

@@ -65,12 +65,19 @@ export function validate(b: Booking, changeTsMs: number): ValidationRule[] {
 
 export interface Deriver {
   readonly timeZone: string;
+  readonly rulesVersion: string;
+  /** The derivation settings' epoch stamped on every change (`derivation_epoch`). */
+  readonly epoch: number;
   image(b: Booking, changeTsMs: number): EnrichedBooking;
   change(c: BookingChange, enrichedAtMs?: number): EnrichedBookingChange;
 }
 
-/** A deriver for one time zone (default UTC). Throws RangeError for an unknown zone. */
-export function createDeriver(timeZone = 'UTC'): Deriver {
+/**
+ * A deriver for one time zone (default UTC) under these rules, stamping `epoch` (default 0) on
+ * every change. Throws RangeError for an unknown zone.
+ */
+export function createDeriver(timeZone = 'UTC', options: { epoch?: number } = {}): Deriver {
+  const epoch = options.epoch ?? 0;
   const localTime = createLocalTime(timeZone);
   const image = (b: Booking, changeTsMs: number): EnrichedBooking => {
     const total = b.ticket_count * b.ticket_price;
@@ -104,6 +111,8 @@ export function createDeriver(timeZone = 'UTC'): Deriver {
   };
   return {
     timeZone,
+    rulesVersion: RULES_VERSION,
+    epoch,
     image,
     change: (c, enrichedAtMs = Date.now()) => ({
       event_id: c.event_id,
@@ -114,6 +123,7 @@ export function createDeriver(timeZone = 'UTC'): Deriver {
       source: c.source,
       rules_version: RULES_VERSION,
       time_zone: timeZone,
+      derivation_epoch: epoch,
       enriched_at: enrichedAtMs,
     }),
   };

@@ -1,6 +1,7 @@
-import type { Admin, Consumer } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import {
   ConfigError,
+  createControlClient,
   createDecoder,
   createEncoder,
   createKafka,
@@ -18,19 +19,19 @@ import {
   type OpsServer,
   type RegistryClient,
 } from '@cdc/core';
-import { createBatchHandler } from './batch-handler';
-import { TransactionCommitter } from './committer';
 import type { EnricherConfig } from './config';
-import { createDeriver } from './derive';
-import { GroupState } from './group-state';
+import { startEnrichLoop, type EnrichLoop } from './enrich-loop';
 import { EnricherMetrics, type EnricherStats } from './metrics';
+import { startSettingsSync, type SettingsSync } from './settings-sync';
+import type { EnrichDeps } from './transform';
 import { backoffMs } from './tx-plan';
 
 /**
  * The enricher: bronze → silver (+ dead letters), exactly once. A read-committed consumer
  * (autoCommit off) feeds eachBatch; the batch's silver records, its dead letters and its input
  * offsets go into one Kafka transaction (see committer.ts); offsets are resolved only after it
- * commits (see batch-handler.ts).
+ * commits (see batch-handler.ts). It derives with the pipeline's settings from the control topic
+ * and follows their changes without a restart (settings-sync.ts).
  */
 export interface Enricher {
   readonly opsPort: number;
@@ -47,60 +48,41 @@ const STARTUP_REGISTRY_DEADLINE_MS = 60_000;
 
 export async function startEnricher(config: EnricherConfig, logger: Logger): Promise<Enricher> {
   const log = logger.child({ component: 'enricher', instanceId: config.instanceId });
-  const deriver = createDeriver(config.timeZone);
   const kafka = createKafka(config.connection, logger);
   const metrics = new EnricherMetrics();
   const closers: (() => Promise<void>)[] = [];
   let fatal: Error | null = null;
-  let joined = false;
   let closing: Promise<void> | null = null;
   let resolveStopped: (err: Error) => void = () => undefined;
   const stopped = new Promise<Error>((resolve) => (resolveStopped = resolve));
+  const stop = (err: Error): void => {
+    fatal ??= err;
+    resolveStopped(err);
+  };
 
-  const state = new GroupState(async (topic, partition) => {
-    const [t] = await admin.fetchOffsets({ groupId: config.groupId, topics: [topic] });
-    const p = t?.partitions.find((x) => x.partition === partition);
-    return p ? Number(p.offset) : -1;
-  });
-  const committer = new TransactionCommitter({
-    kafka,
-    logger,
-    metrics,
-    transactionalId: config.transactionalId,
-    groupId: config.groupId,
-    topics: { silver: config.topics.silver, deadLetter: config.topics.deadLetter },
-    transactionTimeoutMs: config.transactionTimeoutMs,
-    transactionMaxRecords: config.transactionMaxRecords,
-    sendMaxBytes: config.sendMaxBytes,
-    retryInitialMs: config.retryInitialMs,
-    retryMaxMs: config.retryMaxMs,
-    isOwned: (unit) => state.isOwned(unit),
-  });
+  const admin: Admin = kafka.admin();
+  let loop: EnrichLoop | null = null;
+  let sync: SettingsSync | null = null;
+  let ops: OpsServer | null = null;
 
   const health = () => ({
-    ok: joined && fatal === null && committer.ready && closing === null,
+    ok: (loop?.joined ?? false) && fatal === null && (loop?.committer.ready ?? false) && closing === null,
     instanceId: config.instanceId,
     groupId: config.groupId,
     transactionalId: config.transactionalId,
-    timeZone: config.timeZone,
-    joined,
-    generation: state.generation,
-    assigned: state.assigned(),
+    derivation: sync?.health() ?? null,
+    joined: loop?.joined ?? false,
+    generation: loop?.state.generation ?? 0,
+    assigned: loop?.state.assigned() ?? [],
     ...(fatal ? { error: fatal.message } : {}),
     stats: metrics.snapshot(),
   });
 
-  const admin: Admin = kafka.admin();
-  let consumer: Consumer | null = null;
-  let ops: OpsServer | null = null;
-
   const close = (): Promise<void> => {
     closing ??= (async () => {
       log.info('stopping');
-      committer.beginClose();
-      // The consumer waits for running batches, which wait for their transactions.
-      await consumer?.disconnect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'consumer'));
-      await committer.close();
+      await loop?.close();
+      sync?.close();
       for (const c of closers.reverse()) await c().catch(() => undefined);
       log.info('stopped');
     })();
@@ -116,62 +98,52 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
     await checkTopics(admin, config);
 
     const registry = createRegistryClient(config.connection.registryUrl);
-    const encoder = await registerSilverSchema(registry, config, log);
-    const decoder = createDecoder<BookingChange>(registry, loadSchema('BookingChange').type);
-
-    // Before consuming: fence the previous incarnation of this transactional id, so its open
-    // transaction is aborted (or its commit completed) and the committed offsets are final.
-    await committer.start();
-
-    const c = kafka.consumer({
+    const control = createControlClient({
+      kafka,
+      registry,
+      topic: config.topics.control,
+      logger,
+      groupPrefix: `${config.groupId}.${config.instanceId}`,
+    });
+    closers.push(() => control.close());
+    const settings = await startSettingsSync({
+      control,
       groupId: config.groupId,
-      readUncommitted: false,
-      allowAutoTopicCreation: false,
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: config.heartbeatIntervalMs,
-      maxBytes: config.fetchMaxBytes,
-      maxBytesPerPartition: config.fetchMaxBytesPerPartition,
-      maxWaitTimeInMs: 500,
+      instanceId: config.instanceId,
+      timeZone: config.timeZone,
+      logger,
+      onFatal: stop,
+      retryInitialMs: config.retryInitialMs,
+      retryMaxMs: config.retryMaxMs,
     });
-    consumer = c;
-    c.on(c.events.GROUP_JOIN, ({ payload }) => {
-      state.joined(payload.memberAssignment);
-      joined = true;
-      metrics.groupJoined();
-      log.info({ generation: state.generation, assigned: state.assigned() }, 'joined the group');
-    });
-    c.on(c.events.REBALANCING, () => state.markRebalancing());
-    c.on(c.events.CRASH, ({ payload }) => {
-      metrics.consumerCrashed();
-      log.error({ err: errorMessage(payload.error), restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart) {
-        fatal = payload.error;
-        resolveStopped(payload.error);
+    sync = settings;
+    const codec = await silverCodec(registry, config, log);
+
+    // Before the first batch of each generation: the control topic read to its end (see settings-sync.ts).
+    let ready: { generation: number; promise: Promise<void> } | null = null;
+    const beforeBatch = (generation: number): Promise<void> => {
+      if (ready?.generation !== generation) {
+        const promise = settings.catchUp();
+        ready = { generation, promise };
+        promise.catch(() => {
+          if (ready?.promise === promise) ready = null;
+        });
       }
+      return ready.promise;
+    };
+
+    loop = await startEnrichLoop({
+      config,
+      kafka,
+      admin,
+      logger,
+      metrics,
+      codec,
+      derivations: settings.derivations,
+      beforeBatch,
+      onJoin: (memberId) => settings.joined(memberId),
     });
-    await c.connect();
-    await c.subscribe({ topic: config.topics.bronze, fromBeginning: true });
-    await c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: config.partitionsConcurrency,
-      eachBatch: createBatchHandler({
-        committer,
-        state,
-        metrics,
-        enrich: {
-          decode: (value) => decoder.decode(value),
-          deriver,
-          encode: (value) => encoder.encode(value),
-          maxValueBytes: config.sendMaxBytes,
-        },
-        chunkRecords: config.chunkRecords,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-        retryInitialMs: config.retryInitialMs,
-        retryMaxMs: config.retryMaxMs,
-        logger,
-      }),
-    });
+    void loop.stopped.then(stop);
     log.info(
       {
         bronze: config.topics.bronze,
@@ -179,7 +151,7 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
         deadLetter: config.topics.deadLetter,
         groupId: config.groupId,
         transactionalId: config.transactionalId,
-        timeZone: config.timeZone,
+        derivation: settings.health(),
       },
       'enricher running',
     );
@@ -201,13 +173,33 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
 
 async function checkTopics(admin: Admin, config: EnricherConfig): Promise<void> {
   const existing = new Set(await admin.listTopics());
-  const wanted = [config.topics.bronze, config.topics.silver, config.topics.deadLetter];
+  const wanted = [
+    config.topics.bronze,
+    config.topics.silver,
+    config.topics.deadLetter,
+    config.topics.control,
+  ];
   const missing = wanted.filter((t) => !existing.has(t));
   if (missing.length > 0) {
     throw new ConfigError(
       `topic(s) ${missing.join(', ')} do not exist (TOPIC_PREFIX=${JSON.stringify(config.connection.topicPrefix)}): create them with \`cdc topics create\``,
     );
   }
+}
+
+/** Bronze decoder and silver encoder; the silver schema is registered once (see registerSilverSchema). */
+export async function silverCodec(
+  registry: RegistryClient,
+  config: EnricherConfig,
+  log: Logger,
+): Promise<Pick<EnrichDeps, 'decode' | 'decodeKnown' | 'encode'>> {
+  const encoder = await registerSilverSchema(registry, config, log);
+  const decoder = createDecoder<BookingChange>(registry, loadSchema('BookingChange').type);
+  return {
+    decode: (value) => decoder.decode(value),
+    decodeKnown: (value) => decoder.decodeKnown(value),
+    encode: (value) => encoder.encode(value),
+  };
 }
 
 /** Registers the silver schema, waiting for a registry that is still starting (up to a minute). */

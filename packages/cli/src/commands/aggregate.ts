@@ -5,7 +5,7 @@ import {
   rebuildProgressReporter,
   startAggregator,
 } from '@cdc/aggregator';
-import type { Env } from '@cdc/core';
+import { UsageError, type Env } from '@cdc/core';
 import { commandContext } from '../context';
 import { intOption, run } from '../run';
 
@@ -15,6 +15,7 @@ interface AggregateOptions {
   group?: string;
   gold: boolean;
   rebuild?: boolean;
+  allowPartial?: boolean;
 }
 
 export function registerAggregateCommand(program: Command): void {
@@ -33,7 +34,12 @@ export function registerAggregateCommand(program: Command): void {
     .option('--no-gold', 'do not publish MovieKpis snapshots to the gold topic')
     .option(
       '--rebuild',
-      'rebuild the database from silver (earliest offset to the current end), swap it in atomically, and exit',
+      'rebuild the database from silver (earliest offset to the current end), swap it in atomically, and exit; ' +
+        'refused when silver has lost history (its earliest offset is not 0) unless --allow-partial',
+    )
+    .option(
+      '--allow-partial',
+      'with --rebuild: rebuild from what silver still holds even if its head was deleted',
     )
     .action((opts: AggregateOptions) =>
       run(async () => {
@@ -48,12 +54,21 @@ export function registerAggregateCommand(program: Command): void {
         if (opts.group !== undefined) env.AGGREGATOR_GROUP_ID = opts.group;
         if (!opts.gold) env.AGGREGATOR_PUBLISH_GOLD = 'false';
         const config = loadAggregatorConfig(env);
+        if (opts.allowPartial && !opts.rebuild) throw new UsageError('--allow-partial goes with --rebuild');
 
         if (opts.rebuild) {
           const progress = rebuildProgressReporter(ctx.logger);
           try {
-            const r = await rebuildDatabase(config, ctx.logger, { onProgress: (p) => progress.update(p) });
+            const r = await rebuildDatabase(config, ctx.logger, {
+              onProgress: (p) => progress.update(p),
+              allowPartial: opts.allowPartial === true,
+            });
             progress.stop();
+            if (r.offsetsGone > 0) {
+              process.stdout.write(
+                `partial rebuild: the first ${r.offsetsGone} offsets of ${config.topics.silver} were gone\n`,
+              );
+            }
             process.stdout.write(
               `rebuilt ${config.dbPath} from ${config.topics.silver}: ${r.changes} changes ` +
                 `(${r.applied} applied, ${r.skipped} skipped, ${r.undecodable} undecodable), ` +

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { assertTimeZone, createKafka, parseTimestamp, startGroupAtTimestamp, withAdmin } from '@cdc/core';
+import { assertTimeZone } from '@cdc/core';
 import { loadEnricherConfig, startEnricher } from '@cdc/enricher';
 import { commandContext } from '../context';
 import { intOption, run } from '../run';
@@ -9,16 +9,7 @@ interface EnrichOptions {
   groupId?: string;
   timeZone?: string;
   opsPort?: number;
-  from?: number;
 }
-
-const timeOption = (value: string): number => {
-  try {
-    return parseTimestamp('--from', value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
 
 const timeZoneOption = (value: string): string => {
   try {
@@ -34,7 +25,8 @@ export function registerEnrichCommand(program: Command): void {
   program
     .command('enrich')
     .description(
-      'run the enricher until SIGINT/SIGTERM: bronze -> silver (derived fields), exactly once; bad bytes -> dead-letter topic',
+      'run the enricher until SIGINT/SIGTERM: bronze -> silver (derived fields), exactly once; bad bytes -> dead-letter topic. ' +
+        "It derives with the pipeline's settings (control topic) and follows their changes (`cdc backfill`)",
     )
     .option(
       '--instance-id <id>',
@@ -43,14 +35,9 @@ export function registerEnrichCommand(program: Command): void {
     .option('--group-id <id>', 'consumer group (env ENRICHER_GROUP_ID, default <TOPIC_PREFIX>cdc-enricher)')
     .option(
       '--time-zone <zone>',
-      'IANA time zone of booking_date_only/booking_hour/day_of_week (env ENRICHER_TIME_ZONE, default UTC)',
+      "IANA time zone of booking_date_only/booking_hour/day_of_week (env ENRICHER_TIME_ZONE): recorded as the pipeline's " +
+        'on its first start (default UTC); afterwards it must match the recorded one (change it with `cdc backfill --time-zone`)',
       timeZoneOption,
-    )
-    .option(
-      '--from <time>',
-      'replay: start a new consumer group (--group-id) at the first bronze record at or after this time ' +
-        '(ISO 8601 or epoch ms); refused for a group that already committed offsets',
-      timeOption,
     )
     .option(
       '--ops-port <port>',
@@ -63,7 +50,8 @@ export function registerEnrichCommand(program: Command): void {
         'ENRICHER_FETCH_MAX_BYTES, ENRICHER_FETCH_MAX_BYTES_PER_PARTITION, ENRICHER_PARTITIONS_CONCURRENCY,\n' +
         'ENRICHER_SESSION_TIMEOUT_MS, ENRICHER_HEARTBEAT_INTERVAL_MS, ENRICHER_TRANSACTION_TIMEOUT_MS,\n' +
         'ENRICHER_RETRY_INITIAL_MS, ENRICHER_RETRY_MAX_MS.\n' +
-        'kafkajs has no KIP-447 fencing: each instance keeps one stable transactional id, <group>.<instance-id>.\n',
+        'kafkajs has no KIP-447 fencing: each instance keeps one stable transactional id, <group>.<instance-id>.\n' +
+        'To re-derive bronze (another time zone or rules version, from the beginning or a time): `cdc backfill`.\n',
     )
     .action((opts: EnrichOptions) =>
       run(async () => {
@@ -78,17 +66,6 @@ export function registerEnrichCommand(program: Command): void {
         if (opts.timeZone !== undefined) env.ENRICHER_TIME_ZONE = opts.timeZone;
         if (opts.opsPort !== undefined) env.ENRICHER_OPS_PORT = String(opts.opsPort);
         const config = loadEnricherConfig(env);
-        if (opts.from !== undefined) {
-          const from = opts.from;
-          const kafka = createKafka(ctx.connection, ctx.logger);
-          const offsets = await withAdmin(kafka, (admin) =>
-            startGroupAtTimestamp(admin, config.groupId, config.topics.bronze, from),
-          );
-          ctx.logger.info(
-            { group: config.groupId, from: new Date(from).toISOString(), offsets },
-            'replaying bronze from a time',
-          );
-        }
         const enricher = await startEnricher(config, ctx.logger);
 
         const reason = await new Promise<Error | null>((resolve) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { errorMessage, waitFor } from '@cdc/core';
+import { describeLoss, errorMessage, waitFor } from '@cdc/core';
 import { stackUp } from '@cdc/stack';
 import { commandContext } from '../context';
 import { intOption, run } from '../run';
@@ -53,8 +53,13 @@ export function registerStartCommand(program: Command): void {
       run(async () => {
         const ctx = commandContext('start');
         printStatus(await stackUp(ctx.stack, ctx.logger));
-        const created = await createTopics(ctx.connection, ctx.logger, opts.partitions);
-        if (created.length) process.stdout.write(`created ${created.join(', ')}\n`);
+        const topics = await createTopics(ctx.connection, ctx.logger, opts.partitions);
+        if (topics.created.length) process.stdout.write(`created ${topics.created.join(', ')}\n`);
+        for (const t of topics.losingHistory) {
+          process.stderr.write(
+            `warning: ${describeLoss(t)}: rebuilds and backfills cover only that window\n`,
+          );
+        }
         await registerSchemas(ctx.connection);
 
         const env = {

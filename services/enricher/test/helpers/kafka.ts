@@ -53,10 +53,10 @@ export async function readTopicToEnd(
   ctx: TestContext,
   topic: string,
   options: { timeoutMs?: number; isolation?: 'read_committed' | 'read_uncommitted' } = {},
-): Promise<KafkaMessage[]> {
+): Promise<(KafkaMessage & { partition: number })[]> {
   const ends = await endOffsets(ctx, topic);
   const positions = new Map<number, number>();
-  const messages: KafkaMessage[] = [];
+  const messages: (KafkaMessage & { partition: number })[] = [];
   const consumer = ctx.kafka.consumer({
     groupId: coreTesting.uniqueGroupId('read-to-end'),
     readUncommitted: options.isolation === 'read_uncommitted',
@@ -69,8 +69,8 @@ export async function readTopicToEnd(
     });
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
-        messages.push(message);
+      eachMessage: async ({ message, partition }) => {
+        messages.push({ ...message, partition });
       },
     });
     await waitFor(() => [...ends].every(([p, end]) => end === 0 || (positions.get(p) ?? 0) >= end), {

@@ -9,7 +9,7 @@ describe('enricher config', () => {
       instanceId: 'enricher-0',
       groupId: 'p.cdc-enricher',
       transactionalId: 'p.cdc-enricher.enricher-0',
-      timeZone: 'UTC',
+      timeZone: undefined,
       opsPort: 9471,
     });
     expect(c.topics.bronze).toBe('p.movies.booking-changes.v1');

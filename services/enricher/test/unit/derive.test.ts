@@ -251,10 +251,18 @@ describe('change envelope', () => {
       source: { name: 'test', seq: 1 },
       rules_version: RULES_VERSION,
       time_zone: 'UTC',
+      derivation_epoch: 0,
       enriched_at: 42,
     });
     expect(c.before).toMatchObject({ ...before, booking_status_category: 'ACTIVE', active_revenue: 3000 });
     expect(c.after).toMatchObject({ ...after, booking_status_category: 'INACTIVE', lost_revenue: 3000 });
+  });
+
+  it('stamps the derivation epoch it was created with', () => {
+    const ny = createDeriver('America/New_York', { epoch: 3 });
+    const c = ny.change(change({ op: 'c', before: null }));
+    expect(c).toMatchObject({ time_zone: 'America/New_York', derivation_epoch: 3 });
+    expect(ny).toMatchObject({ timeZone: 'America/New_York', rulesVersion: RULES_VERSION, epoch: 3 });
   });
 
   it('keeps a missing image null (create has no before, delete has no after)', () => {

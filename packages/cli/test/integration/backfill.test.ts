@@ -1,0 +1,345 @@
+import { createDecoder, createRegistryClient, loadSchema, testing, waitFor } from '@cdc/core';
+import { testing as bronze } from '@cdc/enricher';
+import {
+  controlClient,
+  endOffsets,
+  groupsOf,
+  readSilver,
+  readToEndWithPartitions,
+  runCdc,
+  spawnCdc,
+  stopProcess,
+  type CdcProcess,
+} from '../support/cdc';
+
+/**
+ * `cdc backfill` as users run it, against the real broker and registry: the seed scenario
+ * enriched in UTC by a running `cdc enrich`, re-derived in New York time. The dry run changes
+ * nothing; --execute writes exactly one re-derived record per bronze record, and the live
+ * enricher derives what comes afterwards with the new settings.
+ */
+const FAST = { ENRICHER_SESSION_TIMEOUT_MS: '6000', ENRICHER_HEARTBEAT_INTERVAL_MS: '1000' };
+
+describe('cdc backfill', () => {
+  let ctx: testing.TestContext;
+  const running: CdcProcess[] = [];
+  const env = () => ({ TOPIC_PREFIX: ctx.connection.topicPrefix, ...FAST });
+
+  beforeEach(async () => {
+    ctx = await testing.createTestContext({ name: 'backfill' });
+  });
+  afterEach(async () => {
+    for (const p of running.splice(0)) await stopProcess(p);
+    await ctx.cleanup();
+  });
+
+  /** What a dry run or a refused command must leave untouched. */
+  const snapshot = async () => ({
+    control: await endOffsets(ctx, ctx.topics.control),
+    silver: await endOffsets(ctx, ctx.topics.silver),
+    deadLetters: await endOffsets(ctx, ctx.topics.deadLetter),
+    groups: await groupsOf(ctx),
+  });
+
+  it('re-derives the seed scenario in New York time: dry run first, then exactly once, and live enrichment follows', async () => {
+    expect((await runCdc(['produce', '--scenario', 'seed'], env())).code).toBe(0);
+    const enricher = spawnCdc(['enrich', '--ops-port', '0'], env());
+    running.push(enricher);
+    const control = controlClient(ctx);
+    const group = `${ctx.connection.topicPrefix}cdc-enricher`;
+    await waitFor(
+      async () => (await readSilver(ctx)).length === 7 && (await control.read()).enrichers.size === 1,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: 'the UTC enrichment of the seed scenario',
+      },
+    );
+    const utc = await readSilver(ctx);
+    expect(utc.every((r) => r.derivation_epoch === 0 && r.time_zone === 'UTC')).toBe(true);
+    expect(utc.every((r) => (r.after ?? r.before)!.booking_hour === 10)).toBe(true);
+
+    // Dry run: the plan, and nothing changed (control topic, silver, consumer groups).
+    const before = await snapshot();
+    const dry = await runCdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning'], env());
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('dry run: nothing was changed');
+    expect(dry.stdout).toMatch(/settings now: +time zone UTC, rules 1, epoch 0/);
+    expect(dry.stdout).toMatch(/settings after: +time zone America\/New_York, rules 1, epoch 1/);
+    expect(dry.stdout).toMatch(/total +7 +2025-09-03T10:00:05.000Z +2025-09-03T10:30:05.000Z/);
+    expect(dry.stdout).toMatch(/bookings last changed before the range: 0/);
+    expect(dry.stdout).toContain(`1 member(s) must acknowledge the new epoch: ${group} member`);
+    const plan = JSON.parse(
+      (await runCdc(['backfill', '--time-zone', 'America/New_York', '--json'], env())).stdout,
+    ) as { epoch: number; records: number; stats: { bookingsInRange: number } };
+    expect(plan).toMatchObject({ epoch: 1, records: 7, stats: { bookingsInRange: 5 } });
+    expect(await snapshot()).toEqual(before);
+
+    const run = await runCdc(
+      ['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute'],
+      env(),
+    );
+    expect(run.stderr).not.toMatch(/^error/m);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('backfill epoch 1 finished: 7 bronze records re-derived');
+
+    // Exactly one re-derived record per bronze record, with the new epoch and zone.
+    const silver = await readSilver(ctx);
+    const rederived = silver.filter((r) => r.derivation_epoch === 1);
+    expect(rederived.map((r) => r.event_id).sort()).toEqual(utc.map((r) => r.event_id).sort());
+    for (const r of rederived) {
+      expect(r.time_zone).toBe('America/New_York');
+      for (const image of [r.before, r.after]) if (image) expect(image.booking_hour).toBe(6);
+    }
+    expect(silver.filter((r) => r.derivation_epoch === 0)).toHaveLength(7);
+    const state = await control.read();
+    expect(state.settings).toMatchObject({ time_zone: 'America/New_York', rules_version: '1', epoch: 1 });
+    expect(state.backfills.get(1)).toMatchObject({ status: 'FINISHED', records: 7, from: 'beginning' });
+    expect(state.enrichers.get(`enricher/${group}/enricher-0`)?.epoch).toBe(1);
+    expect((await groupsOf(ctx)).filter((g) => g.includes('cdc-backfill'))).toEqual([]); // its group is gone
+
+    // A new event, enriched by the running enricher with the new settings.
+    const encoder = await bronze.bronzeEncoder(
+      createRegistryClient(ctx.connection.registryUrl),
+      ctx.topics.bronze,
+    );
+    const [late] = bronze.makeChanges(1, {
+      idPrefix: 'after-backfill',
+      startMs: Date.UTC(2025, 8, 3, 12, 0),
+    });
+    await bronze.produceAll(ctx.kafka, ctx.topics.bronze, [bronze.bronzeMessage(encoder, late!)]);
+    const derived = await waitFor(
+      async () => (await readSilver(ctx)).find((r) => r.event_id === late!.event_id),
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the live enricher to derive the new event' },
+    );
+    expect(derived).toMatchObject({ derivation_epoch: 1, time_zone: 'America/New_York' });
+    expect(derived.after?.booking_hour).toBe(7); // 11:59 UTC
+
+    // The same command again: already done (exit 0); status says so.
+    const again = await runCdc(
+      ['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute'],
+      env(),
+    );
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to do: backfill epoch 1');
+    const status = await runCdc(['backfill', '--status'], env());
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(
+      'backfill epoch 1: FINISHED, time zone UTC, rules 1, epoch 0 -> time zone America/New_York',
+    );
+    expect(status.stdout).toContain(`${group}/enricher-0: epoch 1`);
+    expect(await stopProcess(enricher, 'SIGTERM')).toBe(0);
+  });
+
+  it('re-derives only what reached bronze at or after --from, and counts the bookings it leaves', async () => {
+    const encoder = await bronze.bronzeEncoder(
+      createRegistryClient(ctx.connection.registryUrl),
+      ctx.topics.bronze,
+    );
+    const now = Date.now();
+    const stamped = (idPrefix: string, count: number, bookings: number, ts: number) =>
+      bronze
+        .makeChanges(count, { idPrefix, bookings, invalidEvery: 0 })
+        .map((c) => ({ ...bronze.bronzeMessage(encoder, c), timestamp: String(ts) }));
+    // 300 old changes of 300 bookings, then 300 new ones of the first 75 of them.
+    await bronze.produceAll(ctx.kafka, ctx.topics.bronze, [
+      ...stamped('old', 300, 300, now - 3_600_000),
+      ...stamped('new', 300, 75, now - 1000),
+    ]);
+    const from = new Date(now - 60_000).toISOString();
+    const args = ['backfill', '--time-zone', 'Europe/Berlin', '--from', from];
+    const plan = JSON.parse((await runCdc([...args, '--json'], env())).stdout) as {
+      records: number;
+      currentRecorded: boolean;
+      stats: { bookingsInRange: number; bookingsBefore: number };
+    };
+    expect(plan).toMatchObject({
+      records: 300,
+      currentRecorded: false,
+      stats: { bookingsInRange: 75, bookingsBefore: 225 },
+    });
+
+    // No enricher has ever run (no settings recorded, no live group): nothing to wait for.
+    const run = await runCdc([...args, '--execute'], env());
+    expect(run.code).toBe(0);
+    const silver = await readSilver(ctx);
+    expect(silver).toHaveLength(300);
+    expect(silver.every((r) => r.event_id.startsWith('new') && r.derivation_epoch === 1)).toBe(true);
+    expect(silver.every((r) => r.time_zone === 'Europe/Berlin')).toBe(true);
+    expect((await controlClient(ctx).read()).backfills.get(1)).toMatchObject({
+      from,
+      status: 'FINISHED',
+      previous: null,
+    });
+  });
+
+  it('while the live pipeline keeps writing, no record keeps the old derivation (the switch before the range end)', async () => {
+    const encoder = await bronze.bronzeEncoder(
+      createRegistryClient(ctx.connection.registryUrl),
+      ctx.topics.bronze,
+    );
+    const changes = bronze.makeChanges(12_000, { bookings: 2000, idPrefix: 'live' });
+    const messages = changes.map((c) => bronze.bronzeMessage(encoder, c));
+    const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
+    await producer.connect();
+    await producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(0, 6000) });
+    const enricher = spawnCdc(['enrich', '--ops-port', '0'], { ...env(), ENRICHER_CHUNK_RECORDS: '200' });
+    running.push(enricher);
+    const group = `${ctx.connection.topicPrefix}cdc-enricher`;
+    await waitFor(async () => (await controlClient(ctx).read()).enrichers.size === 1, {
+      timeoutMs: 60_000,
+      what: 'the live enricher to join',
+    });
+    // More trickles in while the backfill switches the settings and runs (and afterwards).
+    let sent = 6000;
+    let backfillDone = false;
+    const trickle = (async () => {
+      for (; sent < messages.length; sent += 50) {
+        await producer.send({
+          topic: ctx.topics.bronze,
+          acks: -1,
+          messages: messages.slice(sent, sent + 50),
+        });
+        if (!backfillDone) await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    await waitFor(() => sent >= 6200, { timeoutMs: 30_000, what: 'the trickle to start' });
+    const sentBefore = sent;
+    // The live enricher stalls (SIGSTOP) just as the backfill starts: the backfill records the new
+    // settings, then must wait for its acknowledgement before it captures the range's end.
+    enricher.child.kill('SIGSTOP');
+    const backfill = spawnCdc(['backfill', '--time-zone', 'America/New_York', '--execute'], env());
+    running.push(backfill);
+    const control = controlClient(ctx);
+    await waitFor(async () => (await control.read()).backfills.get(1)?.status === 'SWITCHING', {
+      timeoutMs: 30_000,
+      what: 'the backfill to record the new settings',
+    });
+    await waitFor(
+      () => backfill.stderr().includes('waiting for 1 live enricher member(s) to switch to epoch 1'),
+      {
+        timeoutMs: 30_000,
+        what: 'the backfill to wait for the stalled enricher',
+      },
+    );
+    const endsAtResume = await endOffsets(ctx, ctx.topics.bronze);
+    expect(control.state.backfills.get(1)?.status).toBe('SWITCHING');
+    enricher.child.kill('SIGCONT');
+    expect(await backfill.exited).toBe(0);
+    backfillDone = true;
+    expect(sent).toBeGreaterThan(sentBefore); // the live pipeline was writing throughout
+    expect(sent).toBeLessThan(messages.length);
+    await trickle;
+    const ends = await endOffsets(ctx, ctx.topics.bronze);
+    await waitFor(
+      async () => {
+        const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [ctx.topics.bronze] });
+        return t!.partitions.every((p) => Number(p.offset) >= (ends[p.partition] ?? 0));
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the live enricher to catch up' },
+    );
+
+    const backfilled = (await controlClient(ctx).read()).backfills.get(1)!;
+    const rangeEnd = new Map(backfilled.partitions.map((p) => [p.partition, p.end]));
+    // The end was captured after the stalled enricher came back and switched.
+    for (const [partition, end] of rangeEnd) expect(end).toBeGreaterThanOrEqual(endsAtResume[partition]!);
+    const bronzeAt = new Map<string, { partition: number; offset: number }>();
+    for (const [partition, list] of await bronzeByPartition()) {
+      for (const { eventId, offset } of list) bronzeAt.set(eventId, { partition, offset });
+    }
+    const silver = await readSilver(ctx);
+    const epochs = new Map<string, number[]>();
+    for (const r of silver) epochs.set(r.event_id, [...(epochs.get(r.event_id) ?? []), r.derivation_epoch]);
+    expect(bronzeAt.size).toBe(changes.length);
+    const problems: string[] = [];
+    for (const [eventId, at] of bronzeAt) {
+      const e = epochs.get(eventId) ?? [];
+      const end = rangeEnd.get(at.partition)!;
+      if (!e.includes(1)) problems.push(`${eventId}: no epoch-1 record`);
+      if (at.offset >= end && e.includes(0))
+        problems.push(`${eventId} at ${at.offset} >= ${end}: derived with epoch 0`);
+      if (e.filter((x) => x === 1).length > 2) problems.push(`${eventId}: ${e.length} epoch-1 records`);
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+    // Past the range's end, only the live enricher, with the new settings.
+    expect([...bronzeAt.values()].some((at) => at.offset >= rangeEnd.get(at.partition)!)).toBe(true);
+  });
+
+  /** Bronze event ids and offsets, per partition. */
+  const bronzeByPartition = async () => {
+    const decoder = createDecoder<{ event_id: string }>(
+      createRegistryClient(ctx.connection.registryUrl),
+      loadSchema('BookingChange').type,
+    );
+    const out = new Map<number, { eventId: string; offset: number }[]>();
+    for (const m of await readToEndWithPartitions(ctx, ctx.topics.bronze)) {
+      const list = out.get(m.partition) ?? [];
+      list.push({ eventId: (await decoder.decode(m.value)).event_id, offset: Number(m.offset) });
+      out.set(m.partition, list);
+    }
+    return out;
+  };
+
+  it('refuses bad input with exit 2, naming the option, and changes nothing', async () => {
+    const encoder = await bronze.bronzeEncoder(
+      createRegistryClient(ctx.connection.registryUrl),
+      ctx.topics.bronze,
+    );
+    await bronze.produceAll(
+      ctx.kafka,
+      ctx.topics.bronze,
+      bronze.makeChanges(60, { idPrefix: 'bad' }).map((c) => bronze.bronzeMessage(encoder, c)),
+    );
+    const enricher = spawnCdc(['enrich', '--ops-port', '0'], env());
+    running.push(enricher);
+    const group = `${ctx.connection.topicPrefix}cdc-enricher`;
+    const bronzeEnds = await endOffsets(ctx, ctx.topics.bronze);
+    await waitFor(
+      async () => {
+        if ((await controlClient(ctx).read()).enrichers.size === 0) return false;
+        const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [ctx.topics.bronze] });
+        return t!.partitions.every((p) => Number(p.offset) >= (bronzeEnds[p.partition] ?? 0));
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the enricher to record the settings and enrich bronze' },
+    );
+    // History deleted at the head of one partition.
+    const ends = await endOffsets(ctx, ctx.topics.bronze);
+    const [partition, high] = Object.entries(ends).sort((x, y) => y[1] - x[1])[0]!;
+    const deleteBefore = Math.floor(high / 2);
+    await ctx.admin.deleteTopicRecords({
+      topic: ctx.topics.bronze,
+      partitions: [{ partition: Number(partition), offset: String(deleteBefore) }],
+    });
+    const before = await snapshot();
+    const cases: [string[], RegExp][] = [
+      [['--time-zone', 'Mars/Olympus_Mons'], /--time-zone: unknown time zone 'Mars\/Olympus_Mons'/],
+      [['--rules-version', '99'], /--rules-version: rules version '99' does not exist \(known: 1\)/],
+      [
+        ['--time-zone', 'Asia/Tokyo', '--from', '2999-01-01T00:00:00Z'],
+        /--from 2999-01-01T00:00:00.000Z is in the future/,
+      ],
+      [
+        ['--time-zone', 'Asia/Tokyo', '--from', '2020-01-01T00:00:00Z'],
+        new RegExp(
+          `--from .* is before the earliest offset bronze still holds \\(partition ${partition}: offset ${deleteBefore}`,
+        ),
+      ],
+      [['--time-zone', 'Asia/Tokyo', '--from', 'last tuesday'], /--from must be a time in ISO 8601/],
+      [
+        ['--time-zone', 'UTC'],
+        /nothing to do: the pipeline already derives with time zone UTC, rules 1, epoch 0/,
+      ],
+      [[], /nothing to do/],
+      [['--status', '--execute'], /cannot be used with option/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCdc(
+        ['backfill', ...args, '--execute'].filter((a, i, all) => all.indexOf(a) === i),
+        env(),
+      );
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+});

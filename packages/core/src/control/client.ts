@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import { createDecoder, createEncoder, type Encoder } from '../codec/codec';
+import type { RegistryClient } from '../codec/registry';
+import { loadSchema } from '../codec/schemas';
+import { CdcError, errorMessage } from '../errors';
+import type { Logger } from '../logger';
+import { valueSubject } from '../topics';
+import type { PipelineControl } from '../types';
+import { waitFor } from '../wait';
+import { applyControl, emptyControlState, type ControlRecord, type ControlState } from './state';
+
+/**
+ * The Kafka edge of the control topic. One consumer (its own throw-away group, no committed
+ * offsets, deleted on close) reads the topic from the beginning and keeps reading: `state` is
+ * everything read so far, `listen` hears every record as it arrives, and `read()` waits until
+ * the consumer has reached the end offsets the topic has *now* (so a record written before the
+ * call is in the state it returns). Writes go through an idempotent producer, acks=all.
+ */
+export interface ControlClient {
+  readonly topic: string;
+  /** The state as far as read (empty until the first `read()`). */
+  readonly state: ControlState;
+  /** Reads the topic up to its end offsets as of this call; starts the consumer on the first call. */
+  read(options?: { timeoutMs?: number }): Promise<ControlState>;
+  /** Calls `listener` for every record read from now on, in order (after it was applied to `state`). */
+  listen(listener: (record: ControlRecord) => void): void;
+  /** Writes records in one request (one partition: appended together, in order). */
+  write(records: ControlRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ControlClientOptions {
+  kafka: Kafka;
+  registry: RegistryClient;
+  topic: string;
+  logger: Logger;
+  /** Consumer group prefix (a random suffix is added). */
+  groupPrefix: string;
+  /** Long-poll wait of the reading consumer: how fast a running reader sees a new record. Default 500 ms. */
+  maxWaitMs?: number;
+}
+
+export class ControlTopicError extends CdcError {
+  constructor(message: string, cause?: unknown) {
+    super('BROKER_UNAVAILABLE', message, { retriable: true, cause });
+  }
+}
+
+export function createControlClient(o: ControlClientOptions): ControlClient {
+  const log = o.logger.child({ component: 'control', topic: o.topic });
+  const { text, type } = loadSchema('PipelineControl');
+  const decoder = createDecoder<PipelineControl>(o.registry, type);
+  const state = emptyControlState();
+  const listeners: ((r: ControlRecord) => void)[] = [];
+  const positions = new Map<number, number>();
+  const groupId = `${o.groupPrefix}.control.${randomBytes(4).toString('hex')}`;
+  let admin: Admin | null = null;
+  let consumer: Consumer | null = null;
+  let producer: Producer | null = null;
+  let encoder: Promise<Encoder<PipelineControl>> | null = null;
+  let starting: Promise<void> | null = null;
+  let failure: Error | null = null;
+
+  const connectedAdmin = async (): Promise<Admin> => {
+    if (!admin) {
+      const a = o.kafka.admin();
+      await a.connect();
+      admin = a;
+    }
+    return admin;
+  };
+
+  const start = async (): Promise<void> => {
+    const c = o.kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: o.maxWaitMs ?? 500,
+    });
+    consumer = c;
+    c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic === o.topic) {
+        const next = Number(payload.lastOffset) + 1;
+        positions.set(payload.partition, Math.max(positions.get(payload.partition) ?? 0, next));
+      }
+    });
+    c.on(c.events.CRASH, ({ payload }) => {
+      if (!payload.restart) failure = payload.error;
+    });
+    await c.connect();
+    await c.subscribe({ topic: o.topic, fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const key = m.key?.toString() ?? '';
+          let value: PipelineControl | null = null;
+          if (m.value !== null) {
+            try {
+              value = await decoder.decode(m.value);
+            } catch (err) {
+              // Never thrown to kafkajs (it would restart on the same offset forever).
+              log.warn(
+                { key, offset: m.offset, err: errorMessage(err) },
+                'unreadable control record skipped',
+              );
+              continue;
+            }
+          }
+          applyControl(state, key, value);
+          for (const listener of listeners) {
+            try {
+              listener({ key, value });
+            } catch (err) {
+              log.error({ key, err: errorMessage(err) }, 'control listener failed');
+            }
+          }
+        }
+      },
+    });
+  };
+
+  const client: ControlClient = {
+    topic: o.topic,
+    state,
+    async read(options = {}) {
+      starting ??= start();
+      await starting;
+      const ends = await (await connectedAdmin()).fetchTopicOffsets(o.topic);
+      try {
+        await waitFor(
+          () => {
+            if (failure) throw failure;
+            return ends.every(
+              (p) => Number(p.high) === 0 || (positions.get(p.partition) ?? 0) >= Number(p.high),
+            );
+          },
+          { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 20, what: `the control topic ${o.topic}` },
+        );
+      } catch (err) {
+        throw new ControlTopicError(`could not read the control topic: ${errorMessage(err)}`, err);
+      }
+      return state;
+    },
+    listen(listener) {
+      listeners.push(listener);
+    },
+    async write(records) {
+      encoder ??= createEncoder<PipelineControl>(o.registry, valueSubject(o.topic), text, type);
+      const enc = await encoder.catch((err: unknown) => {
+        encoder = null;
+        throw err;
+      });
+      if (!producer) {
+        const p = o.kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+        });
+        await p.connect();
+        producer = p;
+      }
+      await producer.send({
+        topic: o.topic,
+        acks: -1,
+        messages: records.map((r) => ({ key: r.key, value: r.value === null ? null : enc.encode(r.value) })),
+      });
+    },
+    async close() {
+      await consumer?.disconnect().catch(() => undefined);
+      await producer?.disconnect().catch(() => undefined);
+      if (consumer) {
+        const a = await connectedAdmin().catch(() => null);
+        await a?.deleteGroups([groupId]).catch(() => undefined);
+      }
+      await (admin as Admin | null)?.disconnect().catch(() => undefined);
+      consumer = producer = admin = null;
+    },
+  };
+  return client;
+}

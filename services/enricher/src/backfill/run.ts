@@ -1,0 +1,149 @@
+import type { Admin, Kafka } from 'kafkajs';
+import {
+  CdcError,
+  errorMessage,
+  waitFor,
+  type BackfillPartition,
+  type DerivationSettings,
+  type Logger,
+  type RegistryClient,
+} from '@cdc/core';
+import type { EnricherConfig } from '../config';
+import { fixedDerivation } from '../derivations';
+import { startEnrichLoop } from '../enrich-loop';
+import { silverCodec } from '../enricher';
+import { EnricherMetrics } from '../metrics';
+import { deriverFor } from '../rules';
+import { progressOf } from './plan';
+
+/**
+ * Re-derives a bounded range of bronze into silver with the enricher's exactly-once machinery
+ * (enrich-loop.ts: committer, batch handler) in the backfill's own consumer group and
+ * transactional id: records at or past a partition's end are never produced, and it is done when
+ * every partition's committed offset has reached its end. Killed, it resumes from the committed
+ * offsets (the transactional id fences the killed run's open transaction).
+ */
+export const BACKFILL_DEAD_LETTER_HEADER = 'dlq.backfill.epoch';
+
+export type RangeProgress = ReturnType<typeof progressOf>;
+
+export interface RunRangeResult {
+  complete: boolean;
+  /** Records re-derived by this run, and how long it took. */
+  records: number;
+  ms: number;
+  /** Transactions this run committed and aborted. */
+  transactions: number;
+  aborted: number;
+}
+
+export async function committedOffsets(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, number>> {
+  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return new Map(
+    (t?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, Number(p.offset)]),
+  );
+}
+
+export async function runRange(o: {
+  /** With the backfill's group and transactional id. */
+  config: EnricherConfig;
+  kafka: Kafka;
+  admin: Admin;
+  registry: RegistryClient;
+  logger: Logger;
+  settings: Pick<DerivationSettings, 'time_zone' | 'rules_version' | 'epoch'>;
+  partitions: BackfillPartition[];
+  onProgress?: (p: RangeProgress) => void;
+  signal?: AbortSignal;
+}): Promise<RunRangeResult> {
+  const { config, admin } = o;
+  const topic = config.topics.bronze;
+  const started = performance.now();
+  const committed = await committedOffsets(admin, config.groupId, topic);
+  const initial = progressOf(o.partitions, committed);
+  o.onProgress?.(initial);
+  if (initial.complete) return { complete: true, records: 0, ms: 0, transactions: 0, aborted: 0 };
+
+  const ends = new Map(o.partitions.map((p) => [p.partition, p.end]));
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const aborted = new Promise<void>((resolve) => {
+    if (o.signal?.aborted) resolve();
+    o.signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  const codec = await silverCodec(o.registry, config, o.logger);
+  const metrics = new EnricherMetrics();
+  const loop = await startEnrichLoop({
+    config,
+    kafka: o.kafka,
+    admin,
+    logger: o.logger,
+    metrics,
+    codec,
+    derivations: fixedDerivation(deriverFor(o.settings)),
+    // A partition missing from the range (added after it was captured) is not re-derived.
+    rangeEnd: (_topic, partition) => ends.get(partition) ?? 0,
+    onCommitted: (_topic, partition, next) => {
+      committed.set(partition, Math.max(committed.get(partition) ?? 0, next));
+      const p = progressOf(o.partitions, committed);
+      o.onProgress?.(p);
+      if (p.complete) finish();
+    },
+    deadLetterHeaders: { [BACKFILL_DEAD_LETTER_HEADER]: String(o.settings.epoch) },
+    startOffsets: new Map(o.partitions.map((p) => [p.partition, p.start])),
+  });
+  // Read again now that the transactional id fenced a killed run (its last commit is complete).
+  for (const [partition, offset] of await committedOffsets(admin, config.groupId, topic)) {
+    committed.set(partition, Math.max(committed.get(partition) ?? 0, offset));
+  }
+  const fenced = progressOf(o.partitions, committed);
+  if (fenced.complete) finish();
+  let failure: Error | null = null;
+  let reachedEnd = false;
+  try {
+    await Promise.race([
+      done.then(() => (reachedEnd = true)),
+      aborted,
+      loop.stopped.then((err) => {
+        failure = err;
+      }),
+    ]);
+  } finally {
+    await loop.close();
+  }
+  if (failure) {
+    throw new CdcError('BACKFILL_FAILED', `the backfill's consumer stopped: ${errorMessage(failure)}`, {
+      cause: failure,
+    });
+  }
+  // The broker's word, not ours: the committed offsets after the loop closed. Offsets committed in
+  // a transaction become visible to OffsetFetch once its markers are written (no KIP-447
+  // "require stable" in kafkajs), so after the last commit they may lag for a moment.
+  const brokerProgress = async () =>
+    progressOf(o.partitions, await committedOffsets(admin, config.groupId, topic));
+  let final = await brokerProgress();
+  if (reachedEnd && !final.complete) {
+    final = await waitFor(
+      async () => {
+        const p = await brokerProgress();
+        return p.complete ? p : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: "the backfill's last committed offsets to become visible" },
+    ).catch((err: unknown) => {
+      throw new CdcError('BACKFILL_FAILED', errorMessage(err), { retriable: true, cause: err });
+    });
+  }
+  o.onProgress?.(final);
+  const stats = metrics.snapshot();
+  return {
+    complete: final.complete,
+    records: final.done - fenced.done,
+    ms: performance.now() - started,
+    transactions: stats.transactionsCommitted,
+    aborted: stats.transactionsAborted,
+  };
+}
