@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAggregateCommand } from './commands/aggregate';
 import { registerEnrichCommand } from './commands/enrich';
 import { registerProduceCommand } from './commands/produce';
+import { registerSchemaCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
 import { registerTopicCommands } from './commands/topics';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStackCommands(program);
   registerTopicCommands(program);
+  registerSchemaCommands(program);
   registerProduceCommand(program);
   registerEnrichCommand(program);
   registerAggregateCommand(program);
