@@ -3,6 +3,7 @@ import { registerAggregateCommand } from './commands/aggregate';
 import { registerBackfillCommand } from './commands/backfill';
 import { registerEnrichCommand } from './commands/enrich';
 import { registerProduceCommand } from './commands/produce';
+import { registerSchemaCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
 import { registerTopicCommands } from './commands/topics';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerStackCommands(program);
   registerTopicCommands(program);
+  registerSchemaCommands(program);
   registerProduceCommand(program);
   registerEnrichCommand(program);
   registerBackfillCommand(program);

@@ -48,15 +48,21 @@ export async function createTopics(
   });
 }
 
-/** Registers every schema in schemas/ under its topic's `-value` subject, BACKWARD compatible. */
+/**
+ * Sets each topic's `-value` subject to BACKWARD compatibility and registers its schema from
+ * schemas/ (`cdc schemas register`, also run by `cdc topics create` and `cdc start`). The one
+ * place compatibility levels are set: services only register (idempotently) what they write. The
+ * level is set first, so a new version is checked against the subject's latest on registration
+ * (a subject may be configured before its first version).
+ */
 export async function registerSchemas(c: ConnectionConfig): Promise<Record<string, number>> {
   const registry = createRegistryClient(c.registryUrl);
   const names = topicNames(c.topicPrefix);
   const ids: Record<string, number> = {};
   for (const name of SCHEMA_NAMES) {
     const subject = valueSubject(names[SUBJECT_TOPIC[name]]);
-    ids[subject] = await registry.register(subject, loadSchema(name).text);
     await registry.setCompatibility(subject, 'BACKWARD');
+    ids[subject] = await registry.register(subject, loadSchema(name).text);
   }
   return ids;
 }

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { describeLoss, formatRetention, UNLIMITED_RETENTION_MS } from '@cdc/core';
 import { commandContext } from '../context';
 import { intOption, run } from '../run';
-import { checkSchemas, createTopics, registerSchemas, type CreatedTopics } from '../setup';
+import { createTopics, registerSchemas, type CreatedTopics } from '../setup';
 
 const RETENTION_UNITS: Record<string, number> = {
   ms: 1,
@@ -50,7 +50,7 @@ export function registerTopicCommands(program: Command): void {
     .description("the contract's topics")
     .command('create')
     .description(
-      'create the bronze, silver, dead-letter, (compacted) gold and control topics if missing; register the schemas. ' +
+      'create the bronze, silver, dead-letter, (compacted) gold and control topics if missing; register the schemas (as `cdc schemas register`). ' +
         'Bronze and silver keep their history (retention.ms=-1); existing topics are not changed, ' +
         'but those that lose history are reported',
     )
@@ -70,30 +70,6 @@ export function registerTopicCommands(program: Command): void {
         const ids = await registerSchemas(ctx.connection);
         reportTopics(result, opts.retention);
         for (const [subject, id] of Object.entries(ids)) process.stdout.write(`schema ${subject} id ${id}\n`);
-      }),
-    );
-
-  const schemas = program.command('schemas').description('the Avro schemas in schemas/');
-  schemas
-    .command('register')
-    .description('register every schema under its topic subject (BACKWARD compatible)')
-    .action(() =>
-      run(async () => {
-        const ids = await registerSchemas(commandContext('schemas').connection);
-        for (const [subject, id] of Object.entries(ids)) process.stdout.write(`${subject} id ${id}\n`);
-      }),
-    );
-  schemas
-    .command('check')
-    .description('check every schema is BACKWARD compatible with what the registry holds; exit 1 if not')
-    .action(() =>
-      run(async () => {
-        const results = await checkSchemas(commandContext('schemas').connection);
-        for (const r of results) {
-          process.stdout.write(`${r.result.padEnd(14)} ${r.schema} -> ${r.subject}\n`);
-          for (const m of r.messages) process.stdout.write(`    ${m}\n`);
-        }
-        if (results.some((r) => r.result === 'incompatible')) process.exitCode = 1;
       }),
     );
 }

@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { DecodeError, RegistryError } from '../errors';
+import { DecodeError } from '../errors';
 import type { RegistryClient } from './registry';
 import { strictSkipOptions } from './strict-skips';
 import { frame, unframe } from './wire-format';
@@ -24,7 +24,10 @@ export interface Decoder<T> {
   decodeKnown(value: Buffer | null): T | undefined;
 }
 
-/** Registers `schemaText` under `subject` (idempotent: the same schema gets the same id) and returns an encoder. */
+/**
+ * Registers `schemaText` under `subject` (idempotent: the same schema gets the same id) and returns
+ * an encoder. The subject's compatibility level is not touched: `cdc schemas register` sets it.
+ */
 export async function createEncoder<T>(
   registry: RegistryClient,
   subject: string,
@@ -32,7 +35,6 @@ export async function createEncoder<T>(
   type: avro.Type,
 ): Promise<Encoder<T>> {
   const schemaId = await registry.register(subject, schemaText);
-  await registry.setCompatibility(subject, 'BACKWARD');
   return {
     schemaId,
     encode: (value: T) => frame(schemaId, type.toBuffer(value)),
@@ -61,21 +63,21 @@ export function createDecoder<T>(
   const pending = new Map<number, Promise<(body: Buffer) => T>>();
 
   async function resolve(id: number): Promise<(body: Buffer) => T> {
-    let text: string;
+    let writer: avro.Type;
     try {
-      text = await registry.schemaById(id);
+      writer = await registry.schemaById(id);
     } catch (err) {
-      if (err instanceof RegistryError && err.status === 404) {
-        unknown.set(id, Date.now() + unknownIdTtlMs);
-        throw new DecodeError('UNKNOWN_SCHEMA_ID', `schema id ${id} is not in the registry`);
-      }
+      if (err instanceof DecodeError) unknown.set(id, Date.now() + unknownIdTtlMs);
       throw err;
     }
     let reader: (body: Buffer) => T;
     try {
       const strict = options.asStrictAs;
-      const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema, strict ? strictSkipOptions() : {});
-      if (strict !== undefined && !writer.equals(strict)) strict.createResolver(writer);
+      if (strict !== undefined) {
+        // The library's writer type skips as avsc does; a strict decoder needs its own copy.
+        writer = avro.Type.forSchema(writer.schema() as avro.Schema, strictSkipOptions());
+        if (!writer.equals(strict)) strict.createResolver(writer);
+      }
       if (writer.equals(readerType)) {
         reader = (body) => readerType.fromBuffer(body) as T;
       } else {

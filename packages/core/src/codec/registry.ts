@@ -1,15 +1,40 @@
-import { RegistryError } from '../errors';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import createRegistryApi from '@kafkajs/confluent-schema-registry/dist/api';
+import avro from 'avsc';
+import type { Response } from 'mappersmith';
+import { TimeoutMiddleware } from 'mappersmith/middleware/timeout';
+import { DecodeError } from '../errors';
+import {
+  isRegistryNotFound,
+  REGISTRY_CLIENT_ID,
+  toCdcError,
+  type RegistryOperation,
+} from './registry-errors';
 
 /**
- * A small client for the Confluent-compatible schema registry API (Confluent Schema Registry,
- * or Apicurio Registry under /apis/ccompat/v7). Network failures and 5xx are retriable;
- * 4xx are final. Every call has a timeout.
+ * The schema registry (Confluent Schema Registry, or Apicurio Registry under /apis/ccompat/v7),
+ * through @kafkajs/confluent-schema-registry: its `getSchema(id)` fetches a writer schema once,
+ * parses it into an avsc Type and caches it (concurrent misses share one request), so decoding
+ * stays synchronous once a schema is known. Every error leaves as a CdcError (registry-errors.ts).
+ *
+ * How we configure the library, and why:
+ *  - no retries of its own (it retries GETs 3 times by default): a stage that waits for the
+ *    registry backs off itself and says so in its logs and metrics; hidden retries only stall;
+ *  - a timeout on every request (it has none by default);
+ *  - registration uses its plain `POST /subjects/{subject}/versions` resource, not its `register()`,
+ *    which also manages the subject's compatibility level (sets it on a subject's first
+ *    registration, and throws when the level differs — on Apicurio, where a subject without a
+ *    level of its own reports the global NONE, always). Levels are set by `cdc schemas register`
+ *    alone (`setCompatibility`), never by a service at start.
  */
 export interface RegistryClient {
   readonly baseUrl: string;
+  /** Registers `schema` under `subject` (idempotent: the same schema gets the same id). Leaves the subject's compatibility level alone. */
   register(subject: string, schema: string): Promise<number>;
-  schemaById(id: number): Promise<string>;
-  setCompatibility(subject: string | null, level: 'BACKWARD' | 'NONE' | 'FULL' | 'FORWARD'): Promise<void>;
+  /** The writer schema with this id, as an avsc Type. DecodeError UNKNOWN_SCHEMA_ID when the registry does not hold it. */
+  schemaById(id: number): Promise<avro.Type>;
+  setCompatibility(subject: string, level: CompatibilityLevel): Promise<void>;
+  /** Whether `schema` may follow the subject's latest version under its level; null when the subject has no versions. */
   checkCompatibility(
     subject: string,
     schema: string,
@@ -17,76 +42,75 @@ export interface RegistryClient {
   subjects(): Promise<string[]>;
 }
 
-export function createRegistryClient(baseUrl: string, options: { timeoutMs?: number } = {}): RegistryClient {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const base = baseUrl.replace(/\/+$/, '');
+export type CompatibilityLevel = 'BACKWARD' | 'NONE' | 'FULL' | 'FORWARD';
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(base + path, {
-        method,
-        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', accept: 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw new RegistryError(
-        `schema registry at ${base} did not answer ${method} ${path}: ${describe(err)}`,
-        {
-          retriable: true,
-          cause: err,
-        },
-      );
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      throw new RegistryError(
-        `schema registry ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`,
-        {
-          status: res.status,
-          retriable: res.status >= 500,
-        },
-      );
-    }
-    return (text ? JSON.parse(text) : {}) as T;
-  }
+export interface RegistryClientOptions {
+  /** Per request (a socket idle this long is given up). Default 5 s. */
+  timeoutMs?: number;
+}
 
-  const enc = encodeURIComponent;
-  return {
-    baseUrl: base,
-    async register(subject, schema) {
-      const r = await call<{ id: number }>('POST', `/subjects/${enc(subject)}/versions`, { schema });
-      return r.id;
-    },
-    async schemaById(id) {
-      const r = await call<{ schema: string }>('GET', `/schemas/ids/${id}`);
-      return r.schema;
-    },
-    async setCompatibility(subject, level) {
-      await call('PUT', subject === null ? '/config' : `/config/${enc(subject)}`, { compatibility: level });
-    },
-    async checkCompatibility(subject, schema) {
-      try {
-        const r = await call<{ is_compatible: boolean; messages?: string[] }>(
-          'POST',
-          `/compatibility/subjects/${enc(subject)}/versions/latest?verbose=true`,
-          { schema },
-        );
-        return { compatible: r.is_compatible, messages: r.messages ?? [] };
-      } catch (err) {
-        if (err instanceof RegistryError && err.status === 404) return null;
-        throw err;
-      }
-    },
-    subjects: () => call<string[]>('GET', '/subjects'),
+/** The library's resources we call, typed (its own typings return `any`). */
+interface RegistryApi {
+  Subject: {
+    all(params: object): Promise<Response>;
+    register(params: { subject: string; body: { schema: string } }): Promise<Response>;
+    updateConfig(params: { subject: string; body: { compatibility: string } }): Promise<Response>;
+    compatible(params: { subject: string; verbose: boolean; body: { schema: string } }): Promise<Response>;
   };
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return cause?.code ?? cause?.message ?? err.message;
+export function createRegistryClient(baseUrl: string, options: RegistryClientOptions = {}): RegistryClient {
+  const base = baseUrl.replace(/\/+$/, '');
+  const args = {
+    host: base,
+    clientId: REGISTRY_CLIENT_ID,
+    retry: { retries: 0 },
+    middlewares: [TimeoutMiddleware(options.timeoutMs ?? 5000)],
+  };
+  const library = new SchemaRegistry(args);
+  // The same HTTP client the library builds for itself (same middleware), for the resources its
+  // class does not expose: plain registration, compatibility levels and checks, the subject list.
+  const api = createRegistryApi(args) as unknown as RegistryApi;
+
+  async function call<T>(op: RegistryOperation, what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw toCdcError(err, op, what, base);
+    }
   }
-  return String(err);
+
+  return {
+    baseUrl: base,
+    register: (subject, schema) =>
+      call('register', `registering under ${subject}`, async () => {
+        const res = await api.Subject.register({ subject, body: { schema } });
+        return res.data<{ id: number }>().id;
+      }),
+    schemaById: (id) =>
+      call('schemaById', `schema id ${id}`, async () => {
+        const schema = await library.getSchema(id);
+        if (!avro.Type.isType(schema)) {
+          throw new DecodeError('SCHEMA_MISMATCH', `schema id ${id} is not an Avro schema`);
+        }
+        return schema as unknown as avro.Type; // isType is avsc's own check (untyped as a guard)
+      }),
+    setCompatibility: (subject, level) =>
+      call('setCompatibility', `setting ${subject} to ${level}`, async () => {
+        await api.Subject.updateConfig({ subject, body: { compatibility: level } });
+      }),
+    checkCompatibility: (subject, schema) =>
+      call('checkCompatibility', `checking against ${subject}`, async () => {
+        try {
+          const res = await api.Subject.compatible({ subject, verbose: true, body: { schema } });
+          const r = res.data<{ is_compatible: boolean; messages?: string[] }>();
+          return { compatible: r.is_compatible, messages: r.messages ?? [] };
+        } catch (err) {
+          if (isRegistryNotFound(err)) return null; // the subject has no versions yet
+          throw err;
+        }
+      }),
+    subjects: () =>
+      call('subjects', 'listing subjects', async () => (await api.Subject.all({})).data<string[]>()),
+  };
 }

@@ -67,11 +67,15 @@ describe('the real broker and registry', () => {
     expect(raw.map((m) => m.value?.toString())).toEqual(['aborted', 'committed']);
   });
 
-  it('rejects an incompatible schema version with HTTP 409, and nothing is produced', async () => {
+  it('rejects an incompatible schema version with HTTP 409 under BACKWARD, and nothing is produced', async () => {
     const registry = createRegistryClient(ctx.connection.registryUrl);
     const subject = valueSubject(ctx.topics.bronze);
     const { text, type } = loadSchema('BookingChange');
+    // Encoders never set levels (`cdc schemas register` does): set it here as that command would.
+    await registry.setCompatibility(subject, 'BACKWARD');
     await createEncoder(registry, subject, text, type);
+    const config = await fetch(`${registry.baseUrl}/config/${subject}`);
+    expect(await config.json()).toEqual({ compatibilityLevel: 'BACKWARD' });
     const incompatible = JSON.parse(text) as { fields: { name: string; type: unknown; default?: unknown }[] };
     incompatible.fields.push({ name: 'required_without_default', type: 'string' });
 

@@ -11,9 +11,13 @@ import {
 import type { Booking, BookingChange } from '../../src';
 import { sampleChange } from '../fixtures/changes';
 
-/** An in-memory registry standing in for HTTP: the codec's caching logic is what is under test. */
+/**
+ * An in-memory registry standing in for HTTP (the codec's caching logic is what is under test;
+ * registry.test.ts tests the client). Like the library, it parses each writer schema once.
+ */
 function memoryRegistry() {
   const schemas: string[] = [];
+  const types = new Map<number, avro.Type>();
   const calls = { register: 0, schemaById: 0 };
   const client: RegistryClient = {
     baseUrl: 'memory:',
@@ -27,8 +31,13 @@ function memoryRegistry() {
     async schemaById(id) {
       calls.schemaById++;
       const s = schemas[id - 1];
-      if (s === undefined) throw new RegistryError('not found', { status: 404 });
-      return s;
+      if (s === undefined) throw new DecodeError('UNKNOWN_SCHEMA_ID', `schema id ${id} not found`);
+      let t = types.get(id);
+      if (t === undefined) {
+        t = avro.Type.forSchema(JSON.parse(s) as avro.Schema);
+        types.set(id, t);
+      }
+      return t;
     },
     async setCompatibility() {},
     async checkCompatibility() {
