@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'SCHEMA_INCOMPATIBLE'
   | 'STACK_ERROR'
   | 'PORT_IN_USE'
-  | 'BROKER_UNAVAILABLE';
+  | 'BROKER_UNAVAILABLE'
+  | 'REQUEST_REJECTED';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;
