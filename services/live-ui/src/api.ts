@@ -50,7 +50,11 @@ export function normalizeFilters<Q extends Filters>(q: Q): Q {
 
 const pickFilters = ({ from, to, status, movie }: Filters): Filters => ({ from, to, status, movie });
 
-const dbErrors = { 400: errorRef, 503: errorRef } as const;
+const badQuery = { ...errorRef, description: 'A bad or unknown parameter, named in `error`' };
+const dbErrors = {
+  400: badQuery,
+  503: { ...errorRef, description: "The aggregator's database is not available (yet)" },
+} as const;
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
@@ -72,7 +76,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           description:
             'The gold KPIs of every movie (optionally some movies); under a date or status filter, recomputed over the current rows that pass it.',
           querystring: filtersQuerySchema,
-          response: { 200: kpisResponse, ...dbErrors },
+          response: {
+            200: { ...kpisResponse, description: 'KPIs per movie, sorted by movie_key' },
+            ...dbErrors,
+          },
         },
       },
       (request) => {
@@ -97,7 +104,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           description:
             'Cards and chart series (by status, hour, day of week) over the current rows under the filters.',
           querystring: filtersQuerySchema,
-          response: { 200: summaryResponse, ...dbErrors },
+          response: {
+            200: { ...summaryResponse, description: 'Totals and series under the filters' },
+            ...dbErrors,
+          },
         },
       },
       (request) => {
@@ -115,7 +125,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           summary: 'One page of the current booking rows',
           description: 'Filtered, sorted (ties broken by booking_id) and paged.',
           querystring: bookingsQuerySchema,
-          response: { 200: bookingsResponse, ...dbErrors },
+          response: {
+            200: { ...bookingsResponse, description: 'The page of rows and the total' },
+            ...dbErrors,
+          },
         },
       },
       (request) => {
@@ -139,7 +152,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
               description: 'CSV with a header row, as an attachment named bookings-<UTC time>.csv',
               content: { 'text/csv': { schema: { type: 'string' } } },
             },
-            429: errorRef,
+            429: { ...errorRef, description: 'Too many exports at once; retry later' },
             ...dbErrors,
           },
         },
@@ -166,7 +179,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           summary: 'What the filter controls offer',
           description: 'Statuses and movies present, and the range of booking dates.',
           querystring: emptyQuerySchema,
-          response: { 200: filterOptionsResponse, ...dbErrors },
+          response: { 200: { ...filterOptionsResponse, description: 'The filter choices' }, ...dbErrors },
         },
       },
       () => filterOptions(db),
@@ -182,7 +195,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           description:
             "Readiness, freshness, each stage's consumer lag, dead letters and the aggregator's latest batch (polled in the background).",
           querystring: emptyQuerySchema,
-          response: { 200: healthResponse, 400: errorRef },
+          response: { 200: { ...healthResponse, description: 'Health as of the last poll' }, 400: badQuery },
         },
       },
       () => deps.health(),
@@ -198,7 +211,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           description:
             'Where the websocket is, its heartbeat and coalescing intervals, the display currency.',
           querystring: emptyQuerySchema,
-          response: { 200: configResponse, 400: errorRef },
+          response: { 200: { ...configResponse, description: 'The live settings' }, 400: badQuery },
         },
       },
       () => deps.live(),
@@ -212,7 +225,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           tags: ['operations'],
           summary: 'Liveness and readiness',
           description: '200 once the gold topic has been read to its end, 503 before.',
-          response: { 200: healthzResponse, 503: healthzResponse },
+          response: {
+            200: { ...healthzResponse, description: 'Ready' },
+            503: { ...healthzResponse, description: 'Not ready yet (reading the gold topic)' },
+          },
         },
       },
       (_request, reply) => {

@@ -27,6 +27,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'operations', description: 'Health, settings, metrics, this description' },
       ],
     },
+    // Every GET answers HEAD too (fastify adds the route); the description says so.
+    exposeHeadRoutes: true,
     // Shared schemas keep their $id as their name under components.schemas.
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>
@@ -36,6 +38,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, {
     routePrefix: DOCS_PATH,
     uiConfig: { deepLinking: true, defaultModelsExpandDepth: 0 },
+    // Swagger UI sets inline styles: allowed on the docs pages only (scripts stay 'self').
+    transformStaticCSP: (header) => header.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
   });
   app.get(
     OPENAPI_PATH,

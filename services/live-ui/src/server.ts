@@ -9,20 +9,16 @@ import {
   type ConnectionConfig,
   type Logger,
 } from '@cdc/core';
-import { registerApi } from './api';
 import { ownOrigins, type LiveUiConfig } from './config';
 import { createDbHandle } from './db';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
 import { GoldState } from './gold-state';
 import { startHealthPoller, type HealthPoller } from './health';
-import { createHttpApp } from './http-app';
+import { createLiveUiApp } from './live-app';
 import { createLiveUiMetrics } from './metrics';
-import { registerOpenApi } from './openapi';
 import type { Freshness } from './protocol';
-import { registerStatic } from './static-routes';
 import { VersionLog } from './version-log';
 import { createWsHub, WS_PATH } from './ws-hub';
-import { registerWsRoute } from './ws-route';
 
 /**
  * The live UI server (fastify): the dashboard's static files, the JSON/CSV API over the
@@ -106,40 +102,38 @@ export async function startLiveUi(o: {
     };
   };
 
-  const app = await createHttpApp({
+  const app = await createLiveUiApp({
     logger,
-    wsPath: WS_PATH,
+    metrics,
+    hub,
+    allowedOrigins: () => allowedOrigins,
+    maxClients: config.maxClients,
     maxPayloadBytes: config.maxPayloadBytes,
-    onResponse: (route, status) => metrics.httpRequests.inc({ route, status: String(status) }),
-    onRejectedUpgrade: (reason) => metrics.rejectedUpgrades.inc({ reason }),
-  });
-  await registerOpenApi(app);
-  await registerStatic(app);
-  registerApi(app, {
-    db,
-    live,
-    health: healthBody,
-    healthz: () => {
-      let dbOk = true;
-      try {
-        db.get();
-      } catch {
-        dbOk = false;
-      }
-      return {
-        ready,
-        body: {
-          ok: ready,
-          gold_ready: ready,
-          db_available: dbOk,
-          clients: hub.clientCount(),
-          version: log.version,
-        },
-      };
+    api: {
+      db,
+      live,
+      health: healthBody,
+      healthz: () => {
+        let dbOk = true;
+        try {
+          db.get();
+        } catch {
+          dbOk = false;
+        }
+        return {
+          ready,
+          body: {
+            ok: ready,
+            gold_ready: ready,
+            db_available: dbOk,
+            clients: hub.clientCount(),
+            version: log.version,
+          },
+        };
+      },
+      metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
     },
-    metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
   });
-  registerWsRoute(app, { hub, allowedOrigins: () => allowedOrigins, maxClients: config.maxClients, logger });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
