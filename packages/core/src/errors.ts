@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'BROKER_UNAVAILABLE'
   | 'BACKFILL_SWITCH_TIMEOUT'
   | 'BACKFILL_BUSY'
-  | 'BACKFILL_FAILED';
+  | 'BACKFILL_FAILED'
+  | 'REQUEST_REJECTED';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

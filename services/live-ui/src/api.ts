@@ -1,136 +1,261 @@
-import type { ServerResponse } from 'node:http';
-import type { Logger } from '@cdc/core';
-import { csvFileName, csvLine } from './csv';
-import type { DbHandle } from './db';
-import { HttpError, Router, securityHeaders, sendJson } from './http-util';
-import {
-  BOOKING_COLUMNS,
-  BOOKING_SELECT,
-  bookingsPage,
-  filteredKpis,
-  filterOptions,
-  storedKpis,
-  summary,
-  type BookingRow,
-} from './queries';
+import type { FastifyInstance } from 'fastify';
 import {
   bookingsQuerySchema,
+  bookingsResponse,
+  configResponse,
   csvQuerySchema,
   emptyQuerySchema,
-  filtersSchema,
-  needsRowQuery,
-  orderClause,
-  parseQuery,
-  whereClause,
-  type CsvQuery,
-} from './query';
-import type { z } from 'zod';
+  errorRef,
+  filterOptionsResponse,
+  filtersQuerySchema,
+  healthResponse,
+  healthzResponse,
+  kpisResponse,
+  summaryResponse,
+} from './api-schemas';
+import { csvFileName } from './csv';
+import { bookingsCsvStream } from './csv-export';
+import type { DbHandle } from './db';
+import { HttpError } from './http-query';
+import { bookingsPage, filteredKpis, filterOptions, storedKpis, summary } from './queries';
+import { needsRowQuery, type BookingsQuery, type CsvQuery, type Filters } from './query';
 
 /**
- * The JSON and CSV API behind the page. Every parameter is validated first (400 with the reason),
- * then the SQL runs with parameters only.
+ * The JSON and CSV API behind the page, plus /healthz and /metrics. Every parameter is validated
+ * by the route's schema first (400 naming it), then the SQL runs with parameters only. Each
+ * route's schema is also its entry in the OpenAPI description (/api/openapi.json).
  */
 export interface ApiDeps {
   db: DbHandle;
-  logger: Logger;
-  /** Live facts for /api/health and /api/config. */
+  /** Live facts for /api/config and /api/health. */
   live: () => Record<string, unknown>;
   health: () => Record<string, unknown>;
+  /** /healthz: 200 when ready, else 503, with the same body. */
+  healthz: () => { ready: boolean; body: Record<string, unknown> };
+  /** /metrics in Prometheus text format. */
+  metrics: () => Promise<{ contentType: string; text: string }>;
   maxConcurrentExports?: number;
 }
 
-function validated<S extends z.ZodTypeAny>(schema: S, url: URL): z.output<S> {
-  const q = parseQuery(schema, url.searchParams);
-  if (!q.ok) throw new HttpError(400, q.reason);
-  return q.value;
+/** Validated filters with lists deduplicated; a date range upside down is refused (400). */
+export function normalizeFilters<Q extends Filters>(q: Q): Q {
+  if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+    throw new HttpError(400, 'from: must not be after to');
+  }
+  const out = { ...q };
+  if (q.status) out.status = [...new Set(q.status)];
+  if (q.movie) out.movie = [...new Set(q.movie)];
+  return out;
 }
 
-export function apiRoutes(router: Router, deps: ApiDeps): Router {
+const pickFilters = ({ from, to, status, movie }: Filters): Filters => ({ from, to, status, movie });
+
+const badQuery = { ...errorRef, description: 'A bad or unknown parameter, named in `error`' };
+const dbErrors = {
+  400: badQuery,
+  503: { ...errorRef, description: "The aggregator's database is not available (yet)" },
+} as const;
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { db } = deps;
   let exports = 0;
   const maxExports = deps.maxConcurrentExports ?? 4;
 
-  return router
-    .get('/api/kpis', 'kpis', (_req, res, url) => {
-      const f = validated(filtersSchema, url);
-      const rows = needsRowQuery(f) ? filteredKpis(db, f) : storedKpis(db, f);
-      sendJson(res, 200, {
-        source: needsRowQuery(f) ? 'bookings' : 'movie_kpis',
-        filters: f,
-        as_of: Date.now(),
-        movies: rows,
-      });
-    })
-    .get('/api/summary', 'summary', (_req, res, url) => {
-      const f = validated(filtersSchema, url);
-      sendJson(res, 200, { filters: f, as_of: Date.now(), ...summary(db, f) });
-    })
-    .get('/api/bookings', 'bookings', (_req, res, url) => {
-      const q = validated(bookingsQuerySchema, url);
-      sendJson(res, 200, { ...bookingsPage(db, q), sort: q.sort, order: q.order });
-    })
-    .get('/api/bookings.csv', 'bookings.csv', async (_req, res, url) => {
-      const q = validated(csvQuerySchema, url);
-      if (exports >= maxExports) throw new HttpError(429, `too many exports at once (limit ${maxExports})`);
-      exports += 1;
-      try {
-        await streamCsv(db, q, res);
-      } finally {
-        exports -= 1;
-      }
-    })
-    .get('/api/filters', 'filters', (_req, res, url) => {
-      validated(emptyQuerySchema, url);
-      sendJson(res, 200, filterOptions(db));
-    })
-    .get('/api/health', 'health', (_req, res, url) => {
-      validated(emptyQuerySchema, url);
-      sendJson(res, 200, deps.health());
-    })
-    .get('/api/config', 'config', (_req, res, url) => {
-      validated(emptyQuerySchema, url);
-      sendJson(res, 200, deps.live());
+  app.register(async (api) => {
+    api.addHook('onSend', async (_request, reply) => {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     });
-}
 
-/**
- * Streams the filtered rows as CSV from a separate read-only connection inside one read
- * transaction (a consistent snapshot even while the aggregator writes), honouring backpressure
- * and stopping when the client goes away.
- */
-async function streamCsv(db: DbHandle, q: CsvQuery, res: ServerResponse): Promise<void> {
-  const w = whereClause(q);
-  const conn = db.openExtra();
-  let closed = false;
-  res.on('close', () => {
-    closed = true;
+    api.get<{ Querystring: Filters }>(
+      '/api/kpis',
+      {
+        config: { route: 'kpis' },
+        schema: {
+          tags: ['kpis'],
+          summary: 'Per-movie KPIs',
+          description:
+            'The gold KPIs of every movie (optionally some movies); under a date or status filter, recomputed over the current rows that pass it.',
+          querystring: filtersQuerySchema,
+          response: {
+            200: { ...kpisResponse, description: 'KPIs per movie, sorted by movie_key' },
+            ...dbErrors,
+          },
+        },
+      },
+      (request) => {
+        const f = pickFilters(normalizeFilters(request.query));
+        const rows = needsRowQuery(f) ? filteredKpis(db, f) : storedKpis(db, f);
+        return {
+          source: needsRowQuery(f) ? 'bookings' : 'movie_kpis',
+          filters: f,
+          as_of: Date.now(),
+          movies: rows,
+        };
+      },
+    );
+
+    api.get<{ Querystring: Filters }>(
+      '/api/summary',
+      {
+        config: { route: 'summary' },
+        schema: {
+          tags: ['kpis'],
+          summary: 'Totals and chart series',
+          description:
+            'Cards and chart series (by status, hour, day of week) over the current rows under the filters.',
+          querystring: filtersQuerySchema,
+          response: {
+            200: { ...summaryResponse, description: 'Totals and series under the filters' },
+            ...dbErrors,
+          },
+        },
+      },
+      (request) => {
+        const f = pickFilters(normalizeFilters(request.query));
+        return { filters: f, as_of: Date.now(), ...summary(db, f) };
+      },
+    );
+
+    api.get<{ Querystring: BookingsQuery }>(
+      '/api/bookings',
+      {
+        config: { route: 'bookings' },
+        schema: {
+          tags: ['bookings'],
+          summary: 'One page of the current booking rows',
+          description: 'Filtered, sorted (ties broken by booking_id) and paged.',
+          querystring: bookingsQuerySchema,
+          response: {
+            200: { ...bookingsResponse, description: 'The page of rows and the total' },
+            ...dbErrors,
+          },
+        },
+      },
+      (request) => {
+        const q = normalizeFilters(request.query);
+        return { ...bookingsPage(db, q), sort: q.sort, order: q.order };
+      },
+    );
+
+    api.get<{ Querystring: CsvQuery }>(
+      '/api/bookings.csv',
+      {
+        config: { route: 'bookings.csv' },
+        schema: {
+          tags: ['bookings'],
+          summary: 'Export the filtered rows as CSV',
+          description:
+            'Every row under the filters, from one consistent snapshot; RFC 4180, a text cell a spreadsheet could run as a formula is prefixed with an apostrophe. At most a few exports run at once (429 beyond).',
+          querystring: csvQuerySchema,
+          response: {
+            200: {
+              description: 'CSV with a header row, as an attachment named bookings-<UTC time>.csv',
+              content: { 'text/csv': { schema: { type: 'string' } } },
+            },
+            429: { ...errorRef, description: 'Too many exports at once; retry later' },
+            ...dbErrors,
+          },
+        },
+      },
+      (request, reply) => {
+        const q = normalizeFilters(request.query);
+        if (exports >= maxExports) throw new HttpError(429, `too many exports at once (limit ${maxExports})`);
+        const stream = bookingsCsvStream(db, q);
+        exports += 1;
+        stream.once('close', () => (exports -= 1));
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${csvFileName(Date.now())}"`)
+          .send(stream);
+      },
+    );
+
+    api.get(
+      '/api/filters',
+      {
+        config: { route: 'filters' },
+        schema: {
+          tags: ['kpis'],
+          summary: 'What the filter controls offer',
+          description: 'Statuses and movies present, and the range of booking dates.',
+          querystring: emptyQuerySchema,
+          response: { 200: { ...filterOptionsResponse, description: 'The filter choices' }, ...dbErrors },
+        },
+      },
+      () => filterOptions(db),
+    );
+
+    api.get(
+      '/api/health',
+      {
+        config: { route: 'health' },
+        schema: {
+          tags: ['operations'],
+          summary: 'Pipeline health for the dashboard',
+          description:
+            "Readiness, freshness, each stage's consumer lag, dead letters and the aggregator's latest batch (polled in the background).",
+          querystring: emptyQuerySchema,
+          response: { 200: { ...healthResponse, description: 'Health as of the last poll' }, 400: badQuery },
+        },
+      },
+      () => deps.health(),
+    );
+
+    api.get(
+      '/api/config',
+      {
+        config: { route: 'config' },
+        schema: {
+          tags: ['operations'],
+          summary: "The page's live settings",
+          description:
+            'Where the websocket is, its heartbeat and coalescing intervals, the display currency.',
+          querystring: emptyQuerySchema,
+          response: { 200: { ...configResponse, description: 'The live settings' }, 400: badQuery },
+        },
+      },
+      () => deps.live(),
+    );
+
+    api.get(
+      '/healthz',
+      {
+        config: { route: 'healthz' },
+        schema: {
+          tags: ['operations'],
+          summary: 'Liveness and readiness',
+          description: '200 once the gold topic has been read to its end, 503 before.',
+          response: {
+            200: { ...healthzResponse, description: 'Ready' },
+            503: { ...healthzResponse, description: 'Not ready yet (reading the gold topic)' },
+          },
+        },
+      },
+      (_request, reply) => {
+        const h = deps.healthz();
+        return reply.code(h.ready ? 200 : 503).send(h.body);
+      },
+    );
+
+    api.get(
+      '/metrics',
+      {
+        config: { route: 'metrics' },
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics',
+          response: {
+            200: {
+              description: 'Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      async (_request, reply) => {
+        const m = await deps.metrics();
+        return reply.type(m.contentType).send(m.text);
+      },
+    );
   });
-  let rows: IterableIterator<BookingRow> | null = null;
-  try {
-    conn.prepare('BEGIN').run();
-    rows = conn
-      .prepare(`${BOOKING_SELECT} ${w.sql} ${orderClause(q.sort, q.order)}`)
-      .iterate(...w.params) as IterableIterator<BookingRow>;
-    res.writeHead(200, {
-      ...securityHeaders(),
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="${csvFileName(Date.now())}"`,
-      'cache-control': 'no-store',
-    });
-    let chunk = csvLine(BOOKING_COLUMNS);
-    for (const row of rows) {
-      if (closed) break;
-      chunk += csvLine(BOOKING_COLUMNS.map((c) => row[c]));
-      if (chunk.length >= 64 * 1024) {
-        const ok = res.write(chunk);
-        chunk = '';
-        if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
-      }
-    }
-    if (!closed) res.end(chunk);
-  } finally {
-    rows?.return?.();
-    if (conn.inTransaction) conn.prepare('COMMIT').run();
-    conn.close();
-  }
 }

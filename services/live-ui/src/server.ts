@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createKafka,
@@ -10,22 +9,21 @@ import {
   type ConnectionConfig,
   type Logger,
 } from '@cdc/core';
-import { apiRoutes } from './api';
 import { ownOrigins, type LiveUiConfig } from './config';
-import { createDbHandle, DbUnavailableError } from './db';
+import { createDbHandle } from './db';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
 import { GoldState } from './gold-state';
 import { startHealthPoller, type HealthPoller } from './health';
-import { HttpError, Router, sendJson, sendText } from './http-util';
+import { createLiveUiApp } from './live-app';
 import { createLiveUiMetrics } from './metrics';
 import type { Freshness } from './protocol';
-import { CSP, loadStaticFiles } from './static-files';
 import { VersionLog } from './version-log';
 import { createWsHub, WS_PATH } from './ws-hub';
 
 /**
- * The live UI server: the dashboard's static files, the JSON/CSV API over the aggregator's
- * SQLite (read-only), /healthz and /metrics, and the websocket that pushes gold KPI changes.
+ * The live UI server (fastify): the dashboard's static files, the JSON/CSV API over the
+ * aggregator's SQLite (read-only) with its OpenAPI description, /healthz and /metrics, and the
+ * websocket that pushes gold KPI changes.
  */
 export interface LiveUiServer {
   readonly port: number;
@@ -49,7 +47,6 @@ export async function startLiveUi(o: {
   const state = new GoldState();
   const log = new VersionLog(config.versionLogBatches, config.versionLogEntries);
   const epoch = randomBytes(6).toString('hex');
-  const files = loadStaticFiles();
   const topics = topicNames(o.connection.topicPrefix);
   let allowedOrigins: string[] = config.allowedOrigins;
   let ready = false;
@@ -65,10 +62,8 @@ export async function startLiveUi(o: {
     epoch,
     log,
     state,
-    allowedOrigins: () => allowedOrigins,
     isReady: () => ready,
     freshness,
-    maxPayloadBytes: config.maxPayloadBytes,
     maxBufferedBytes: config.maxBufferedBytes,
     slowClientTimeoutMs: config.slowClientTimeoutMs,
     heartbeatMs: config.heartbeatMs,
@@ -107,82 +102,46 @@ export async function startLiveUi(o: {
     };
   };
 
-  const router = apiRoutes(new Router(), { db, logger, live, health: healthBody })
-    .get('/healthz', 'healthz', (_req, res) => {
-      let dbOk = true;
-      try {
-        db.get();
-      } catch {
-        dbOk = false;
-      }
-      sendJson(res, ready ? 200 : 503, {
-        ok: ready,
-        gold_ready: ready,
-        db_available: dbOk,
-        clients: hub.clientCount(),
-        version: log.version,
-      });
-    })
-    .get('/metrics', 'metrics', async (_req, res) => {
-      sendText(res, 200, await registry.metrics(), registry.contentType);
-    });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let routeName = 'unknown';
-    try {
-      let url: URL;
-      try {
-        url = new URL(req.url ?? '/', 'http://localhost');
-      } catch {
-        throw new HttpError(400, 'malformed request URL');
-      }
-      const route = router.match(url.pathname);
-      const file = route ? undefined : files.get(url.pathname);
-      if (route) routeName = route.name;
-      else if (file) routeName = 'static';
-      if ((route || file) && req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET, HEAD');
-        throw new HttpError(405, `method ${req.method ?? ''} not allowed; use GET`);
-      }
-      if (route) {
-        await route.handler(req, res, url);
-      } else if (file) {
-        if (url.search !== '') throw new HttpError(400, 'static files take no query parameters');
-        const headers: Record<string, string> = { etag: file.etag, 'cache-control': 'no-cache' };
-        if (file.contentType.startsWith('text/html')) headers['content-security-policy'] = CSP;
-        if (req.headers['if-none-match'] === file.etag) {
-          res.writeHead(304, headers);
-          res.end();
-        } else {
-          sendText(res, 200, file.body, file.contentType, headers);
+  const app = await createLiveUiApp({
+    logger,
+    metrics,
+    hub,
+    allowedOrigins: () => allowedOrigins,
+    maxClients: config.maxClients,
+    maxPayloadBytes: config.maxPayloadBytes,
+    api: {
+      db,
+      live,
+      health: healthBody,
+      healthz: () => {
+        let dbOk = true;
+        try {
+          db.get();
+        } catch {
+          dbOk = false;
         }
-      } else {
-        throw new HttpError(404, `no such resource: ${url.pathname}`);
-      }
-    } catch (err) {
-      if (res.headersSent) {
-        logger.warn({ err: errorMessage(err), route: routeName }, 'response failed after headers were sent');
-        res.destroy();
-      } else if (err instanceof HttpError) {
-        sendJson(res, err.status, { error: err.message });
-      } else if (err instanceof DbUnavailableError) {
-        sendJson(res, 503, { error: err.message });
-      } else {
-        logger.error({ err: errorMessage(err), route: routeName }, 'request failed');
-        sendJson(res, 500, { error: 'internal error' });
-      }
-    } finally {
-      metrics.httpRequests.inc({ route: routeName, status: String(res.statusCode) });
-    }
-  }
-
-  const server = http.createServer((req, res) => void handle(req, res));
-  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => hub.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
+        return {
+          ready,
+          body: {
+            ok: ready,
+            gold_ready: ready,
+            db_available: dbOk,
+            clients: hub.clientCount(),
+            version: log.version,
+          },
+        };
+      },
+      metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+    },
   });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await hub.close();
+    await app.close();
+    throw err;
+  }
+  const server = app.server;
   const port = (server.address() as AddressInfo).port;
   if (allowedOrigins.length === 0) allowedOrigins = ownOrigins(config.host, port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -227,7 +186,7 @@ export async function startLiveUi(o: {
     });
   } catch (err) {
     await hub.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await app.close();
     throw err;
   }
   const goldConsumer = gold;
@@ -259,9 +218,10 @@ export async function startLiveUi(o: {
     stop() {
       stopping ??= (async () => {
         if (flushTimer) clearTimeout(flushTimer);
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
         await hub.close();
+        // Stops accepting and closes idle connections; requests in flight get until the consumers
+        // have stopped.
+        const closed = app.close();
         await health?.stop();
         await goldConsumer.stop().catch((err: unknown) => {
           logger.warn({ err: errorMessage(err) }, 'gold consumer did not stop cleanly');

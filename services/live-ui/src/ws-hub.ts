@@ -1,6 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import type { Logger } from '@cdc/core';
 import type { GoldState } from './gold-state';
 import type { LiveUiMetrics } from './metrics';
@@ -8,17 +6,16 @@ import {
   backpressure,
   changesMessage,
   heartbeatMessage,
-  originAllowed,
   parseClientMessage,
   snapshotMessage,
   type Freshness,
 } from './protocol';
-import { parseQuery, wsQuerySchema, type WsQuery } from './query';
+import type { WsQuery } from './query';
 import type { ChangeBatch, VersionLog } from './version-log';
 
 /**
- * The websocket endpoint (/ws): checks Origin, the query and the client limit on upgrade, sends
- * each client a snapshot or what it missed, then every change batch. Heartbeats: a ping every
+ * The websocket clients (accepted by ws-route.ts, which checks Origin, the query and the client
+ * limit first): each gets a snapshot or what it missed, then every change batch. Heartbeats: a ping every
  * interval (a client that did not answer the previous one is terminated) and a heartbeat message
  * browsers can watch. Backpressure: a client with more than maxBufferedBytes unsent is skipped
  * and later caught up in one merged message (or a snapshot); one that stays slow is dropped.
@@ -38,10 +35,8 @@ export interface WsHubOptions {
   epoch: string;
   log: VersionLog;
   state: GoldState;
-  allowedOrigins: () => readonly string[];
   isReady: () => boolean;
   freshness: () => Freshness;
-  maxPayloadBytes: number;
   maxBufferedBytes: number;
   slowClientTimeoutMs: number;
   heartbeatMs: number;
@@ -51,7 +46,8 @@ export interface WsHubOptions {
 }
 
 export interface WsHub {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Takes over an accepted websocket that asked for `request` (resume or not). */
+  accept(ws: WebSocket, request: WsQuery): void;
   /** Pushes a new batch to every client (catching up those that are behind). */
   publish(batch: ChangeBatch): void;
   /** Sends the first message to clients that connected before the initial gold read finished. */
@@ -60,21 +56,10 @@ export interface WsHub {
   close(): Promise<void>;
 }
 
-function reject(socket: Duplex, status: number, text: string, reason: string): void {
-  const body = JSON.stringify({ error: reason });
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-  socket.destroy();
-}
-
 export function createWsHub(o: WsHubOptions): WsHub {
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: o.maxPayloadBytes,
-    perMessageDeflate: false,
-  });
   const clients = new Set<Client>();
+  /** Resolves close() once the last client has gone. */
+  let allClosed: (() => void) | null = null;
   /** A shared payload is encoded to bytes once and sent as a text frame to every client. */
   const send = (c: Client, payload: string | Buffer, type: string): void => {
     c.ws.send(payload, { binary: false });
@@ -183,37 +168,13 @@ export function createWsHub(o: WsHubOptions): WsHub {
     ws.on('close', () => {
       clients.delete(c);
       o.metrics.clients.set(clients.size);
+      if (clients.size === 0) allClosed?.();
     });
     if (o.isReady()) first(c);
   };
 
   return {
-    handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== WS_PATH) {
-        o.metrics.rejectedUpgrades.inc({ reason: 'path' });
-        reject(socket, 404, 'Not Found', `no websocket endpoint at ${url.pathname}; use ${WS_PATH}`);
-        return;
-      }
-      if (!originAllowed(req.headers.origin, o.allowedOrigins())) {
-        o.metrics.rejectedUpgrades.inc({ reason: 'origin' });
-        o.logger.warn({ origin: req.headers.origin }, 'refused a websocket from a foreign origin');
-        reject(socket, 403, 'Forbidden', `origin ${req.headers.origin ?? ''} is not allowed`);
-        return;
-      }
-      const q = parseQuery(wsQuerySchema, url.searchParams, []);
-      if (!q.ok) {
-        o.metrics.rejectedUpgrades.inc({ reason: 'query' });
-        reject(socket, 400, 'Bad Request', q.reason);
-        return;
-      }
-      if (clients.size >= o.maxClients) {
-        o.metrics.rejectedUpgrades.inc({ reason: 'full' });
-        reject(socket, 503, 'Service Unavailable', `too many clients (limit ${o.maxClients})`);
-        return;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, q.value));
-    },
+    accept: onConnection,
 
     publish(batch) {
       const now = Date.now();
@@ -243,17 +204,15 @@ export function createWsHub(o: WsHubOptions): WsHub {
     async close() {
       clearInterval(heartbeat);
       clearInterval(catchUpTimer);
-      for (const c of clients) c.ws.close(1001, 'server shutting down');
+      if (clients.size === 0) return;
       await new Promise<void>((resolve) => {
+        allClosed = resolve;
         const t = setTimeout(() => {
           for (const c of clients) c.ws.terminate();
           resolve();
         }, 1000);
         t.unref();
-        wss.close(() => {
-          clearTimeout(t);
-          resolve();
-        });
+        for (const c of clients) c.ws.close(1001, 'server shutting down');
       });
     },
   };

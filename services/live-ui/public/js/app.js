@@ -1,3 +1,4 @@
+// @ts-check
 // The dashboard. Live KPIs come from the websocket (gold topic); filtered views, charts and raw
 // rows come from the JSON API (the aggregator's SQLite), refreshed after every live change.
 import { createCharts } from './charts.js';
@@ -6,8 +7,41 @@ import { ago, dateTime, duration, int, money, percent, setCurrencySymbol } from 
 import { connectLive } from './live.js';
 import { renderTable } from './tables.js';
 
-const $ = (id) => document.getElementById(id);
+/** @param {string} id */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+/** An element of a given kind, e.g. `$as('page-prev', HTMLButtonElement)`.
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {new () => T} kind
+ * @returns {T} */
+const $as = (id, kind) => {
+  const el = document.getElementById(id);
+  if (!(el instanceof kind)) throw new Error(`#${id} is not a ${kind.name}`);
+  return el;
+};
 
+/** @typedef {import('./live.js').MovieRow} MovieRow */
+/** @typedef {{ key: string, dir: 'asc' | 'desc' }} Sort */
+/**
+ * What the page shows. API bodies are as /api/openapi.json describes them (not typed here).
+ * @typedef {object} DashboardState
+ * @property {Map<string, MovieRow>} gold the live gold KPIs by movie_key
+ * @property {boolean} goldLoaded
+ * @property {{ from: string, to: string, status: string[], movie: string[] }} filters
+ * @property {{ statuses: string[], movies: string[] }} options
+ * @property {{ summary: any, kpis: any, bookings: any }} api
+ * @property {Sort} perfSort
+ * @property {Sort} insightSort
+ * @property {Sort} rawSort
+ * @property {number} page
+ * @property {number} pageSize
+ * @property {Set<string>} extraColumns
+ * @property {{ lastChangeAtMs: number, e2eLagMs: number | null, clockOffsetMs: number }} fresh
+ * @property {Set<string>} changed movies changed since the last render
+ * @property {any} health
+ */
+
+/** @type {DashboardState} */
 const state = {
   gold: new Map(),
   goldLoaded: false,
@@ -42,7 +76,8 @@ function filterParams(extra = {}) {
 
 function readFiltersFromUrl() {
   const q = new URLSearchParams(window.location.search);
-  const list = (k) => (q.get(k) ? q.get(k).split(',').filter(Boolean) : []);
+  /** @param {string} k */
+  const list = (k) => (q.get(k) ?? '').split(',').filter(Boolean);
   state.filters = {
     from: q.get('from') ?? '',
     to: q.get('to') ?? '',
@@ -92,8 +127,8 @@ function renderMulti(details, values, selected, onChange) {
 
 function renderFilterControls() {
   const f = state.filters;
-  $('filter-from').value = f.from;
-  $('filter-to').value = f.to;
+  $as('filter-from', HTMLInputElement).value = f.from;
+  $as('filter-to', HTMLInputElement).value = f.to;
   const movies = [...new Set([...state.options.movies, ...state.gold.keys()])].sort();
   renderMulti($('filter-status'), state.options.statuses, f.status, (chosen) => {
     state.filters.status = chosen;
@@ -108,7 +143,7 @@ function renderFilterControls() {
   if (f.status.length) active.push(`status ${f.status.join(', ')}`);
   if (f.movie.length) active.push(`movie ${f.movie.join(', ')}`);
   $('filter-summary').textContent = active.length ? `Filtered: ${active.join(' · ')}` : '';
-  $('export-csv').href =
+  $as('export-csv', HTMLAnchorElement).href =
     `/api/bookings.csv?${filterParams({ sort: state.rawSort.key, order: state.rawSort.dir })}`;
 }
 
@@ -210,7 +245,8 @@ function renderCards(rows) {
   const valid = sum('valid_bookings');
   const cancelled = sum('cancelled_bookings');
   const card = (k) => document.querySelector(`[data-kpi="${k}"]`);
-  const sub = (k) => document.querySelector(`[data-kpi-sub="${k}"]`);
+  /** @param {string} k */
+  const sub = (k) => /** @type {HTMLElement} */ (document.querySelector(`[data-kpi-sub="${k}"]`));
   setText(card('total_bookings'), int(total));
   setText(card('total_revenue'), money(sum('total_gross_revenue_cents')));
   setText(card('active_revenue'), money(sum('total_active_revenue_cents')));
@@ -282,8 +318,8 @@ function renderRaw() {
   });
   const pages = page ? Math.max(1, Math.ceil(page.total / page.pageSize)) : 1;
   $('page-info').textContent = page ? `Page ${page.page} of ${pages} · ${int(page.total)} rows` : '—';
-  $('page-prev').disabled = !page || page.page <= 1;
-  $('page-next').disabled = !page || page.page >= pages;
+  $as('page-prev', HTMLButtonElement).disabled = !page || page.page <= 1;
+  $as('page-next', HTMLButtonElement).disabled = !page || page.page >= pages;
 }
 
 function render() {
@@ -324,7 +360,7 @@ function renderHealth() {
     ? `${int(b.changes)} change${b.changes === 1 ? '' : 's'} in ${duration(b.duration_ms)}, ${ago(h.server_time - b.started_at)}`
     : '—';
   $('health-clients').textContent = int(h.clients);
-  const body = document.querySelector('#health-stages tbody');
+  const body = /** @type {HTMLTableSectionElement} */ (document.querySelector('#health-stages tbody'));
   body.replaceChildren();
   for (const s of h.stages) {
     const tr = body.insertRow();
@@ -419,12 +455,12 @@ function startLive(config) {
 // ---------- wiring ----------
 
 function wire() {
-  $('filter-from').addEventListener('change', (e) => {
-    state.filters.from = e.target.value;
+  $as('filter-from', HTMLInputElement).addEventListener('change', (e) => {
+    state.filters.from = /** @type {HTMLInputElement} */ (e.target).value;
     filtersChanged();
   });
-  $('filter-to').addEventListener('change', (e) => {
-    state.filters.to = e.target.value;
+  $as('filter-to', HTMLInputElement).addEventListener('change', (e) => {
+    state.filters.to = /** @type {HTMLInputElement} */ (e.target).value;
     filtersChanged();
   });
   $('filter-clear').addEventListener('click', () => {
@@ -440,7 +476,7 @@ function wire() {
     scheduleRefresh(0);
   });
   $('page-size').addEventListener('change', (e) => {
-    state.pageSize = Number(e.target.value);
+    state.pageSize = Number(/** @type {HTMLSelectElement} */ (e.target).value);
     state.page = 1;
     scheduleRefresh(0);
   });
@@ -456,11 +492,14 @@ function wire() {
       render();
     });
     label.append(input, document.createTextNode(c.label));
-    picker.appendChild(label);
+    picker?.appendChild(label);
   }
   // Close an open dropdown when clicking elsewhere.
   document.addEventListener('click', (e) => {
-    for (const d of document.querySelectorAll('details[open]')) if (!d.contains(e.target)) d.open = false;
+    for (const d of document.querySelectorAll('details[open]')) {
+      if (d instanceof HTMLDetailsElement && !(e.target instanceof Node && d.contains(e.target)))
+        d.open = false;
+    }
   });
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Chart.js charts (served from this server: /vendor/chart.umd.min.js). Updated in place so a
 // live change animates instead of redrawing the page.
 import { DAY_NAMES, int, money } from './format.js';
@@ -9,12 +10,15 @@ function statusColor(status, i) {
   return STATUS_COLORS[status] ?? OTHER_COLORS[i % OTHER_COLORS.length];
 }
 
+/** @param {string} id */
+const canvas = (id) => /** @type {HTMLCanvasElement} */ (document.getElementById(id));
+
 const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 const baseOptions = () => ({
   responsive: true,
   maintainAspectRatio: false,
-  animation: reducedMotion() ? false : { duration: 300 },
+  animation: /** @type {false | { duration: number }} */ (reducedMotion() ? false : { duration: 300 }),
   plugins: { legend: { display: false } },
 });
 
@@ -26,7 +30,7 @@ export function createCharts() {
   Chart.defaults.font.family = window.getComputedStyle(document.body).fontFamily;
   Chart.defaults.color = '#5f6b85';
 
-  const revenueStatus = new Chart(document.getElementById('chart-revenue-status'), {
+  const revenueStatus = new Chart(canvas('chart-revenue-status'), {
     type: 'bar',
     data: { labels: [], datasets: [{ label: 'Revenue', data: [], backgroundColor: [], borderRadius: 6 }] },
     options: {
@@ -39,7 +43,7 @@ export function createCharts() {
     },
   });
 
-  const statusDist = new Chart(document.getElementById('chart-status-dist'), {
+  const statusDist = new Chart(canvas('chart-status-dist'), {
     type: 'doughnut',
     data: { labels: [], datasets: [{ label: 'Bookings', data: [], backgroundColor: [], borderWidth: 2 }] },
     options: {
@@ -53,7 +57,7 @@ export function createCharts() {
   });
 
   const timeChart = (id, labels) =>
-    new Chart(document.getElementById(id), {
+    new Chart(canvas(id), {
       type: 'bar',
       data: {
         labels,

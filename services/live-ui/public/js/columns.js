@@ -1,3 +1,4 @@
+// @ts-check
 // Column definitions of the dashboard's tables.
 import { dateTime, int, money, percent } from './format.js';
 import { badge } from './tables.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // Display formatting. Amounts arrive as integer cents and are only turned into text here,
 // with integer arithmetic (no floating-point money).
 

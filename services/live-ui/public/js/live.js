@@ -1,25 +1,68 @@
+// @ts-check
 // The websocket client: a snapshot, then versioned change batches. On a dropped connection it
 // reconnects with exponential backoff and jitter, presenting the last version it holds
 // (?since=<version>&epoch=<epoch>) so the server sends exactly what was missed. A connection
 // that goes quiet for longer than 2.5 heartbeats is considered dead and replaced.
 
-const MIN_DELAY_MS = 500;
+//
+// The message types are the server's (src/protocol.ts), checked by `tsc -p tsconfig.public.json`.
 
-/** Movies travel as {columns, rows}; this turns them back into objects. */
-function decodeMovies(table) {
-  return table.rows.map((values) => Object.fromEntries(table.columns.map((c, i) => [c, values[i]])));
-}
+/** @typedef {import('../../src/protocol').ServerMessage} ServerMessage */
+/** @typedef {import('../../src/protocol').SnapshotMessage} SnapshotMessage */
+/** @typedef {import('../../src/protocol').ChangesMessage} ChangesMessage */
+/** @typedef {import('../../src/protocol').MovieTable} MovieTable */
+/** @typedef {import('../../src/gold-state').MovieRow} MovieRow */
+/** A snapshot with its movies decoded into rows. @typedef {Omit<SnapshotMessage, 'movies'> & { movies: MovieRow[] }} LiveSnapshot */
+/** A change batch with its movies decoded into rows. @typedef {Omit<ChangesMessage, 'movies'> & { movies: MovieRow[] }} LiveChanges */
+/** @typedef {'connecting' | 'live' | 'reconnecting'} LiveState */
+/** @typedef {{ delayMs?: number, attempt?: number }} LiveStateDetail */
+
+/**
+ * @typedef {object} LiveOptions
+ * @property {string} path the websocket path (from /api/config)
+ * @property {number} heartbeatMs the server's heartbeat interval
+ * @property {(msg: LiveSnapshot) => void} onSnapshot
+ * @property {(msg: LiveChanges) => void} onChanges
+ * @property {(state: LiveState, detail?: LiveStateDetail) => void} onState
+ * @property {(msg: ServerMessage) => void} onMessage every message, before it is applied
+ */
+
+const MIN_DELAY_MS = 500;
 const MAX_DELAY_MS = 10_000;
 
+/**
+ * Movies travel as {columns, rows}; this turns them back into objects.
+ * @param {MovieTable} table
+ * @returns {MovieRow[]}
+ */
+function decodeMovies(table) {
+  return table.rows.map(
+    (values) =>
+      /** @type {MovieRow} */ (
+        /** @type {unknown} */ (Object.fromEntries(table.columns.map((c, i) => [c, values[i]])))
+      ),
+  );
+}
+
+/**
+ * @param {LiveOptions} options
+ * @returns {{ readonly version: number | null, close(): void }}
+ */
 export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState, onMessage }) {
+  /** @type {WebSocket | null} */
   let ws = null;
+  /** @type {string | null} */
   let epoch = null;
+  /** @type {number | null} */
   let version = null;
   let attempt = 0;
-  let retryTimer = null;
-  let watchdog = null;
+  /** @type {number | undefined} */
+  let retryTimer = undefined;
+  /** @type {number | undefined} */
+  let watchdog = undefined;
   let lastMessageAt = 0;
 
+  /** @type {(state: LiveState, detail?: LiveStateDetail) => void} */
   const setState = (state, detail) => onState(state, detail);
 
   function url() {
@@ -38,8 +81,8 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
     const delay = Math.round(base * (0.5 + Math.random() * 0.5));
     attempt += 1;
     setState('reconnecting', { delayMs: delay, attempt });
-    retryTimer = setTimeout(() => {
-      retryTimer = null;
+    retryTimer = window.setTimeout(() => {
+      retryTimer = undefined;
       open();
     }, delay);
   }
@@ -48,16 +91,16 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'resync' }));
   }
 
+  /** @param {ServerMessage} msg */
   function handle(msg) {
     lastMessageAt = Date.now();
     onMessage(msg);
     if (msg.type === 'snapshot') {
-      msg.movies = decodeMovies(msg.movies);
       epoch = msg.epoch;
       version = msg.version;
       attempt = 0;
       setState('live');
-      onSnapshot(msg);
+      onSnapshot({ ...msg, movies: decodeMovies(msg.movies) });
     } else if (msg.type === 'changes') {
       if (msg.epoch !== epoch || msg.from !== version) {
         resync();
@@ -66,8 +109,7 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
       version = msg.version;
       attempt = 0;
       setState('live');
-      msg.movies = decodeMovies(msg.movies);
-      onChanges(msg);
+      onChanges({ ...msg, movies: decodeMovies(msg.movies) });
     } else if (msg.type === 'heartbeat') {
       if (msg.epoch === epoch && msg.version === version) {
         attempt = 0;
@@ -91,9 +133,10 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
     lastMessageAt = Date.now();
     socket.onmessage = (event) => {
       if (socket !== ws) return;
+      /** @type {ServerMessage} */
       let msg;
       try {
-        msg = JSON.parse(event.data);
+        msg = JSON.parse(String(event.data));
       } catch {
         return;
       }
@@ -109,7 +152,7 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
     };
   }
 
-  watchdog = setInterval(
+  watchdog = window.setInterval(
     () => {
       if (ws && ws.readyState === WebSocket.OPEN && Date.now() - lastMessageAt > heartbeatMs * 2.5) {
         const dead = ws;
@@ -128,7 +171,7 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
     },
     close() {
       window.clearInterval(watchdog);
-      clearTimeout(retryTimer);
+      window.clearTimeout(retryTimer);
       if (ws) ws.close();
     },
   };

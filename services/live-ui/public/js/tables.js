@@ -1,3 +1,4 @@
+// @ts-check
 // Table rendering with sortable headers. Cells are built with textContent only (never HTML from
 // data). `sort` is {key, dir}; with `clientSort` the rows are sorted here, otherwise the caller
 // (the server) has sorted them.

@@ -1,3 +1,5 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import net from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createLogger, testing, waitFor } from '@cdc/core';
@@ -20,12 +22,15 @@ import {
   seedWorkedExample,
   WORKED_EXAMPLE_CREATES,
 } from '../fixtures/pipeline-data';
+import { MAX_HEADER_BYTES } from '../../src/http-app';
 import { tempDir } from './helpers';
+import { ApiDescription } from './openapi-check';
 
 /**
  * The HTTP API and the websocket protocol of an in-process server on the real broker: every bad
  * parameter gets a 400 with its reason, foreign origins are refused, and a client that
- * reconnects with ?since= resumes without gaps or repeats.
+ * reconnects with ?since= resumes without gaps or repeats. Every HTTP response checked here is
+ * also validated against the server's OpenAPI description (openapi-check.ts).
  */
 const FORMULA = '=HYPERLINK("http://evil.example","click")';
 
@@ -66,7 +71,9 @@ describe('the live UI API and websocket', () => {
   let gold: GoldProducer;
   let server: LiveUiServer;
   const clients: Client[] = [];
-  const get = (p: string) => fetch(`${server.url}${p}`);
+  let api: ApiDescription;
+  const get = async (p: string, init: RequestInit = {}) =>
+    api.check(init.method ?? 'GET', p, await fetch(`${server.url}${p}`, init));
   const json = async (p: string) => {
     const res = await get(p);
     expect(res.status).toBe(200);
@@ -107,6 +114,7 @@ describe('the live UI API and websocket', () => {
       logger: createLogger('live-ui', 'silent'),
     });
     await server.ready;
+    api = await ApiDescription.load(server.url);
   });
 
   afterAll(async () => {
@@ -263,7 +271,7 @@ describe('the live UI API and websocket', () => {
       const res = await get(p);
       expect([p, res.status]).toEqual([p, 404]);
     }
-    const post = await fetch(`${server.url}/api/kpis`, { method: 'POST' });
+    const post = await get('/api/kpis', { method: 'POST' });
     expect(post.status).toBe(405);
     const page = await get('/');
     expect(page.status).toBe(200);
@@ -367,5 +375,49 @@ describe('the live UI API and websocket', () => {
     });
     expect(deaf.closeCode).toBe(1006);
     expect(live.closeCode).toBeNull();
+  });
+
+  it('serves a valid OpenAPI 3 description, and every operation in it answers as described', async () => {
+    const res = await get('/api/openapi.json');
+    expect(res.status).toBe(200);
+    await expect(SwaggerParser.validate((await res.json()) as never)).resolves.toBeDefined();
+    const paths = Object.keys(api.doc.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/kpis', '/api/bookings.csv', '/healthz']));
+    for (const p of paths) {
+      expect([p, (await get(p)).status]).toEqual([p, 200]);
+      expect([p, (await get(p, { method: 'HEAD' })).status]).toEqual([p, 200]);
+    }
+    const docs = await get('/api/docs/');
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toContain('text/html');
+  });
+
+  /** Sends raw bytes; resolves with the status line of the answer before the server closed. */
+  const raw = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let data = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => (data += d));
+      const done = () =>
+        data ? resolve(data.split('\r\n', 1)[0]!) : reject(new Error('the socket closed without an answer'));
+      socket.on('error', done);
+      socket.on('close', done);
+      socket.write(bytes);
+    });
+  const request = (target: string, headers = '') =>
+    `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers}\r\n`;
+
+  it('answers malformed and oversized requests with a status, never a silently closed socket', async () => {
+    expect(await raw(request('/api/kpis'))).toBe('HTTP/1.1 200 OK');
+    expect(await raw(request(`/api/kpis?movie=${'M'.repeat(20 * 1024)}`))).toBe('HTTP/1.1 414 URI Too Long');
+    expect(await raw(request('/api/kpis', `X-Big: ${'b'.repeat(MAX_HEADER_BYTES)}\r\n`))).toBe(
+      'HTTP/1.1 431 Request Header Fields Too Large',
+    );
+    expect(await raw('NOT A REQUEST\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+    expect(await raw('GET /api/kpis HTTP/1.1 extra\r\nHost: 127.0.0.1\r\n\r\n')).toBe(
+      'HTTP/1.1 400 Bad Request',
+    );
+    expect(await raw(request('/api/%zz'))).toBe('HTTP/1.1 400 Bad Request');
   });
 });

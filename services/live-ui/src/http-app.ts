@@ -1,0 +1,171 @@
+import helmet from '@fastify/helmet';
+import websocket from '@fastify/websocket';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import { errorMessage, type Logger } from '@cdc/core';
+import { errorSchema } from './api-schemas';
+import { DbUnavailableError } from './db';
+import { AJV_OPTIONS, HttpError, parseQueryString, queryErrorFormatter } from './http-query';
+
+/**
+ * The live UI's fastify instance before any route: what every request goes through.
+ *
+ * - Limits: headers (request line included) up to MAX_HEADER_BYTES, else 431 (fastify's client
+ *   error handler, which also answers a malformed request with 400); a URL over MAX_URL_BYTES
+ *   gets 414. Nothing is answered by silently closing the socket.
+ * - Security headers on every response (@fastify/helmet), with the page's Content-Security-Policy:
+ *   only this origin, no inline script or style, no framing.
+ * - Errors as `{"error": "<reason>"}`: 400 naming the bad parameter, 404 for an unknown path,
+ *   405 with `Allow: GET, HEAD` for another method on a known one, 503 while the aggregator's
+ *   database is missing, 500 (logged) for anything unexpected.
+ * - Websockets through @fastify/websocket (the `ws` package): an upgrade runs through the same
+ *   routing, hooks and validation as any request before it is accepted.
+ */
+export const MAX_URL_BYTES = 16 * 1024;
+export const MAX_HEADER_BYTES = 32 * 1024;
+
+/** The page's Content-Security-Policy: only this origin (its websocket included). */
+export const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  objectSrc: ["'none'"],
+};
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's label in the `live_ui_http_requests_total` metric. */
+    route?: string;
+  }
+}
+
+export interface HttpAppOptions {
+  logger: Logger;
+  /** The one path that accepts websocket upgrades (an upgrade anywhere else gets 404). */
+  wsPath: string;
+  /** Largest websocket message accepted from a browser (larger: close 1009). */
+  maxPayloadBytes: number;
+  /** Called once per answered request (for metrics). */
+  onResponse?: (route: string, status: number) => void;
+  /** Called when a websocket upgrade is refused, with the reason. */
+  onRejectedUpgrade?: (reason: 'path' | 'origin' | 'query' | 'full' | 'other') => void;
+}
+
+const upgradeReason = (status: number) =>
+  status === 404
+    ? 'path'
+    : status === 403
+      ? 'origin'
+      : status === 400
+        ? 'query'
+        : status === 503
+          ? 'full'
+          : 'other';
+
+const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '/';
+
+export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    // Node's default (fastify turns it off): a client must send its whole request within 5 min.
+    requestTimeout: 300_000,
+    routerOptions: { querystringParser: parseQueryString },
+    ajv: { customOptions: AJV_OPTIONS },
+    schemaErrorFormatter: queryErrorFormatter,
+  });
+  // Responses are written with JSON.stringify, not compiled from the response schemas: those
+  // document the API (and the tests check every response against them) but must never drop a
+  // field or round a number on the way out.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addSchema(errorSchema);
+
+  /** Every GET route's exact path, to tell 405 (known path, other method) from 404. */
+  const getPaths = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.includes('GET')) getPaths.add(route.url);
+  });
+
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    // Plain HTTP on a private address: browsers ignore HSTS there.
+    strictTransportSecurity: false,
+  });
+  await app.register(websocket, {
+    options: { maxPayload: o.maxPayloadBytes, perMessageDeflate: false },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url.length > MAX_URL_BYTES) {
+      throw new HttpError(414, `the URL is longer than ${MAX_URL_BYTES} bytes`);
+    }
+    if (request.ws && !request.is404 && request.routeOptions.url !== o.wsPath) {
+      throw new HttpError(404, `no websocket endpoint at ${pathOf(request)}; use ${o.wsPath}`);
+    }
+  });
+  if (o.onResponse) {
+    const report = o.onResponse;
+    app.addHook('onResponse', async (request, reply) => {
+      const route =
+        request.routeOptions.config.route ??
+        (request.is404 ? 'unknown' : request.routeOptions.url?.startsWith('/api/docs') ? 'docs' : 'static');
+      report(route, reply.statusCode);
+    });
+  }
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = pathOf(request);
+    if (request.ws) throw new HttpError(404, `no websocket endpoint at ${path}; use ${o.wsPath}`);
+    if (request.method !== 'GET' && request.method !== 'HEAD' && getPaths.has(path)) {
+      throw new HttpError(405, `method ${request.method} not allowed; use GET`, { allow: 'GET, HEAD' });
+    }
+    reply.code(404);
+    return { error: `no such resource: ${path}` };
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    let status: number;
+    let message: string;
+    if (err instanceof HttpError) {
+      status = err.status;
+      message = err.message;
+      reply.headers(err.headers);
+    } else if (err instanceof DbUnavailableError) {
+      status = 503;
+      message = err.message;
+    } else if (isClientError(err)) {
+      // fastify's own 4xx (a malformed URL, an unsupported body...): its message is the reason.
+      status = err.statusCode;
+      message = err.message;
+    } else {
+      request.log.error({ err: errorMessage(err), url: pathOf(request) }, 'request failed');
+      status = 500;
+      message = 'internal error';
+    }
+    if (request.ws) o.onRejectedUpgrade?.(upgradeReason(status));
+    reply.code(status).header('cache-control', 'no-store');
+    return { error: message };
+  });
+
+  return app;
+}
+
+function isClientError(err: unknown): err is { statusCode: number; message: string } {
+  const status = (err as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
