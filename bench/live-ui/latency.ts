@@ -18,7 +18,7 @@ import {
   waitFor,
   type MovieKpis,
 } from '@cdc/core';
-import type { ServerMessage } from '../protocol';
+import type { ServerMessage } from '@cdc/live-ui';
 
 /**
  * Event-to-browser latency of the live UI: gold snapshots produced at a steady rate (default
@@ -42,7 +42,7 @@ const CLIENTS = env('BENCH_CLIENTS', 100);
 const SAMPLING = Math.min(CLIENTS, env('BENCH_SAMPLING_CLIENTS', 5));
 const MOVIES = env('BENCH_MOVIES', 200);
 const PARTITIONS = env('BENCH_PARTITIONS', 3);
-const REPO_ROOT = path.resolve(__dirname, '../../../..');
+const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 const log = (msg: string): void => void process.stderr.write(`[bench live-ui] ${msg}\n`);
 

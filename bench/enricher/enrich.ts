@@ -4,8 +4,8 @@
  * chunks out). Progress on stderr, one JSON line on stdout. Runs against KAFKA_BROKERS and
  * SCHEMA_REGISTRY_URL on its own topics, which it deletes at the end.
  *
- *   node services/enricher/dist/bench/enrich.js            # 200,000 events, 3 partitions
- *   BENCH_EVENTS=500000 BENCH_PARTITIONS=6 node services/enricher/dist/bench/enrich.js
+ *   npm run bench -- enricher                    # 200,000 events, 3 partitions
+ *   BENCH_EVENTS=500000 BENCH_PARTITIONS=6 npm run bench -- enricher
  */
 import os from 'node:os';
 import {
@@ -19,9 +19,9 @@ import {
   topicNames,
   type Logger,
 } from '@cdc/core';
-import { loadEnricherConfig } from '../config';
-import { startEnricher } from '../enricher';
-import { bronzeEncoder, bronzeMessage, makeChanges, produceAll } from '../testing/bronze';
+import { loadEnricherConfig, startEnricher, testing } from '@cdc/enricher';
+
+const { bronzeEncoder, bronzeMessage, makeChanges, produceAll } = testing;
 
 const int = (name: string, fallback: number): number => {
   const v = process.env[name];

@@ -18,8 +18,7 @@ import {
   type Logger,
   type TopicNames,
 } from '@cdc/core';
-import { loadAggregatorConfig, type AggregatorConfig } from '../config';
-import { createChangeStream } from '../random-stream';
+import { createChangeStream, loadAggregatorConfig, type AggregatorConfig } from '@cdc/aggregator';
 
 /**
  * Shared set-up of the aggregator benchmarks: own topics (random prefix) on the broker in
