@@ -15,10 +15,10 @@ import {
   createLogger,
   ensureTopics,
   loadConnectionConfig,
-  testing,
   topicNames,
   withAdmin,
 } from '@cdc/core';
+import { randomSuffix } from '@cdc/testing';
 import { DEFAULT_BATCH_SIZE, DEFAULT_PRODUCERS, parseProduceArgs, runProducer } from '@cdc/producer';
 
 async function main(): Promise<void> {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     },
   });
   const partitions = Number(values.partitions);
-  const prefix = `bench-producer-${testing.randomSuffix()}.`;
+  const prefix = `bench-producer-${randomSuffix()}.`;
   const connection = loadConnectionConfig({ ...process.env, TOPIC_PREFIX: prefix });
   const logger = createLogger('bench-producer', 'warn');
   const kafka = createKafka(connection, logger);

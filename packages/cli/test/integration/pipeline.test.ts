@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createDecoder, createRegistryClient, loadSchema, testing, waitFor, type MovieKpis } from '@cdc/core';
+import { createDecoder, createRegistryClient, loadSchema, waitFor, type MovieKpis } from '@cdc/core';
+import { createTestContext, readUntil, type TestContext } from '@cdc/testing';
 
 /**
  * The whole pipeline, as users run it: `cdc produce --scenario seed` into bronze, the real
@@ -22,7 +23,7 @@ const EXPECTED = [
 ] as const;
 
 describe('the pipeline end to end', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   let dir: string;
   const children: ChildProcess[] = [];
 
@@ -42,7 +43,7 @@ describe('the pipeline end to end', () => {
     });
 
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'e2e' });
+    ctx = await createTestContext({ name: 'e2e' });
     dir = mkdtempSync(path.join(os.tmpdir(), 'cdc-e2e-'));
   });
   afterEach(async () => {
@@ -115,8 +116,7 @@ describe('the pipeline end to end', () => {
     const latestGold = async () => {
       const ends = await ctx.admin.fetchTopicOffsets(ctx.topics.gold);
       const count = ends.reduce((n, p) => n + Number(p.high), 0);
-      const messages =
-        count === 0 ? [] : await testing.readUntil(ctx, ctx.topics.gold, (m) => m.length >= count);
+      const messages = count === 0 ? [] : await readUntil(ctx, ctx.topics.gold, (m) => m.length >= count);
       const latest = new Map<string, MovieKpis>();
       for (const m of messages) {
         const k = await decoder.decode(m.value);

@@ -5,20 +5,20 @@ import {
   createDecoder,
   createRegistryClient,
   loadSchema,
-  testing,
   waitFor,
   type EnrichedBookingChange,
 } from '@cdc/core';
+import { createTestContext, readUntil, type TestContext } from '@cdc/testing';
 import { testing as bronze } from '@cdc/enricher';
 
 /** `cdc enrich --from <time>`: rebuild silver from bronze starting at a point in time. */
 const CDC = path.resolve(__dirname, '../../../../bin/cdc.js');
 
 describe('replaying bronze from a timestamp', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   let child: ChildProcess | undefined;
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'replay' });
+    ctx = await createTestContext({ name: 'replay' });
   });
   afterEach(async () => {
     if (child && child.exitCode === null) {
@@ -55,7 +55,7 @@ describe('replaying bronze from a timestamp', () => {
       intervalMs: 500,
       what: 'the replaying enricher to reach the end of bronze',
     });
-    const silver = await testing.readUntil(ctx, ctx.topics.silver, (m) => m.length >= 300, {
+    const silver = await readUntil(ctx, ctx.topics.silver, (m) => m.length >= 300, {
       isolation: 'read_committed',
     });
     const decoder = createDecoder<EnrichedBookingChange>(registry, loadSchema('EnrichedBookingChange').type);

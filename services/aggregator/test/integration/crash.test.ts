@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createDeriver } from '@cdc/enricher';
-import { sleep, testing, waitFor } from '@cdc/core';
+import { sleep, waitFor } from '@cdc/core';
+import { createTestContext, randomSuffix, uniqueGroupId, type TestContext } from '@cdc/testing';
 import { prng, randomChanges } from '../../src';
 import { ReferenceModel, bookingDifferences, counterDifferences, kpiDifferences } from '../support/reference';
 import { produceTransactional, silverEncoder, silverEnd, silverMessages, tempDir } from '../support/kafka';
@@ -28,17 +29,17 @@ interface Child {
 }
 
 describe('aggregator killed with SIGKILL while events flow', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   const tmp = tempDir('crash');
   const dbPath = path.join(tmp.dir, 'aggregator.db');
   const children: Child[] = [];
-  const groupId = testing.uniqueGroupId('agg-crash');
+  const groupId = uniqueGroupId('agg-crash');
 
   beforeAll(async () => {
     if (!existsSync(path.join(ROOT, 'packages/cli/dist/main.js'))) {
       throw new Error('build first: npx tsc -b (this test runs the compiled CLI)');
     }
-    ctx = await testing.createTestContext({ partitions: 3, name: 'agg-crash' });
+    ctx = await createTestContext({ partitions: 3, name: 'agg-crash' });
   });
   afterAll(async () => {
     for (const c of children)
@@ -113,7 +114,7 @@ describe('aggregator killed with SIGKILL while events flow', () => {
     const producing = (async () => {
       const producer = ctx.track(
         ctx.kafka.producer({
-          transactionalId: `test-crash-${testing.randomSuffix()}`,
+          transactionalId: `test-crash-${randomSuffix()}`,
           idempotent: true,
           maxInFlightRequests: 1,
         }),

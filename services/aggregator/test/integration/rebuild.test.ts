@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { testing, UsageError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
+import { UsageError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
+import { createTestContext, type TestContext } from '@cdc/testing';
 import { createDeriver } from '@cdc/enricher';
 import { randomChanges, rebuildDatabase, startAggregator, type RebuildProgress } from '../../src';
 import { kpiDifferences } from '../support/reference';
@@ -80,12 +81,12 @@ function partlyDecodable(
 
 /** `--rebuild` from silver equals the live database, swaps atomically, and respects the lock. */
 describe('rebuild', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   const tmp = tempDir('rebuild');
   const dbPath = path.join(tmp.dir, 'aggregator.db');
 
   beforeAll(async () => {
-    ctx = await testing.createTestContext({ partitions: 3, name: 'agg-rebuild' });
+    ctx = await createTestContext({ partitions: 3, name: 'agg-rebuild' });
   });
   afterAll(async () => {
     await ctx.cleanup();

@@ -5,12 +5,10 @@ import {
   createDecoder,
   createRegistryClient,
   loadSchema,
-  testing as coreTesting,
   waitFor,
   type EnrichedBookingChange,
 } from '@cdc/core';
-
-type TestContext = coreTesting.TestContext;
+import { uniqueGroupId, type TestContext } from '@cdc/testing';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
@@ -58,7 +56,7 @@ export async function readTopicToEnd(
   const positions = new Map<number, number>();
   const messages: KafkaMessage[] = [];
   const consumer = ctx.kafka.consumer({
-    groupId: coreTesting.uniqueGroupId('read-to-end'),
+    groupId: uniqueGroupId('read-to-end'),
     readUncommitted: options.isolation === 'read_uncommitted',
     maxWaitTimeInMs: 200,
   });

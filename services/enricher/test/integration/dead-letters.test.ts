@@ -5,10 +5,10 @@ import {
   createRegistryClient,
   frame,
   loadSchema,
-  testing as coreTesting,
   type BookingChange,
   type MovieKpis,
 } from '@cdc/core';
+import { createTestContext, type TestContext } from '@cdc/testing';
 import {
   createDeriver,
   loadEnricherConfig,
@@ -57,11 +57,11 @@ const kpis: MovieKpis = {
 };
 
 describe('enricher: dead letters and bad data', () => {
-  let ctx: coreTesting.TestContext;
+  let ctx: TestContext;
   let enricher: Enricher | undefined;
 
   beforeEach(async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-dlq', partitions: 3 });
+    ctx = await createTestContext({ name: 'enr-dlq', partitions: 3 });
   });
   afterEach(async () => {
     await enricher?.close();

@@ -1,5 +1,6 @@
 import { AssignerProtocol, type Message, type Producer } from 'kafkajs';
-import { createRegistryClient, sleep, testing as coreTesting, waitFor } from '@cdc/core';
+import { createRegistryClient, sleep, waitFor } from '@cdc/core';
+import { createTestContext, type TestContext } from '@cdc/testing';
 import { testing } from '../../src';
 import {
   committedSum,
@@ -41,7 +42,7 @@ function trickle(producer: Producer, topic: string, messages: Message[], perSend
 
 /** Bronze input for a test: `total` changes over `bookings` bookings, trickled in the background. */
 async function trickleChanges(
-  ctx: coreTesting.TestContext,
+  ctx: TestContext,
   o: { total: number; bookings: number; idPrefix: string; perSend: number; pauseMs: number },
 ) {
   const encoder = await testing.bronzeEncoder(
@@ -55,7 +56,7 @@ async function trickleChanges(
   return { changes, input: trickle(producer, ctx.topics.bronze, messages, o.perSend, o.pauseMs) };
 }
 
-async function expectExactlyOnce(ctx: coreTesting.TestContext, eventIds: string[]): Promise<void> {
+async function expectExactlyOnce(ctx: TestContext, eventIds: string[]): Promise<void> {
   const silver = await decodeSilver(ctx, await readTopicToEnd(ctx, ctx.topics.silver, { timeoutMs: 90_000 }));
   const seen = new Map<string, number>();
   for (const s of silver) seen.set(s.event_id, (seen.get(s.event_id) ?? 0) + 1);
@@ -72,7 +73,7 @@ async function expectExactlyOnce(ctx: coreTesting.TestContext, eventIds: string[
 }
 
 describe('enricher: exactly once across crashes', () => {
-  let ctx: coreTesting.TestContext;
+  let ctx: TestContext;
   const processes: EnricherProcess[] = [];
 
   afterEach(async () => {
@@ -81,7 +82,7 @@ describe('enricher: exactly once across crashes', () => {
   });
 
   it('holds every event_id exactly once while the process is SIGKILLed 5 times at random moments', async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-kill', partitions: 3 });
+    ctx = await createTestContext({ name: 'enr-kill', partitions: 3 });
     const TOTAL = 20_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const { changes, input } = await trickleChanges(ctx, {
@@ -124,7 +125,7 @@ describe('enricher: exactly once across crashes', () => {
   });
 
   it('splits the partitions between two instances; killing one keeps exactly once', async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-two', partitions: 4 });
+    ctx = await createTestContext({ name: 'enr-two', partitions: 4 });
     const TOTAL = 12_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const { changes, input } = await trickleChanges(ctx, {

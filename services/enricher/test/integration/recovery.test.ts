@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRegistryClient, sleep, testing as coreTesting, waitFor } from '@cdc/core';
+import { createRegistryClient, sleep, waitFor } from '@cdc/core';
+import { createTestContext, type TestContext } from '@cdc/testing';
 import { loadEnricherConfig, startEnricher, testing, type Enricher, type EnricherConfig } from '../../src';
 import {
   committedSum,
@@ -49,7 +50,7 @@ async function startRegistryProxy(
   };
 }
 
-const configFor = (ctx: coreTesting.TestContext, env: Record<string, string>): EnricherConfig =>
+const configFor = (ctx: TestContext, env: Record<string, string>): EnricherConfig =>
   loadEnricherConfig({
     ...process.env,
     KAFKA_BROKERS: ctx.connection.brokers.join(','),
@@ -62,11 +63,11 @@ const configFor = (ctx: coreTesting.TestContext, env: Record<string, string>): E
   });
 
 describe('enricher: recovery without losing or duplicating', () => {
-  let ctx: coreTesting.TestContext;
+  let ctx: TestContext;
   let enricher: Enricher | undefined;
 
   beforeEach(async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-rec', partitions: 3 });
+    ctx = await createTestContext({ name: 'enr-rec', partitions: 3 });
   });
   afterEach(async () => {
     await enricher?.close();

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { testing, waitFor } from '@cdc/core';
+import { waitFor } from '@cdc/core';
+import { createTestContext, type TestContext } from '@cdc/testing';
 
 /** `node bin/cdc.js produce ...` as a user runs it (needs `npx tsc -b` first). */
 const CDC = path.resolve(__dirname, '../../../../bin/cdc.js');
@@ -25,16 +26,16 @@ function cdc(args: string[], env: Record<string, string>): Proc {
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-async function recordsOn(ctx: testing.TestContext, topic: string): Promise<number> {
+async function recordsOn(ctx: TestContext, topic: string): Promise<number> {
   const offsets = await ctx.admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, p) => sum + Number(p.high), 0);
 }
 
 describe('cdc produce (process)', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   const running: Proc[] = [];
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'producer-cli' });
+    ctx = await createTestContext({ name: 'producer-cli' });
   });
   afterEach(async () => {
     for (const p of running.splice(0)) {

@@ -6,10 +6,10 @@ import {
   createDecoder,
   createRegistryClient,
   loadSchema,
-  testing,
   waitFor,
   type BookingChange,
 } from '@cdc/core';
+import { createTestContext, uniqueGroupId, type TestContext } from '@cdc/testing';
 import { createGenerator, parseProduceArgs, runProducer, type GeneratorConfig } from '../../src';
 import { SEED_EVENTS } from '../fixtures/seed-events';
 
@@ -21,13 +21,13 @@ interface Read {
 }
 
 /** Reads `topic` from the beginning until `n` records arrived; decodes them all. */
-async function readBack(ctx: testing.TestContext, topic: string, n: number): Promise<Read[]> {
+async function readBack(ctx: TestContext, topic: string, n: number): Promise<Read[]> {
   const decoder = createDecoder<BookingChange>(
     createRegistryClient(ctx.connection.registryUrl),
     loadSchema('BookingChange').type,
   );
   const raw: { partition: number; offset: number; key: string; value: Buffer }[] = [];
-  const consumer = ctx.kafka.consumer({ groupId: testing.uniqueGroupId('producer-test') });
+  const consumer = ctx.kafka.consumer({ groupId: uniqueGroupId('producer-test') });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -50,7 +50,7 @@ async function readBack(ctx: testing.TestContext, topic: string, n: number): Pro
   return Promise.all(raw.map(async (r) => ({ ...r, change: await decoder.decode(r.value) })));
 }
 
-async function recordsOn(ctx: testing.TestContext, topic: string): Promise<number> {
+async function recordsOn(ctx: TestContext, topic: string): Promise<number> {
   const offsets = await ctx.admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
@@ -58,9 +58,9 @@ async function recordsOn(ctx: testing.TestContext, topic: string): Promise<numbe
 const keyOf = (c: BookingChange) => (c.after ?? c.before)!.booking_id;
 
 describe('producer on the real broker', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'producer', partitions: 3 });
+    ctx = await createTestContext({ name: 'producer', partitions: 3 });
   });
   afterEach(() => ctx.cleanup());
 
