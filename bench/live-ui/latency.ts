@@ -19,6 +19,7 @@ import {
   type MovieKpis,
 } from '@cdc/core';
 import type { ServerMessage } from '@cdc/live-ui';
+import { randomSuffix } from '@cdc/testing';
 
 /**
  * Event-to-browser latency of the live UI: gold snapshots produced at a steady rate (default
@@ -106,7 +107,7 @@ const percentile = (sorted: Float64Array, p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function main(): Promise<void> {
-  const prefix = `bench-ui-${Math.random().toString(16).slice(2, 10)}.`;
+  const prefix = `bench-ui-${randomSuffix()}.`;
   const connection = loadConnectionConfig({
     ...process.env,
     TOPIC_PREFIX: prefix,

@@ -3,3 +3,8 @@
  * only: no package's `src` imports it.
  */
 export * from './context';
+export * from './seed';
+export * from './changes';
+export * from './disorder';
+export * from './enriched';
+export * from './bronze';

@@ -7,4 +7,3 @@ export * from './metrics';
 export * from './committer';
 export * from './group-state';
 export * from './enricher';
-export * as testing from './testing/bronze';

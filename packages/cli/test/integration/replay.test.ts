@@ -8,8 +8,16 @@ import {
   waitFor,
   type EnrichedBookingChange,
 } from '@cdc/core';
-import { createTestContext, readUntil, type TestContext } from '@cdc/testing';
-import { testing as bronze } from '@cdc/enricher';
+import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  createTestContext,
+  produceAll,
+  readUntil,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
 
 /** `cdc enrich --from <time>`: rebuild silver from bronze starting at a point in time. */
 const CDC = path.resolve(__dirname, '../../../../bin/cdc.js');
@@ -37,13 +45,15 @@ describe('replaying bronze from a timestamp', () => {
 
   it('enriches only the records at or after the time, and refuses a group that already has offsets', async () => {
     const registry = createRegistryClient(ctx.connection.registryUrl);
-    const encoder = await bronze.bronzeEncoder(registry, ctx.topics.bronze);
+    const encoder = await bronzeEncoder(registry, ctx.topics.bronze);
+    const seed = testSeed('cdc enrich --from');
     const now = Date.now();
     const stamp = (idPrefix: string, ts: number) =>
-      bronze
-        .makeChanges(300, { idPrefix, invalidEvery: 0 })
-        .map((c) => ({ ...bronze.bronzeMessage(encoder, c), timestamp: String(ts) }));
-    await bronze.produceAll(ctx.kafka, ctx.topics.bronze, [
+      bookingChanges(300, { seed, idPrefix, dirtyRatio: 0 }).map((c) => ({
+        ...bronzeMessage(encoder, c),
+        timestamp: String(ts),
+      }));
+    await produceAll(ctx.kafka, ctx.topics.bronze, [
       ...stamp('old', now - 3_600_000),
       ...stamp('new', now - 1000),
     ]);

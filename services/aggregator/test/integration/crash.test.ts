@@ -2,10 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createDeriver } from '@cdc/enricher';
 import { sleep, waitFor } from '@cdc/core';
-import { createTestContext, randomSuffix, uniqueGroupId, type TestContext } from '@cdc/testing';
-import { prng, randomChanges } from '../../src';
+import {
+  CHURN_MIX,
+  createTestContext,
+  disorderedChanges,
+  enrich,
+  randomSuffix,
+  seededRandom,
+  testSeed,
+  uniqueGroupId,
+  type TestContext,
+} from '@cdc/testing';
 import { ReferenceModel, bookingDifferences, counterDifferences, kpiDifferences } from '../support/reference';
 import { produceTransactional, silverEncoder, silverEnd, silverMessages, tempDir } from '../support/kafka';
 
@@ -100,12 +108,17 @@ describe('aggregator killed with SIGKILL while events flow', () => {
   const applied = () => [...storedOffsets().values()].reduce((a, b) => a + b, 0);
 
   test(`${KILLS} SIGKILLs at random moments; final KPIs exact, offsets at the end; rebuild equals live`, async () => {
-    const rnd = prng(Date.now() % 1_000_000);
+    const seed = testSeed('aggregator crash');
+    const random = seededRandom(seed + 10); // when to kill
+    const rnd = () => random.float();
     const encoder = await silverEncoder(ctx);
-    const changes = randomChanges(EVENTS, { seed: 11, bookings: 2000, movies: 40, redeliveryRate: 0.1 });
-    const derive = createDeriver('UTC');
+    const changes = disorderedChanges(
+      EVENTS,
+      { seed, liveBookings: 2000, movies: 40, mix: CHURN_MIX },
+      { redeliveryRate: 0.1 },
+    );
     const model = new ReferenceModel();
-    for (const c of changes) model.apply(derive.change(c, 0));
+    for (const c of changes) model.apply(enrich(c, { enrichedAtMs: 0 }));
     const messages = silverMessages(encoder, changes);
 
     // Events flow into silver (transactions of 200, paced) during the whole kill loop.

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
-import { createDeriver } from '@cdc/enricher';
 import {
   createEncoder,
   createRegistryClient,
@@ -13,7 +12,7 @@ import {
   type EnrichedBookingChange,
   type Encoder,
 } from '@cdc/core';
-import { randomSuffix, uniqueGroupId, type TestContext } from '@cdc/testing';
+import { enrich, randomSuffix, uniqueGroupId, type TestContext } from '@cdc/testing';
 import { loadAggregatorConfig, type AggregatorConfig } from '../../src';
 
 /** Helpers for the aggregator's integration tests (real broker and registry). */
@@ -23,12 +22,10 @@ export async function silverEncoder(ctx: TestContext): Promise<Encoder<EnrichedB
   return createEncoder(registry, valueSubject(ctx.topics.silver), schema.text, schema.type);
 }
 
-const derive = createDeriver('UTC');
-
 /** Bronze changes enriched as the enricher would, as silver messages keyed by booking_id. */
 export function silverMessages(encoder: Encoder<EnrichedBookingChange>, changes: BookingChange[]) {
   return changes.map((c) => {
-    const e = derive.change(c, c.ts_ms + 5);
+    const e = enrich(c, { enrichedAtMs: c.ts_ms + 5 });
     return { key: (e.after ?? e.before)?.booking_id ?? '', value: encoder.encode(e) };
   });
 }

@@ -149,6 +149,3 @@ export async function killProcess(p: EnricherProcess, signal: NodeJS.Signals = '
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
   await p.exited;
 }
-
-export const randomInt = (min: number, max: number): number =>
-  min + Math.floor(Math.random() * (max - min + 1));

@@ -1,13 +1,20 @@
 import { AssignerProtocol, type Message, type Producer } from 'kafkajs';
 import { createRegistryClient, sleep, waitFor } from '@cdc/core';
-import { createTestContext, type TestContext } from '@cdc/testing';
-import { testing } from '../../src';
+import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  CHURN_MIX,
+  createTestContext,
+  seededRandom,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
 import {
   committedSum,
   decodeSilver,
   killProcess,
   outOfOrderBookings,
-  randomInt,
   readTopicToEnd,
   spawnEnricher,
   waitForGroupCaughtUp,
@@ -43,16 +50,18 @@ function trickle(producer: Producer, topic: string, messages: Message[], perSend
 /** Bronze input for a test: `total` changes over `bookings` bookings, trickled in the background. */
 async function trickleChanges(
   ctx: TestContext,
-  o: { total: number; bookings: number; idPrefix: string; perSend: number; pauseMs: number },
+  o: { seed: number; total: number; bookings: number; idPrefix: string; perSend: number; pauseMs: number },
 ) {
-  const encoder = await testing.bronzeEncoder(
-    createRegistryClient(ctx.connection.registryUrl),
-    ctx.topics.bronze,
-  );
-  const changes = testing.makeChanges(o.total, { bookings: o.bookings, idPrefix: o.idPrefix });
+  const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+  const changes = bookingChanges(o.total, {
+    seed: o.seed,
+    liveBookings: o.bookings,
+    idPrefix: o.idPrefix,
+    mix: CHURN_MIX,
+  });
   const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
   await producer.connect();
-  const messages = changes.map((c) => testing.bronzeMessage(encoder, c));
+  const messages = changes.map((c) => bronzeMessage(encoder, c));
   return { changes, input: trickle(producer, ctx.topics.bronze, messages, o.perSend, o.pauseMs) };
 }
 
@@ -83,9 +92,12 @@ describe('enricher: exactly once across crashes', () => {
 
   it('holds every event_id exactly once while the process is SIGKILLed 5 times at random moments', async () => {
     ctx = await createTestContext({ name: 'enr-kill', partitions: 3 });
+    const seed = testSeed('enricher killed 5 times');
+    const random = seededRandom(seed + 10); // when to kill
     const TOTAL = 20_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const { changes, input } = await trickleChanges(ctx, {
+      seed,
       total: TOTAL,
       bookings: 2500,
       idPrefix: 'k',
@@ -106,7 +118,7 @@ describe('enricher: exactly once across crashes', () => {
           what: `progress of enricher incarnation ${kills + 1}`,
         });
       }
-      await sleep(randomInt(0, 1500));
+      await sleep(random.int(0, 1500));
       await killProcess(current);
       kills += 1;
       current = spawnEnricher(ctx, env);
@@ -126,9 +138,12 @@ describe('enricher: exactly once across crashes', () => {
 
   it('splits the partitions between two instances; killing one keeps exactly once', async () => {
     ctx = await createTestContext({ name: 'enr-two', partitions: 4 });
+    const seed = testSeed('enricher, two instances');
+    const random = seededRandom(seed + 10); // when to kill
     const TOTAL = 12_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const { changes, input } = await trickleChanges(ctx, {
+      seed,
       total: TOTAL,
       bookings: 2000,
       idPrefix: 'two',
@@ -158,7 +173,7 @@ describe('enricher: exactly once across crashes', () => {
       timeoutMs: 60_000,
       what: 'progress with two instances',
     });
-    await sleep(randomInt(0, 1000));
+    await sleep(random.int(0, 1000));
     await killProcess(b);
     expect(input.progress.produced).toBeLessThan(TOTAL);
 

@@ -9,9 +9,12 @@ import {
   waitFor,
   type BookingChange,
 } from '@cdc/core';
-import { createTestContext, uniqueGroupId, type TestContext } from '@cdc/testing';
+import { createTestContext, testSeed, uniqueGroupId, type TestContext } from '@cdc/testing';
 import { createGenerator, parseProduceArgs, runProducer, type GeneratorConfig } from '../../src';
 import { SEED_EVENTS } from '../fixtures/seed-events';
+
+/** The generator's --seed of every run here. */
+const SEED = String(testSeed('producer on the real broker'));
 
 interface Read {
   partition: number;
@@ -67,7 +70,7 @@ describe('producer on the real broker', () => {
   it('produces N generated events that read back decoded, identical, in per-booking order', async () => {
     const N = 6000;
     const T = Date.UTC(2025, 8, 10, 12);
-    const config = parseProduceArgs({ count: String(N), seed: '11', producers: '3', batchSize: '500' }, T);
+    const config = parseProduceArgs({ count: String(N), seed: SEED, producers: '3', batchSize: '500' }, T);
     let t = T;
     const summary = await runProducer(config, {
       connection: ctx.connection,
@@ -146,7 +149,7 @@ describe('producer on the real broker', () => {
   it('runs until stopped, serving /healthz and /metrics, and reports exactly what was acknowledged', async () => {
     const stop = new AbortController();
     let port: number | null = null;
-    const running = runProducer(parseProduceArgs({ rate: '400', opsPort: '0', seed: '5' }), {
+    const running = runProducer(parseProduceArgs({ rate: '400', opsPort: '0', seed: SEED }), {
       connection: ctx.connection,
       logger: ctx.logger,
       signal: stop.signal,
@@ -187,12 +190,12 @@ describe('producer on the real broker', () => {
   });
 
   it('continues ids and seqs after what the topic already holds', async () => {
-    const first = await runProducer(parseProduceArgs({ count: '300', seed: '1' }), {
+    const first = await runProducer(parseProduceArgs({ count: '300', seed: SEED }), {
       connection: ctx.connection,
       logger: ctx.logger,
       progress: 'none',
     });
-    const second = await runProducer(parseProduceArgs({ count: '300', seed: '1' }), {
+    const second = await runProducer(parseProduceArgs({ count: '300', seed: SEED }), {
       connection: ctx.connection,
       logger: ctx.logger,
       progress: 'none',
