@@ -8,3 +8,4 @@ export * from './changes';
 export * from './disorder';
 export * from './enriched';
 export * from './bronze';
+export * from './cdc-process';

@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import {
   consumerLag,
   createDecoder,
   createRegistryClient,
   loadSchema,
-  waitFor,
   type EnrichedBookingChange,
 } from '@cdc/core';
 import {
@@ -15,33 +12,21 @@ import {
   createTestContext,
   produceAll,
   readUntil,
+  startCdc,
   testSeed,
   type TestContext,
 } from '@cdc/testing';
 
 /** `cdc enrich --from <time>`: rebuild silver from bronze starting at a point in time. */
-const CDC = path.resolve(__dirname, '../../../../bin/cdc.js');
-
 describe('replaying bronze from a timestamp', () => {
   let ctx: TestContext;
-  let child: ChildProcess | undefined;
   beforeEach(async () => {
     ctx = await createTestContext({ name: 'replay' });
   });
-  afterEach(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await ctx.cleanup();
-  });
+  afterEach(() => ctx.cleanup());
 
   const enrich = (args: string[]) =>
-    spawn(process.execPath, [CDC, 'enrich', '--ops-port', '0', ...args], {
-      env: { ...process.env, TOPIC_PREFIX: ctx.connection.topicPrefix, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    ctx.track(startCdc(['enrich', '--ops-port', '0', ...args], { connection: ctx.connection }));
 
   it('enriches only the records at or after the time, and refuses a group that already has offsets', async () => {
     const registry = createRegistryClient(ctx.connection.registryUrl);
@@ -59,8 +44,8 @@ describe('replaying bronze from a timestamp', () => {
     ]);
 
     const group = `${ctx.connection.topicPrefix}replay`;
-    child = enrich(['--group-id', group, '--from', new Date(now - 60_000).toISOString()]);
-    await waitFor(async () => (await consumerLag(ctx.admin, group, ctx.topics.bronze)) === 0, {
+    const child = enrich(['--group-id', group, '--from', new Date(now - 60_000).toISOString()]);
+    await child.waitFor(async () => (await consumerLag(ctx.admin, group, ctx.topics.bronze)) === 0, {
       timeoutMs: 60_000,
       intervalMs: 500,
       what: 'the replaying enricher to reach the end of bronze',
@@ -73,15 +58,10 @@ describe('replaying bronze from a timestamp', () => {
     expect(ids).toHaveLength(300);
     expect(ids.every((id) => id.startsWith('new'))).toBe(true);
 
-    const exited = new Promise((r) => child!.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    expect(await child.stop()).toBe(0);
 
     const again = enrich(['--group-id', group, '--from', String(now - 60_000)]);
-    let stderr = '';
-    again.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((r) => again.once('exit', r));
-    expect(code).toBe(2);
-    expect(stderr).toContain('already has committed offsets');
+    await again.expectExit(2);
+    expect(again.stderr()).toContain('already has committed offsets');
   });
 });

@@ -13,12 +13,10 @@ import {
 import {
   committedSum,
   decodeSilver,
-  killProcess,
   outOfOrderBookings,
   readTopicToEnd,
   spawnEnricher,
   waitForGroupCaughtUp,
-  type EnricherProcess,
 } from '../helpers/kafka';
 
 /**
@@ -83,12 +81,8 @@ async function expectExactlyOnce(ctx: TestContext, eventIds: string[]): Promise<
 
 describe('enricher: exactly once across crashes', () => {
   let ctx: TestContext;
-  const processes: EnricherProcess[] = [];
 
-  afterEach(async () => {
-    for (const p of processes.splice(0)) await killProcess(p);
-    await ctx.cleanup();
-  });
+  afterEach(() => ctx.cleanup());
 
   it('holds every event_id exactly once while the process is SIGKILLed 5 times at random moments', async () => {
     ctx = await createTestContext({ name: 'enr-kill', partitions: 3 });
@@ -107,22 +101,20 @@ describe('enricher: exactly once across crashes', () => {
 
     const env = { ...FAST, ENRICHER_INSTANCE_ID: 'kill-test' };
     let current = spawnEnricher(ctx, env);
-    processes.push(current);
     let kills = 0;
     while (kills < 5) {
       // Kill while it works: after this incarnation has committed something, at a random moment.
       const before = await committedSum(ctx, groupId, ctx.topics.bronze);
       if (input.progress.produced < TOTAL) {
-        await waitFor(async () => (await committedSum(ctx, groupId, ctx.topics.bronze)) > before, {
+        await current.waitFor(async () => (await committedSum(ctx, groupId, ctx.topics.bronze)) > before, {
           timeoutMs: 60_000,
           what: `progress of enricher incarnation ${kills + 1}`,
         });
       }
       await sleep(random.int(0, 1500));
-      await killProcess(current);
+      await current.kill();
       kills += 1;
       current = spawnEnricher(ctx, env);
-      processes.push(current);
     }
     await input.done;
     await waitForGroupCaughtUp(ctx, groupId, ctx.topics.bronze, 90_000);
@@ -132,8 +124,7 @@ describe('enricher: exactly once across crashes', () => {
     );
 
     // And a clean stop: SIGTERM ends the last incarnation with exit code 0.
-    current.child.kill('SIGTERM');
-    expect(await current.exited).toBe(0);
+    expect(await current.stop()).toBe(0);
   });
 
   it('splits the partitions between two instances; killing one keeps exactly once', async () => {
@@ -153,7 +144,6 @@ describe('enricher: exactly once across crashes', () => {
 
     const a = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'a' });
     const b = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'b' });
-    processes.push(a, b);
 
     // Both members hold partitions.
     await waitFor(
@@ -174,7 +164,7 @@ describe('enricher: exactly once across crashes', () => {
       what: 'progress with two instances',
     });
     await sleep(random.int(0, 1000));
-    await killProcess(b);
+    await b.kill();
     expect(input.progress.produced).toBeLessThan(TOTAL);
 
     await input.done;
@@ -183,7 +173,6 @@ describe('enricher: exactly once across crashes', () => {
       ctx,
       changes.map((c) => c.event_id),
     );
-    a.child.kill('SIGTERM');
-    expect(await a.exited).toBe(0);
+    expect(await a.stop()).toBe(0);
   });
 });
