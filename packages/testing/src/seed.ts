@@ -1,3 +1,4 @@
+import { ConfigError } from '@cdc/core';
 import { createRandom, type Random } from '@cdc/producer';
 
 /**
@@ -17,7 +18,7 @@ export function testSeed(label: string): number {
   if (fixed !== undefined && fixed !== '') {
     seed = Number(fixed);
     if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
-      throw new RangeError(`TEST_SEED must be a whole number from 0 to ${MAX_SEED}, got '${fixed}'`);
+      throw new ConfigError(`TEST_SEED must be a whole number from 0 to ${MAX_SEED}, got '${fixed}'`);
   } else {
     // The only unseeded randomness in the tests: the choice of the seed itself.
     seed = 1 + Math.floor(Math.random() * (MAX_SEED - 1));
