@@ -1,13 +1,14 @@
 // Measures the CPU an idle kafkajs client burns: a consumer subscribed to an empty topic and a
 // connected producer, doing nothing for IDLE_SECONDS. kafkajs issues #1556/#1604 report a busy loop.
 'use strict';
-const { createKafka, createLogger, loadConnectionConfig, testing } = require('../packages/core/dist');
+const { createKafka, createLogger, loadConnectionConfig } = require('@cdc/core');
+const { randomSuffix, uniqueGroupId } = require('@cdc/testing');
 
 async function main() {
   const seconds = Number(process.env.IDLE_SECONDS ?? 20);
   const config = loadConnectionConfig({
     ...process.env,
-    TOPIC_PREFIX: `bench-idle-${testing.randomSuffix()}.`,
+    TOPIC_PREFIX: `bench-idle-${randomSuffix()}.`,
   });
   const logger = createLogger('bench-idle', 'warn');
   const kafka = createKafka(config, logger);
@@ -15,7 +16,7 @@ async function main() {
   await admin.connect();
   const topic = `${config.topicPrefix}idle`;
   await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  const consumer = kafka.consumer({ groupId: testing.uniqueGroupId('idle') });
+  const consumer = kafka.consumer({ groupId: uniqueGroupId('idle') });
   const producer = kafka.producer({ idempotent: true });
   await Promise.all([consumer.connect(), producer.connect()]);
   await consumer.subscribe({ topic, fromBeginning: true });

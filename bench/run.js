@@ -7,7 +7,7 @@
 //   BENCH_COLD_BROKER=1 npm run bench skip warming up the freshly started broker (bench/warm-broker.js)
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
-const { existsSync, mkdirSync, readdirSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -20,16 +20,16 @@ const benches = [
   { name: 'kafkajs-idle-cpu', file: path.join(__dirname, 'idle-cpu.js') },
   { name: 'backfill', file: path.join(__dirname, 'backfill.js') },
 ];
-for (const group of ['services', 'packages']) {
-  for (const pkg of readdirSync(path.join(root, group))) {
-    const dir = path.join(root, group, pkg, 'dist', 'bench');
-    if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir)
-      // common.js: the shared set-up of a package's benchmarks, not one itself
-      .filter((f) => f.endsWith('.js') && f !== 'common.js')
-      .sort()) {
-      benches.push({ name: `${pkg}/${f.replace(/\.js$/, '')}`, file: path.join(dir, f) });
-    }
+// The TypeScript benchmarks, bench/<stage>/<name>.ts, compiled by `tsc -b` to bench/dist/<stage>/<name>.js.
+const compiled = path.join(__dirname, 'dist');
+for (const stage of existsSync(compiled) ? readdirSync(compiled).sort() : []) {
+  const dir = path.join(compiled, stage);
+  if (!statSync(dir).isDirectory()) continue;
+  for (const f of readdirSync(dir)
+    // common.js: the shared set-up of a stage's benchmarks, not one itself
+    .filter((f) => f.endsWith('.js') && f !== 'common.js')
+    .sort()) {
+    benches.push({ name: `${stage}/${f.replace(/\.js$/, '')}`, file: path.join(dir, f) });
   }
 }
 const selected = benches.filter((b) => filters.length === 0 || filters.some((f) => b.name.includes(f)));

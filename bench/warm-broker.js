@@ -6,13 +6,14 @@
 // Run by bench/run.js only when it started the stack itself.
 'use strict';
 const { randomBytes } = require('node:crypto');
-const { createKafka, createLogger, loadConnectionConfig, testing } = require('../packages/core/dist');
+const { createKafka, createLogger, loadConnectionConfig } = require('@cdc/core');
+const { randomSuffix, uniqueGroupId } = require('@cdc/testing');
 
 async function main() {
   const records = Number(process.env.WARM_RECORDS ?? 300_000);
   const config = loadConnectionConfig({
     ...process.env,
-    TOPIC_PREFIX: `bench-warm-${testing.randomSuffix()}.`,
+    TOPIC_PREFIX: `bench-warm-${randomSuffix()}.`,
   });
   const kafka = createKafka(config, createLogger('bench-warm', 'warn'));
   const admin = kafka.admin();
@@ -34,7 +35,7 @@ async function main() {
     }
     await producer.disconnect();
     for (let pass = 0; pass < 2; pass++) {
-      const groupId = testing.uniqueGroupId('warm');
+      const groupId = uniqueGroupId('warm');
       groups.push(groupId);
       const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 16 << 20 });
       await consumer.connect();

@@ -12,7 +12,6 @@ export * from './codec/registry';
 export * from './codec/codec';
 export * from './codec/schemas';
 export * from './wait';
-export * as testing from './testing';
 export * from './local-time';
 export * from './partitioner';
 export * from './worker-script';

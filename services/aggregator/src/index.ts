@@ -9,7 +9,6 @@ export * from './gold';
 export * from './service';
 export * from './rebuild';
 export * from './progress';
-export * from './random-stream';
 export * from './replay';
 export * from './batch';
 export * from './replay-head';

@@ -12,4 +12,3 @@ export * from './rules';
 export * from './derivations';
 export * from './settings-sync';
 export * from './backfill';
-export * as testing from './testing/bronze';

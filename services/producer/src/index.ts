@@ -31,6 +31,7 @@ export {
   type GeneratorStats,
   type OpMix,
 } from './generator';
+export { createRandom, type Random } from './random';
 export { listScenarios, loadScenario, buildScenario, SCENARIOS_DIR, type Scenario } from './scenario';
 export { formatSummary, type ProduceSummary } from './summary';
 export type { ProgressMode } from './progress';

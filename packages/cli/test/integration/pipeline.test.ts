@@ -1,17 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createDecoder, createRegistryClient, loadSchema, testing, waitFor, type MovieKpis } from '@cdc/core';
+import { createDecoder, createRegistryClient, loadSchema, waitFor, type MovieKpis } from '@cdc/core';
+import { createTestContext, readUntil, startCdc, type TestContext } from '@cdc/testing';
 
 /**
  * The whole pipeline, as users run it: `cdc produce --scenario seed` into bronze, the real
  * `cdc enrich` and `cdc aggregate` processes, and the result compared with the contract's
  * worked example — in SQLite and on the gold topic.
  */
-const CDC = path.resolve(__dirname, '../../../../bin/cdc.js');
-
 const EXPECTED = [
   // movie, total, active, cancelled, active rev, lost rev, size, price, cancel %, status_changes
   ['M001', 1, 0, 1, 0, 3000, 'GROUP', 'STANDARD', 100, 1],
@@ -22,49 +20,29 @@ const EXPECTED = [
 ] as const;
 
 describe('the pipeline end to end', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   let dir: string;
-  const children: ChildProcess[] = [];
 
-  const env = () => ({ ...process.env, TOPIC_PREFIX: ctx.connection.topicPrefix, LOG_LEVEL: 'warn' });
-  const start = (args: string[]) => {
-    const child = spawn(process.execPath, [CDC, ...args], {
-      env: env(),
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(child);
-    return child;
-  };
-  const exited = (child: ChildProcess) =>
-    new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) resolve(child.exitCode);
-      else child.once('exit', (code) => resolve(code));
-    });
+  /** A `cdc` process on this test's topics, killed by ctx.cleanup(). */
+  const start = (args: string[]) => ctx.track(startCdc(args, { connection: ctx.connection }));
 
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'e2e' });
+    ctx = await createTestContext({ name: 'e2e' });
     dir = mkdtempSync(path.join(os.tmpdir(), 'cdc-e2e-'));
   });
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await exited(child);
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
     await ctx.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('turns the seed scenario into exactly the contract worked example', async () => {
     const db = path.join(dir, 'aggregator.db');
-    const producer = start(['produce', '--scenario', 'seed', '--no-progress']);
-    expect(await exited(producer)).toBe(0);
+    await start(['produce', '--scenario', 'seed', '--no-progress']).expectExit(0);
     start(['enrich', '--ops-port', '0']);
-    start(['aggregate', '--db', db, '--ops-port', '0']);
+    const aggregator = start(['aggregate', '--db', db, '--ops-port', '0']);
 
     type Row = Record<string, number | string | null>;
-    const rows = await waitFor(
+    const rows = await aggregator.waitFor(
       () => {
         let conn: Database.Database | undefined;
         try {
@@ -115,8 +93,7 @@ describe('the pipeline end to end', () => {
     const latestGold = async () => {
       const ends = await ctx.admin.fetchTopicOffsets(ctx.topics.gold);
       const count = ends.reduce((n, p) => n + Number(p.high), 0);
-      const messages =
-        count === 0 ? [] : await testing.readUntil(ctx, ctx.topics.gold, (m) => m.length >= count);
+      const messages = count === 0 ? [] : await readUntil(ctx, ctx.topics.gold, (m) => m.length >= count);
       const latest = new Map<string, MovieKpis>();
       for (const m of messages) {
         const k = await decoder.decode(m.value);

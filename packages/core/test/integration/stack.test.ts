@@ -4,16 +4,16 @@ import {
   createRegistryClient,
   loadSchema,
   RegistryError,
-  testing,
   valueSubject,
   type BookingChange,
 } from '../../src';
+import { createTestContext, randomSuffix, readUntil, type TestContext } from '@cdc/testing';
 import { sampleChange } from '../fixtures/changes';
 
 describe('the real broker and registry', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'core' });
+    ctx = await createTestContext({ name: 'core' });
   });
   afterEach(() => ctx.cleanup());
 
@@ -29,7 +29,7 @@ describe('the real broker and registry', () => {
       messages: [{ key: 'B001', value: encoder.encode(sampleChange) }],
     });
 
-    const [message] = await testing.readUntil(ctx, ctx.topics.bronze, (m) => m.length >= 1);
+    const [message] = await readUntil(ctx, ctx.topics.bronze, (m) => m.length >= 1);
     const decoded = await createDecoder<BookingChange>(registry, type).decode(message!.value);
     expect(decoded).toEqual(sampleChange);
     expect(message!.key?.toString()).toBe('B001');
@@ -39,7 +39,7 @@ describe('the real broker and registry', () => {
   it('shows a committed transaction to a read-committed consumer and hides an aborted one', async () => {
     const producer = ctx.track(
       ctx.kafka.producer({
-        transactionalId: `tx-${testing.randomSuffix()}`,
+        transactionalId: `tx-${randomSuffix()}`,
         idempotent: true,
         maxInFlightRequests: 1,
       }),
@@ -52,7 +52,7 @@ describe('the real broker and registry', () => {
     await committed.send({ topic: ctx.topics.bronze, messages: [{ key: 'k', value: 'committed' }] });
     await committed.commit();
 
-    const seen = await testing.readUntil(
+    const seen = await readUntil(
       ctx,
       ctx.topics.bronze,
       (m) => m.some((x) => x.value?.toString() === 'committed'),
@@ -61,7 +61,7 @@ describe('the real broker and registry', () => {
       },
     );
     expect(seen.map((m) => m.value?.toString())).toEqual(['committed']);
-    const raw = await testing.readUntil(ctx, ctx.topics.bronze, (m) => m.length >= 2, {
+    const raw = await readUntil(ctx, ctx.topics.bronze, (m) => m.length >= 2, {
       isolation: 'read_uncommitted',
     });
     expect(raw.map((m) => m.value?.toString())).toEqual(['aborted', 'committed']);

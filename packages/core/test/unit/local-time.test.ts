@@ -1,4 +1,7 @@
+import { seededRandom, testSeed } from '@cdc/testing';
 import { assertTimeZone, createLocalTime } from '../../src';
+
+const SEED = testSeed('core local time');
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
@@ -44,15 +47,11 @@ describe('local time fields', () => {
 
   it.each(zones)('matches Intl in %s at random instants and around every hour of DST months', (zone) => {
     const local = createLocalTime(zone);
-    let seed = 12345;
-    const random = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const random = seededRandom(SEED);
     const instants: number[] = [];
     const from = Date.UTC(2024, 0, 1);
     const to = Date.UTC(2027, 0, 1);
-    for (let i = 0; i < 500; i++) instants.push(Math.floor(from + random() * (to - from)));
+    for (let i = 0; i < 500; i++) instants.push(Math.floor(from + random.float() * (to - from)));
     // Every hour of the months with DST changes (north and south), and a millisecond either side.
     for (const month of [2, 3, 9, 10]) {
       const start = Date.UTC(2025, month, 1);

@@ -1,10 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createDeriver } from '@cdc/enricher';
-import { sleep, testing, waitFor } from '@cdc/core';
-import { prng, randomChanges } from '../../src';
+import { sleep } from '@cdc/core';
+import {
+  CHURN_MIX,
+  createTestContext,
+  disorderedChanges,
+  enrich,
+  randomSuffix,
+  seededRandom,
+  startCdc,
+  testSeed,
+  uniqueGroupId,
+  type CdcProcess,
+  type TestContext,
+} from '@cdc/testing';
 import { ReferenceModel, bookingDifferences, counterDifferences, kpiDifferences } from '../support/reference';
 import { produceTransactional, silverEncoder, silverEnd, silverMessages, tempDir } from '../support/kafka';
 
@@ -14,73 +24,33 @@ import { produceTransactional, silverEncoder, silverEnd, silverMessages, tempDir
  * the stored offsets must be the end of the topic. Then `cdc aggregate --rebuild` must give the
  * same database.
  */
-const ROOT = path.resolve(__dirname, '../../../..');
-const CLI = path.join(ROOT, 'bin/cdc.js');
 const KILLS = 10;
 const EVENTS = 48_000;
 /** How long events keep flowing (about the length of the kill loop). */
 const FLOW_MS = 70_000;
 
-interface Child {
-  proc: ChildProcess;
-  stderr: string;
-  exited: Promise<number | null>;
-}
-
 describe('aggregator killed with SIGKILL while events flow', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   const tmp = tempDir('crash');
   const dbPath = path.join(tmp.dir, 'aggregator.db');
-  const children: Child[] = [];
-  const groupId = testing.uniqueGroupId('agg-crash');
+  const groupId = uniqueGroupId('agg-crash');
 
   beforeAll(async () => {
-    if (!existsSync(path.join(ROOT, 'packages/cli/dist/main.js'))) {
-      throw new Error('build first: npx tsc -b (this test runs the compiled CLI)');
-    }
-    ctx = await testing.createTestContext({ partitions: 3, name: 'agg-crash' });
+    ctx = await createTestContext({ partitions: 3, name: 'agg-crash' });
   });
   afterAll(async () => {
-    for (const c of children)
-      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
-    await ctx.cleanup();
+    await ctx.cleanup(); // kills any aggregator still running
     tmp.remove();
   });
 
-  function cdc(args: string[]): Child {
-    const proc = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: ctx.connection.brokers.join(','),
-        SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
-        TOPIC_PREFIX: ctx.connection.topicPrefix,
-        AGGREGATOR_GROUP_ID: groupId,
-        AGGREGATOR_SESSION_TIMEOUT_MS: '6000',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const child: Child = {
-      proc,
-      stderr: '',
-      exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
-    };
-    proc.stdout?.resume();
-    proc.stderr?.on('data', (d: Buffer) => {
-      child.stderr = (child.stderr + d.toString()).slice(-20_000);
-    });
-    children.push(child);
-    return child;
-  }
-
-  /** The exit code (null: killed by a signal), with the child's log when it is not the expected one. */
-  async function expectExit(child: Child, code: number | null): Promise<void> {
-    const actual = await child.exited;
-    if (actual !== code)
-      throw new Error(`aggregator exited with ${actual}, expected ${code}:\n${child.stderr.slice(-4000)}`);
-  }
+  /** `cdc <args>` on the test's topics and group, logging at info (the test waits for a log line). */
+  const cdc = (args: string[]): CdcProcess =>
+    ctx.track(
+      startCdc(args, {
+        connection: ctx.connection,
+        env: { AGGREGATOR_GROUP_ID: groupId, AGGREGATOR_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'info' },
+      }),
+    );
 
   const storedOffsets = (): Map<number, number> => {
     if (!existsSync(dbPath)) return new Map();
@@ -99,12 +69,17 @@ describe('aggregator killed with SIGKILL while events flow', () => {
   const applied = () => [...storedOffsets().values()].reduce((a, b) => a + b, 0);
 
   test(`${KILLS} SIGKILLs at random moments; final KPIs exact, offsets at the end; rebuild equals live`, async () => {
-    const rnd = prng(Date.now() % 1_000_000);
+    const seed = testSeed('aggregator crash');
+    const random = seededRandom(seed + 10); // when to kill
+    const rnd = () => random.float();
     const encoder = await silverEncoder(ctx);
-    const changes = randomChanges(EVENTS, { seed: 11, bookings: 2000, movies: 40, redeliveryRate: 0.1 });
-    const derive = createDeriver('UTC');
+    const changes = disorderedChanges(
+      EVENTS,
+      { seed, liveBookings: 2000, movies: 40, mix: CHURN_MIX },
+      { redeliveryRate: 0.1 },
+    );
     const model = new ReferenceModel();
-    for (const c of changes) model.apply(derive.change(c, 0));
+    for (const c of changes) model.apply(enrich(c, { enrichedAtMs: 0 }));
     const messages = silverMessages(encoder, changes);
 
     // Events flow into silver (transactions of 200, paced) during the whole kill loop.
@@ -113,7 +88,7 @@ describe('aggregator killed with SIGKILL while events flow', () => {
     const producing = (async () => {
       const producer = ctx.track(
         ctx.kafka.producer({
-          transactionalId: `test-crash-${testing.randomSuffix()}`,
+          transactionalId: `test-crash-${randomSuffix()}`,
           idempotent: true,
           maxInFlightRequests: 1,
         }),
@@ -134,8 +109,8 @@ describe('aggregator killed with SIGKILL while events flow', () => {
       if (k % 3 !== 2) {
         // While it works: once it has joined and committed a batch (events keep flowing), a little later.
         const from = applied();
-        await waitFor(
-          () => child.stderr.includes('partitions assigned') && (applied() > from || flowing === false),
+        await child.waitFor(
+          () => child.stderr().includes('partitions assigned') && (applied() > from || flowing === false),
           {
             timeoutMs: 60_000,
             what: `restart ${k} to join the group and apply`,
@@ -146,8 +121,8 @@ describe('aggregator killed with SIGKILL while events flow', () => {
       } else {
         await sleep(Math.floor(rnd() * 4000)); // anywhere in start-up
       }
-      child.proc.kill('SIGKILL');
-      await expectExit(child, null);
+      child.signal('SIGKILL');
+      await child.expectExit(null);
     }
     await producing;
     expect(produced).toBeGreaterThanOrEqual(EVENTS);
@@ -155,12 +130,12 @@ describe('aggregator killed with SIGKILL while events flow', () => {
 
     const last = cdc(['aggregate', '--db', dbPath, '--ops-port', '0']);
     const end = await silverEnd(ctx);
-    await waitFor(() => [...end].every(([p, e]) => (storedOffsets().get(p) ?? 0) >= e), {
+    await last.waitFor(() => [...end].every(([p, e]) => (storedOffsets().get(p) ?? 0) >= e), {
       timeoutMs: 90_000,
       what: 'the last aggregator to reach the end of silver',
     });
-    last.proc.kill('SIGTERM');
-    await expectExit(last, 0);
+    last.signal('SIGTERM');
+    await last.expectExit(0);
 
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     expect(storedOffsets()).toEqual(end);
@@ -186,7 +161,7 @@ describe('aggregator killed with SIGKILL while events flow', () => {
 
     // The rebuild (CLI) from silver gives the same database.
     const rebuild = cdc(['aggregate', '--rebuild', '--db', dbPath]);
-    await expectExit(rebuild, 0);
+    await rebuild.expectExit(0);
     const rebuilt = new Database(dbPath, { readonly: true, fileMustExist: true });
     tables.forEach((sql, i) => expect(rebuilt.prepare(sql).all()).toEqual(live[i]));
     rebuilt.close();

@@ -1,9 +1,17 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { testing, UsageError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
-import { createDeriver } from '@cdc/enricher';
-import { randomChanges, rebuildDatabase, startAggregator, type RebuildProgress } from '../../src';
+import { UsageError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
+import {
+  CHURN_MIX,
+  changeStream,
+  createTestContext,
+  enrich,
+  testSeed,
+  withDisorder,
+  type TestContext,
+} from '@cdc/testing';
+import { rebuildDatabase, startAggregator, type RebuildProgress } from '../../src';
 import { kpiDifferences } from '../support/reference';
 import {
   produceTransactional,
@@ -26,8 +34,8 @@ function partlyDecodable(
   id: string,
   onlyCreate = false,
 ): Buffer[] {
-  const derive = createDeriver('UTC');
   const ts = 1_700_000_000_000;
+  const at = { enrichedAtMs: ts };
   const image = (version: number, status: string, createdAt = ts) => ({
     booking_id: id,
     customer_id: 'C1',
@@ -67,25 +75,25 @@ function partlyDecodable(
     varint.push(Number(n));
     return Buffer.concat([one.subarray(0, at), Buffer.from(varint), one.subarray(at + 1)]);
   };
-  if (onlyCreate) return [corrupt((n) => derive.change(change(1, 'c', null, image(1, 'BOOKED', n)), ts))];
+  if (onlyCreate) return [corrupt((n) => enrich(change(1, 'c', null, image(1, 'BOOKED', n)), at))];
   return [
-    encode(derive.change(change(1, 'c', null, image(1, 'BOOKED')), ts)),
+    encode(enrich(change(1, 'c', null, image(1, 'BOOKED')), at)),
     corrupt((n) => ({
-      ...derive.change(change(2, 'u', image(1, 'BOOKED'), image(2, 'CANCELLED')), ts),
+      ...enrich(change(2, 'u', image(1, 'BOOKED'), image(2, 'CANCELLED')), at),
       enriched_at: n,
     })),
-    encode(derive.change(change(3, 'u', image(1, 'BOOKED'), image(3, 'CANCELLED')), ts)),
+    encode(enrich(change(3, 'u', image(1, 'BOOKED'), image(3, 'CANCELLED')), at)),
   ];
 }
 
 /** `--rebuild` from silver equals the live database, swaps atomically, and respects the lock. */
 describe('rebuild', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   const tmp = tempDir('rebuild');
   const dbPath = path.join(tmp.dir, 'aggregator.db');
 
   beforeAll(async () => {
-    ctx = await testing.createTestContext({ partitions: 3, name: 'agg-rebuild' });
+    ctx = await createTestContext({ partitions: 3, name: 'agg-rebuild' });
   });
   afterAll(async () => {
     await ctx.cleanup();
@@ -120,7 +128,11 @@ describe('rebuild', () => {
 
   test('a rebuild equals the live database and is swapped in only when complete', async () => {
     const encoder = await silverEncoder(ctx);
-    const changes = randomChanges(20_000, { seed: 5, bookings: 1500, movies: 60 });
+    const seed = testSeed('aggregator rebuild');
+    const next = withDisorder(changeStream({ seed, liveBookings: 1500, movies: 60, mix: CHURN_MIX }), {
+      seed: seed + 1,
+    });
+    const changes = Array.from({ length: 20_000 }, next);
     await produceTransactional(ctx, silverMessages(encoder, changes), 1000);
     // Undecodable bytes in silver are skipped by both.
     const producer = ctx.track(ctx.kafka.producer());
@@ -163,10 +175,7 @@ describe('rebuild', () => {
     // A live aggregator on the rebuilt database continues from its offsets and republishes every movie.
     const again = await startAggregator(config, ctx.logger);
     try {
-      await produceTransactional(
-        ctx,
-        silverMessages(encoder, randomChanges(2000, { seed: 6, bookings: 1500 })),
-      );
+      await produceTransactional(ctx, silverMessages(encoder, Array.from({ length: 2000 }, next)));
       await waitForOffsets(ctx, () => again.store.storedOffsets(ctx.topics.silver));
       const v = again.store.snapshotVersions;
       expect(v.published).toBe(v.assigned);

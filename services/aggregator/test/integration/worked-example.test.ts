@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { createDecoder, createRegistryClient, loadSchema, testing, waitFor, type MovieKpis } from '@cdc/core';
+import { createDecoder, createRegistryClient, loadSchema, waitFor, type MovieKpis } from '@cdc/core';
+import { createTestContext, readUntil, type TestContext } from '@cdc/testing';
 import { startAggregator, type RunningAggregator } from '../../src';
 import { kpiDifferences } from '../support/reference';
 import { WORKED_EXAMPLE_TABLE, workedExampleChanges, workedExampleDiff } from '../support/worked-example';
@@ -14,12 +15,12 @@ import {
 } from '../support/kafka';
 
 describe("the contract's worked example through the aggregator", () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   let aggregator: RunningAggregator;
   const tmp = tempDir('worked');
 
   beforeAll(async () => {
-    ctx = await testing.createTestContext({ partitions: 3, name: 'agg-worked' });
+    ctx = await createTestContext({ partitions: 3, name: 'agg-worked' });
   });
   afterAll(async () => {
     await aggregator?.stop();
@@ -60,7 +61,7 @@ describe("the contract's worked example through the aggregator", () => {
       },
       { timeoutMs: 30_000, what: 'every snapshot published' },
     );
-    const messages = await testing.readUntil(ctx, ctx.topics.gold, (m) => m.length >= versions.assigned);
+    const messages = await readUntil(ctx, ctx.topics.gold, (m) => m.length >= versions.assigned);
     const latest = new Map<string, MovieKpis>();
     for (const m of messages) {
       const v = await decoder.decode(m.value);

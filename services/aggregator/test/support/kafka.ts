@@ -2,40 +2,37 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Producer } from 'kafkajs';
-import { createDeriver } from '@cdc/enricher';
 import {
   createEncoder,
   createRegistryClient,
   loadSchema,
-  testing,
   valueSubject,
   waitFor,
   type BookingChange,
   type EnrichedBookingChange,
   type Encoder,
 } from '@cdc/core';
+import { enrich, randomSuffix, uniqueGroupId, type TestContext } from '@cdc/testing';
 import { loadAggregatorConfig, type AggregatorConfig } from '../../src';
 
 /** Helpers for the aggregator's integration tests (real broker and registry). */
-export async function silverEncoder(ctx: testing.TestContext): Promise<Encoder<EnrichedBookingChange>> {
+export async function silverEncoder(ctx: TestContext): Promise<Encoder<EnrichedBookingChange>> {
   const schema = loadSchema('EnrichedBookingChange');
   const registry = createRegistryClient(ctx.connection.registryUrl);
   return createEncoder(registry, valueSubject(ctx.topics.silver), schema.text, schema.type);
 }
 
-const derive = createDeriver('UTC');
-
 /** Bronze changes enriched as the enricher would, as silver messages keyed by booking_id. */
 export function silverMessages(encoder: Encoder<EnrichedBookingChange>, changes: BookingChange[]) {
   return changes.map((c) => {
-    const e = derive.change(c, c.ts_ms + 5);
+    const e = enrich(c, { enrichedAtMs: c.ts_ms + 5 });
     return { key: (e.after ?? e.before)?.booking_id ?? '', value: encoder.encode(e) };
   });
 }
 
 /** Produces to silver in one transaction per chunk, as the enricher does. */
 export async function produceTransactional(
-  ctx: testing.TestContext,
+  ctx: TestContext,
   messages: { key: string; value: Buffer }[],
   chunk = 500,
   producer?: Producer,
@@ -44,7 +41,7 @@ export async function produceTransactional(
     producer ??
     ctx.track(
       ctx.kafka.producer({
-        transactionalId: `test-tx-${testing.randomSuffix()}`,
+        transactionalId: `test-tx-${randomSuffix()}`,
         idempotent: true,
         maxInFlightRequests: 1,
       }),
@@ -58,14 +55,14 @@ export async function produceTransactional(
 }
 
 /** End offsets (last stable offsets) of silver per partition. */
-export async function silverEnd(ctx: testing.TestContext): Promise<Map<number, number>> {
+export async function silverEnd(ctx: TestContext): Promise<Map<number, number>> {
   const offsets = await ctx.admin.fetchTopicOffsets(ctx.topics.silver);
   return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
 }
 
 /** Waits until `stored()` (next offsets per partition) reaches silver's end on every partition. */
 export async function waitForOffsets(
-  ctx: testing.TestContext,
+  ctx: TestContext,
   stored: () => Map<number, number>,
   timeoutMs = 60_000,
 ): Promise<Map<number, number>> {
@@ -86,7 +83,7 @@ export function tempDir(name: string): { dir: string; remove(): void } {
 }
 
 export function testConfig(
-  ctx: testing.TestContext,
+  ctx: TestContext,
   dbPath: string,
   extra: Record<string, string> = {},
 ): AggregatorConfig {
@@ -97,7 +94,7 @@ export function testConfig(
     TOPIC_PREFIX: ctx.connection.topicPrefix,
     AGGREGATOR_DB_PATH: dbPath,
     AGGREGATOR_OPS_PORT: '0',
-    AGGREGATOR_GROUP_ID: testing.uniqueGroupId('aggregator'),
+    AGGREGATOR_GROUP_ID: uniqueGroupId('aggregator'),
     AGGREGATOR_SESSION_TIMEOUT_MS: '6000',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...extra,

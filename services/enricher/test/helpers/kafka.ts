@@ -1,18 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
 import {
   createDecoder,
   createRegistryClient,
   loadSchema,
-  testing as coreTesting,
   waitFor,
   type EnrichedBookingChange,
 } from '@cdc/core';
-
-type TestContext = coreTesting.TestContext;
-
-export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+import { startCdc, uniqueGroupId, type CdcProcess, type TestContext } from '@cdc/testing';
 
 /** Sum of high watermarks of a topic, per partition. */
 export async function endOffsets(ctx: TestContext, topic: string): Promise<Map<number, number>> {
@@ -58,7 +52,7 @@ export async function readTopicToEnd(
   const positions = new Map<number, number>();
   const messages: (KafkaMessage & { partition: number })[] = [];
   const consumer = ctx.kafka.consumer({
-    groupId: coreTesting.uniqueGroupId('read-to-end'),
+    groupId: uniqueGroupId('read-to-end'),
     readUncommitted: options.isolation === 'read_uncommitted',
     maxWaitTimeInMs: 200,
   });
@@ -117,40 +111,13 @@ export function outOfOrderBookings(records: EnrichedBookingChange[]): string[] {
   return [...bad];
 }
 
-export interface EnricherProcess {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  stderr(): string;
+/** `node bin/cdc.js enrich` on the context's topics (from the built dist, as `cdc start` runs it). */
+export function spawnEnricher(ctx: TestContext, env: Record<string, string>): CdcProcess {
+  return ctx.track(
+    startCdc(['enrich'], {
+      connection: ctx.connection,
+      env: { ENRICHER_OPS_PORT: '0', ...env },
+      keepChars: 20_000,
+    }),
+  );
 }
-
-/** Spawns `node bin/cdc.js enrich` from the built dist, as `cdc start` does. */
-export function spawnEnricher(ctx: TestContext, env: Record<string, string>): EnricherProcess {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/cdc.js'), 'enrich'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: ctx.connection.brokers.join(','),
-      SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
-      TOPIC_PREFIX: ctx.connection.topicPrefix,
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
-      ENRICHER_OPS_PORT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    err = (err + chunk.toString()).slice(-20_000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => err };
-}
-
-/** Ends a spawned enricher if still running (SIGKILL) and waits for it. */
-export async function killProcess(p: EnricherProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
-  await p.exited;
-}
-
-export const randomInt = (min: number, max: number): number =>
-  min + Math.floor(Math.random() * (max - min + 1));

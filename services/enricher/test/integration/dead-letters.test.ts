@@ -1,20 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import type { Message } from 'kafkajs';
 import {
   createEncoder,
   createRegistryClient,
   frame,
   loadSchema,
-  testing as coreTesting,
   type BookingChange,
   type MovieKpis,
 } from '@cdc/core';
+import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  CHURN_MIX,
+  createTestContext,
+  produceAll,
+  seededRandom,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
 import {
   createDeriver,
   loadEnricherConfig,
   readDeadLetterHeaders,
   startEnricher,
-  testing,
   type Enricher,
 } from '../../src';
 import { decodeSilver, outOfOrderBookings, readTopicToEnd, waitForGroupCaughtUp } from '../helpers/kafka';
@@ -57,11 +65,11 @@ const kpis: MovieKpis = {
 };
 
 describe('enricher: dead letters and bad data', () => {
-  let ctx: coreTesting.TestContext;
+  let ctx: TestContext;
   let enricher: Enricher | undefined;
 
   beforeEach(async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-dlq', partitions: 3 });
+    ctx = await createTestContext({ name: 'enr-dlq', partitions: 3 });
   });
   afterEach(async () => {
     await enricher?.close();
@@ -71,9 +79,11 @@ describe('enricher: dead letters and bad data', () => {
 
   it('dead-letters exactly 100 malformed records among 10,000 good ones, in order, without a consumer restart', async () => {
     const registry = createRegistryClient(ctx.connection.registryUrl);
-    const encoder = await testing.bronzeEncoder(registry, ctx.topics.bronze);
-    const changes = testing.makeChanges(10_000, { bookings: 1500, invalidEvery: 40 });
-    const good = changes.map((c) => testing.bronzeMessage(encoder, c));
+    const seed = testSeed('enricher dead letters');
+    const random = seededRandom(seed + 10); // the bad bytes
+    const encoder = await bronzeEncoder(registry, ctx.topics.bronze);
+    const changes = bookingChanges(10_000, { seed, liveBookings: 1500, mix: CHURN_MIX, dirtyRatio: 0.05 });
+    const good = changes.map((c) => bronzeMessage(encoder, c));
     const valid = encoder.encode(changes[0]!);
     const body = valid.subarray(5);
     const foreign = await createEncoder<MovieKpis>(
@@ -90,7 +100,7 @@ describe('enricher: dead letters and bad data', () => {
         codes,
       });
     for (let i = 0; i < 20; i++) {
-      const bytes = randomBytes(5 + (i % 30));
+      const bytes = random.bytes(5 + (i % 30));
       bytes[0] = 1 + (bytes[0]! % 255);
       add(bytes, ['WRONG_MAGIC_BYTE']);
     }
@@ -99,7 +109,7 @@ describe('enricher: dead letters and bad data', () => {
     for (let i = 0; i < 20; i++) add(frame(0x7fff0000 + i, body), ['UNKNOWN_SCHEMA_ID']);
     for (let i = 0; i < 20; i++) add(frame(encoder.schemaId, body.subarray(0, 3 + i)), ['SCHEMA_MISMATCH']);
     for (let i = 0; i < 10; i++)
-      add(frame(encoder.schemaId, Buffer.concat([body, randomBytes(1 + i)])), ['SCHEMA_MISMATCH']);
+      add(frame(encoder.schemaId, Buffer.concat([body, random.bytes(1 + i)])), ['SCHEMA_MISMATCH']);
     // A valid record of another schema: its writer schema cannot be read as a BookingChange.
     for (let i = 0; i < 5; i++) add(foreign.encode(kpis), ['SCHEMA_MISMATCH', 'UNKNOWN_SCHEMA_ID']);
     for (let i = 0; i < 4; i++) add(Buffer.from([0, 0, 0].slice(0, i)), ['TRUNCATED_FRAME']);
@@ -109,7 +119,7 @@ describe('enricher: dead letters and bad data', () => {
     // Spread the bad records through the good ones (deterministically).
     const mixed: Message[] = [...good];
     bad.forEach((b, i) => mixed.splice(((i * 7919) % mixed.length) + 1, 0, b.message));
-    await testing.produceAll(ctx.kafka, ctx.topics.bronze, mixed, { perSend: 1000 });
+    await produceAll(ctx.kafka, ctx.topics.bronze, mixed, { perSend: 1000 });
 
     const config = loadEnricherConfig({
       ...process.env,

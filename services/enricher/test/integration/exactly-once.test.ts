@@ -1,16 +1,22 @@
 import { AssignerProtocol, type Message, type Producer } from 'kafkajs';
-import { createRegistryClient, sleep, testing as coreTesting, waitFor } from '@cdc/core';
-import { testing } from '../../src';
+import { createRegistryClient, sleep, waitFor } from '@cdc/core';
+import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  CHURN_MIX,
+  createTestContext,
+  seededRandom,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
 import {
   committedSum,
   decodeSilver,
-  killProcess,
   outOfOrderBookings,
-  randomInt,
   readTopicToEnd,
   spawnEnricher,
   waitForGroupCaughtUp,
-  type EnricherProcess,
 } from '../helpers/kafka';
 
 /**
@@ -41,21 +47,23 @@ function trickle(producer: Producer, topic: string, messages: Message[], perSend
 
 /** Bronze input for a test: `total` changes over `bookings` bookings, trickled in the background. */
 async function trickleChanges(
-  ctx: coreTesting.TestContext,
-  o: { total: number; bookings: number; idPrefix: string; perSend: number; pauseMs: number },
+  ctx: TestContext,
+  o: { seed: number; total: number; bookings: number; idPrefix: string; perSend: number; pauseMs: number },
 ) {
-  const encoder = await testing.bronzeEncoder(
-    createRegistryClient(ctx.connection.registryUrl),
-    ctx.topics.bronze,
-  );
-  const changes = testing.makeChanges(o.total, { bookings: o.bookings, idPrefix: o.idPrefix });
+  const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+  const changes = bookingChanges(o.total, {
+    seed: o.seed,
+    liveBookings: o.bookings,
+    idPrefix: o.idPrefix,
+    mix: CHURN_MIX,
+  });
   const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
   await producer.connect();
-  const messages = changes.map((c) => testing.bronzeMessage(encoder, c));
+  const messages = changes.map((c) => bronzeMessage(encoder, c));
   return { changes, input: trickle(producer, ctx.topics.bronze, messages, o.perSend, o.pauseMs) };
 }
 
-async function expectExactlyOnce(ctx: coreTesting.TestContext, eventIds: string[]): Promise<void> {
+async function expectExactlyOnce(ctx: TestContext, eventIds: string[]): Promise<void> {
   const silver = await decodeSilver(ctx, await readTopicToEnd(ctx, ctx.topics.silver, { timeoutMs: 90_000 }));
   const seen = new Map<string, number>();
   for (const s of silver) seen.set(s.event_id, (seen.get(s.event_id) ?? 0) + 1);
@@ -72,19 +80,18 @@ async function expectExactlyOnce(ctx: coreTesting.TestContext, eventIds: string[
 }
 
 describe('enricher: exactly once across crashes', () => {
-  let ctx: coreTesting.TestContext;
-  const processes: EnricherProcess[] = [];
+  let ctx: TestContext;
 
-  afterEach(async () => {
-    for (const p of processes.splice(0)) await killProcess(p);
-    await ctx.cleanup();
-  });
+  afterEach(() => ctx.cleanup());
 
   it('holds every event_id exactly once while the process is SIGKILLed 5 times at random moments', async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-kill', partitions: 3 });
+    ctx = await createTestContext({ name: 'enr-kill', partitions: 3 });
+    const seed = testSeed('enricher killed 5 times');
+    const random = seededRandom(seed + 10); // when to kill
     const TOTAL = 20_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const { changes, input } = await trickleChanges(ctx, {
+      seed,
       total: TOTAL,
       bookings: 2500,
       idPrefix: 'k',
@@ -94,22 +101,20 @@ describe('enricher: exactly once across crashes', () => {
 
     const env = { ...FAST, ENRICHER_INSTANCE_ID: 'kill-test' };
     let current = spawnEnricher(ctx, env);
-    processes.push(current);
     let kills = 0;
     while (kills < 5) {
       // Kill while it works: after this incarnation has committed something, at a random moment.
       const before = await committedSum(ctx, groupId, ctx.topics.bronze);
       if (input.progress.produced < TOTAL) {
-        await waitFor(async () => (await committedSum(ctx, groupId, ctx.topics.bronze)) > before, {
+        await current.waitFor(async () => (await committedSum(ctx, groupId, ctx.topics.bronze)) > before, {
           timeoutMs: 60_000,
           what: `progress of enricher incarnation ${kills + 1}`,
         });
       }
-      await sleep(randomInt(0, 1500));
-      await killProcess(current);
+      await sleep(random.int(0, 1500));
+      await current.kill();
       kills += 1;
       current = spawnEnricher(ctx, env);
-      processes.push(current);
     }
     await input.done;
     await waitForGroupCaughtUp(ctx, groupId, ctx.topics.bronze, 90_000);
@@ -119,15 +124,17 @@ describe('enricher: exactly once across crashes', () => {
     );
 
     // And a clean stop: SIGTERM ends the last incarnation with exit code 0.
-    current.child.kill('SIGTERM');
-    expect(await current.exited).toBe(0);
+    expect(await current.stop()).toBe(0);
   });
 
   it('splits the partitions between two instances; killing one keeps exactly once', async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-two', partitions: 4 });
+    ctx = await createTestContext({ name: 'enr-two', partitions: 4 });
+    const seed = testSeed('enricher, two instances');
+    const random = seededRandom(seed + 10); // when to kill
     const TOTAL = 12_000;
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const { changes, input } = await trickleChanges(ctx, {
+      seed,
       total: TOTAL,
       bookings: 2000,
       idPrefix: 'two',
@@ -137,7 +144,6 @@ describe('enricher: exactly once across crashes', () => {
 
     const a = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'a' });
     const b = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'b' });
-    processes.push(a, b);
 
     // Both members hold partitions.
     await waitFor(
@@ -157,8 +163,8 @@ describe('enricher: exactly once across crashes', () => {
       timeoutMs: 60_000,
       what: 'progress with two instances',
     });
-    await sleep(randomInt(0, 1000));
-    await killProcess(b);
+    await sleep(random.int(0, 1000));
+    await b.kill();
     expect(input.progress.produced).toBeLessThan(TOTAL);
 
     await input.done;
@@ -167,7 +173,6 @@ describe('enricher: exactly once across crashes', () => {
       ctx,
       changes.map((c) => c.event_id),
     );
-    a.child.kill('SIGTERM');
-    expect(await a.exited).toBe(0);
+    expect(await a.stop()).toBe(0);
   });
 });

@@ -1,7 +1,17 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRegistryClient, sleep, testing as coreTesting, waitFor } from '@cdc/core';
-import { loadEnricherConfig, startEnricher, testing, type Enricher, type EnricherConfig } from '../../src';
+import { createRegistryClient, sleep, waitFor } from '@cdc/core';
+import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  CHURN_MIX,
+  createTestContext,
+  produceAll,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
+import { loadEnricherConfig, startEnricher, type Enricher, type EnricherConfig } from '../../src';
 import {
   committedSum,
   decodeSilver,
@@ -49,7 +59,7 @@ async function startRegistryProxy(
   };
 }
 
-const configFor = (ctx: coreTesting.TestContext, env: Record<string, string>): EnricherConfig =>
+const configFor = (ctx: TestContext, env: Record<string, string>): EnricherConfig =>
   loadEnricherConfig({
     ...process.env,
     KAFKA_BROKERS: ctx.connection.brokers.join(','),
@@ -62,11 +72,11 @@ const configFor = (ctx: coreTesting.TestContext, env: Record<string, string>): E
   });
 
 describe('enricher: recovery without losing or duplicating', () => {
-  let ctx: coreTesting.TestContext;
+  let ctx: TestContext;
   let enricher: Enricher | undefined;
 
   beforeEach(async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-rec', partitions: 3 });
+    ctx = await createTestContext({ name: 'enr-rec', partitions: 3 });
   });
   afterEach(async () => {
     await enricher?.close();
@@ -91,15 +101,15 @@ describe('enricher: recovery without losing or duplicating', () => {
       proxy.down = true;
 
       // The enricher has never seen the bronze schema id: it must ask the registry, which is down.
-      const encoder = await testing.bronzeEncoder(
+      const encoder = await bronzeEncoder(
         createRegistryClient(ctx.connection.registryUrl),
         ctx.topics.bronze,
       );
-      const changes = testing.makeChanges(500, { idPrefix: 'reg' });
-      await testing.produceAll(
+      const changes = bookingChanges(500, { seed: testSeed('enricher, registry down'), idPrefix: 'reg' });
+      await produceAll(
         ctx.kafka,
         ctx.topics.bronze,
-        changes.map((c) => testing.bronzeMessage(encoder, c)),
+        changes.map((c) => bronzeMessage(encoder, c)),
       );
       const running = enricher;
       await waitFor(() => running.stats().batchRetries >= 3, {
@@ -124,12 +134,13 @@ describe('enricher: recovery without losing or duplicating', () => {
 
   it('recovers when another producer fences its transactional id (a zombie), exactly once', async () => {
     const config = configFor(ctx, { ENRICHER_INSTANCE_ID: 'fence-test', ENRICHER_CHUNK_RECORDS: '200' });
-    const encoder = await testing.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = testing.makeChanges(6000, { idPrefix: 'fence' });
-    const messages = changes.map((c) => testing.bronzeMessage(encoder, c));
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    const changes = bookingChanges(6000, {
+      seed: testSeed('enricher, fenced'),
+      idPrefix: 'fence',
+      mix: CHURN_MIX,
+    });
+    const messages = changes.map((c) => bronzeMessage(encoder, c));
     enricher = await startEnricher(config, ctx.logger);
     const running = enricher;
 

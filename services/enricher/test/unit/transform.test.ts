@@ -7,9 +7,9 @@ import {
   type BookingChange,
   type EnrichedBookingChange,
 } from '@cdc/core';
+import { bookingChanges, testSeed } from '@cdc/testing';
 import { DLQ_HEADERS, ENRICH_FAILED, readDeadLetterHeaders } from '../../src/dead-letter';
 import { createDeriver } from '../../src/derive';
-import { makeChanges } from '../../src/testing/bronze';
 import { enrichChunk, isRecordLevel, silverKey, type EnrichDeps } from '../../src/transform';
 
 const bronzeType = loadSchema('BookingChange').type;
@@ -47,8 +47,11 @@ const message = (value: Buffer | null, key: string | null = 'k'): KafkaMessage =
 const encode = (c: BookingChange) => frame(SCHEMA_ID, bronzeType.toBuffer(c));
 const source = { topic: 'bronze', partition: 2 };
 
+const SEED = testSeed('enricher transform');
+
 describe('enrichChunk', () => {
-  const changes = makeChanges(6, { invalidEvery: 3 });
+  // Half the created or updated images carry a defect: some valid records, some invalid ones.
+  const changes = bookingChanges(30, { seed: SEED, dirtyRatio: 0.5 });
 
   it('turns every good record into one silver record keyed by booking_id, in order', async () => {
     const out = await enrichChunk(
@@ -63,7 +66,11 @@ describe('enrichChunk', () => {
     );
     const decoded = out.silver.map((m) => silverType.fromBuffer((m.value as Buffer).subarray(5)));
     expect(decoded).toEqual(changes.map((c) => deps.deriver.change(c, 123)));
-    expect(out.invalid).toBe(decoded.filter((d) => d.after?.is_valid_booking === false).length);
+    // A record is invalid when either image is (a delete of an invalid booking too).
+    const invalid = decoded.filter(
+      (d) => d.after?.is_valid_booking === false || d.before?.is_valid_booking === false,
+    );
+    expect(out.invalid).toBe(invalid.length);
     expect(out.invalid).toBeGreaterThan(0);
   });
 
@@ -119,7 +126,7 @@ describe('enrichChunk', () => {
 
 describe('records near the size limit', () => {
   it('dead-letters a record whose silver record would be too large, and cuts a too-large dead letter', async () => {
-    const c = makeChanges(1)[0]!;
+    const c = bookingChanges(1, { seed: SEED })[0]!;
     const big: BookingChange = { ...c, after: { ...c.after!, customer_id: 'x'.repeat(60_000) } };
     const limited = { ...deps, maxValueBytes: 50_000 };
     const out = await enrichChunk([message(encode(big)), message(Buffer.alloc(60_000, 1))], source, limited);
@@ -149,7 +156,7 @@ describe('isRecordLevel', () => {
 
 describe('silverKey', () => {
   it('is the booking id of either image, else the source key', () => {
-    const [c] = makeChanges(1);
+    const [c] = bookingChanges(1, { seed: SEED });
     expect(silverKey(c!, null)).toBe(c!.after!.booking_id);
     expect(silverKey({ ...c!, op: 'd', before: c!.after, after: null }, null)).toBe(c!.after!.booking_id);
     const src = Buffer.from('K');

@@ -2,7 +2,8 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import net from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { createLogger, testing, waitFor } from '@cdc/core';
+import { createLogger, waitFor } from '@cdc/core';
+import { createTestContext, type TestContext } from '@cdc/testing';
 import {
   BOOKING_COLUMNS,
   decodeMovies,
@@ -65,7 +66,7 @@ class Client {
 }
 
 describe('the live UI API and websocket', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   let tmp: ReturnType<typeof tempDir>;
   let data: PipelineData;
   let gold: GoldProducer;
@@ -86,7 +87,7 @@ describe('the live UI API and websocket', () => {
   };
 
   beforeAll(async () => {
-    ctx = await testing.createTestContext({ name: 'ui-api' });
+    ctx = await createTestContext({ name: 'ui-api' });
     tmp = tempDir('api');
     const dbPath = path.join(tmp.dir, 'aggregator.db');
     data = PipelineData.open(dbPath);

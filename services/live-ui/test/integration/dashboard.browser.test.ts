@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { testing, waitFor } from '@cdc/core';
+import { waitFor } from '@cdc/core';
+import { createTestContext, type TestContext } from '@cdc/testing';
 import { BOOKING_COLUMNS, parseCsv } from '../../src';
 import {
   cancel,
@@ -70,7 +71,7 @@ async function until(
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 describe('the dashboard in headless Chromium', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   let tmp: ReturnType<typeof tempDir>;
   let data: PipelineData;
   let gold: GoldProducer;
@@ -80,7 +81,7 @@ describe('the dashboard in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    ctx = await testing.createTestContext({ name: 'ui-browser' });
+    ctx = await createTestContext({ name: 'ui-browser' });
     tmp = tempDir('browser');
     const dbPath = path.join(tmp.dir, 'aggregator.db');
     data = PipelineData.open(dbPath);

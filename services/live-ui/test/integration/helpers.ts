@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { waitFor } from '@cdc/core';
+import { startCdc, type CdcProcess } from '@cdc/testing';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results', 'live-ui');
@@ -61,12 +60,11 @@ export function screenshotPath(name: string): string {
 
 /** `node bin/cdc.js ui` as a child process (the real command), stopped or killed by the test. */
 export class UiProcess {
-  private child: ChildProcess | null = null;
-  output = '';
+  private proc: CdcProcess | null = null;
 
   constructor(
     readonly port: number,
-    private readonly env: NodeJS.ProcessEnv,
+    private readonly env: Record<string, string>,
     private readonly dbPath: string,
   ) {}
 
@@ -74,41 +72,29 @@ export class UiProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Everything the current (or last) process wrote. */
+  get output(): string {
+    return this.proc ? this.proc.stderr() + this.proc.stdout() : '';
+  }
+
   async start(): Promise<void> {
-    const child = spawn(
-      process.execPath,
-      [path.join(REPO_ROOT, 'bin/cdc.js'), 'ui', '--port', String(this.port), '--db', this.dbPath],
-      { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`cdc ui exited ${child.exitCode}: ${this.output}`);
-        const res = await fetch(`${this.url}/healthz`).catch(() => null);
-        return res?.status === 200;
-      },
-      { timeoutMs: 30_000, intervalMs: 200, what: 'cdc ui to be ready' },
-    );
+    const proc = startCdc(['ui', '--port', String(this.port), '--db', this.dbPath], { env: this.env });
+    this.proc = proc;
+    await proc.waitFor(async () => (await fetch(`${this.url}/healthz`).catch(() => null))?.status === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'cdc ui to be ready',
+    });
   }
 
   /** SIGKILL: no clean shutdown, connections just drop. */
   async kill(): Promise<void> {
-    await this.signal('SIGKILL');
+    await this.proc?.kill();
   }
 
+  /** SIGTERM: the exit code of a clean shutdown. */
   async stop(): Promise<number | null> {
-    return this.signal('SIGTERM');
-  }
-
-  private async signal(sig: NodeJS.Signals): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill(sig);
-    const code = await exited;
-    this.child = null;
-    return code;
+    if (!this.proc?.running()) return this.proc ? this.proc.exited : null;
+    return this.proc.stop('SIGTERM');
   }
 }

@@ -6,12 +6,15 @@ import {
   createDecoder,
   createRegistryClient,
   loadSchema,
-  testing,
   waitFor,
   type BookingChange,
 } from '@cdc/core';
+import { createTestContext, testSeed, uniqueGroupId, type TestContext } from '@cdc/testing';
 import { createGenerator, parseProduceArgs, runProducer, type GeneratorConfig } from '../../src';
 import { SEED_EVENTS } from '../fixtures/seed-events';
+
+/** The generator's --seed of every run here. */
+const SEED = String(testSeed('producer on the real broker'));
 
 interface Read {
   partition: number;
@@ -21,13 +24,13 @@ interface Read {
 }
 
 /** Reads `topic` from the beginning until `n` records arrived; decodes them all. */
-async function readBack(ctx: testing.TestContext, topic: string, n: number): Promise<Read[]> {
+async function readBack(ctx: TestContext, topic: string, n: number): Promise<Read[]> {
   const decoder = createDecoder<BookingChange>(
     createRegistryClient(ctx.connection.registryUrl),
     loadSchema('BookingChange').type,
   );
   const raw: { partition: number; offset: number; key: string; value: Buffer }[] = [];
-  const consumer = ctx.kafka.consumer({ groupId: testing.uniqueGroupId('producer-test') });
+  const consumer = ctx.kafka.consumer({ groupId: uniqueGroupId('producer-test') });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -50,7 +53,7 @@ async function readBack(ctx: testing.TestContext, topic: string, n: number): Pro
   return Promise.all(raw.map(async (r) => ({ ...r, change: await decoder.decode(r.value) })));
 }
 
-async function recordsOn(ctx: testing.TestContext, topic: string): Promise<number> {
+async function recordsOn(ctx: TestContext, topic: string): Promise<number> {
   const offsets = await ctx.admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
@@ -58,16 +61,16 @@ async function recordsOn(ctx: testing.TestContext, topic: string): Promise<numbe
 const keyOf = (c: BookingChange) => (c.after ?? c.before)!.booking_id;
 
 describe('producer on the real broker', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'producer', partitions: 3 });
+    ctx = await createTestContext({ name: 'producer', partitions: 3 });
   });
   afterEach(() => ctx.cleanup());
 
   it('produces N generated events that read back decoded, identical, in per-booking order', async () => {
     const N = 6000;
     const T = Date.UTC(2025, 8, 10, 12);
-    const config = parseProduceArgs({ count: String(N), seed: '11', producers: '3', batchSize: '500' }, T);
+    const config = parseProduceArgs({ count: String(N), seed: SEED, producers: '3', batchSize: '500' }, T);
     let t = T;
     const summary = await runProducer(config, {
       connection: ctx.connection,
@@ -146,7 +149,7 @@ describe('producer on the real broker', () => {
   it('runs until stopped, serving /healthz and /metrics, and reports exactly what was acknowledged', async () => {
     const stop = new AbortController();
     let port: number | null = null;
-    const running = runProducer(parseProduceArgs({ rate: '400', opsPort: '0', seed: '5' }), {
+    const running = runProducer(parseProduceArgs({ rate: '400', opsPort: '0', seed: SEED }), {
       connection: ctx.connection,
       logger: ctx.logger,
       signal: stop.signal,
@@ -187,12 +190,12 @@ describe('producer on the real broker', () => {
   });
 
   it('continues ids and seqs after what the topic already holds', async () => {
-    const first = await runProducer(parseProduceArgs({ count: '300', seed: '1' }), {
+    const first = await runProducer(parseProduceArgs({ count: '300', seed: SEED }), {
       connection: ctx.connection,
       logger: ctx.logger,
       progress: 'none',
     });
-    const second = await runProducer(parseProduceArgs({ count: '300', seed: '1' }), {
+    const second = await runProducer(parseProduceArgs({ count: '300', seed: SEED }), {
       connection: ctx.connection,
       logger: ctx.logger,
       progress: 'none',

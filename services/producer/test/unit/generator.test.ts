@@ -1,5 +1,6 @@
 import type { Booking } from '@cdc/core';
 import { createDeriver } from '@cdc/enricher';
+import { testSeed } from '@cdc/testing';
 import {
   CHANGE_KINDS,
   createGenerator,
@@ -9,12 +10,13 @@ import {
   type GeneratorConfig,
 } from '../../src';
 
+const SEED = testSeed('producer generator');
 const T0 = Date.UTC(2025, 8, 10, 12, 0, 0);
 const DAY = 86_400_000;
 
 const config = (over: Partial<GeneratorConfig> = {}): GeneratorConfig => ({
   ...DEFAULT_GENERATOR,
-  seed: 42,
+  seed: SEED,
   runId: 'run1',
   bookingDateFromMs: T0 - 7 * DAY,
   ...over,
@@ -36,7 +38,7 @@ describe('the generator', () => {
     const a = generate(5000);
     const b = generate(5000);
     expect(b).toEqual(a);
-    const c = generate(5000, config({ seed: 43 }));
+    const c = generate(5000, config({ seed: SEED + 1 }));
     expect(c).not.toEqual(a);
     expect(c.map((e) => e.change.after?.movie_id)).not.toEqual(a.map((e) => e.change.after?.movie_id));
   });

@@ -4,8 +4,8 @@
  * chunks out). Progress on stderr, one JSON line on stdout. Runs against KAFKA_BROKERS and
  * SCHEMA_REGISTRY_URL on its own topics, which it deletes at the end.
  *
- *   node services/enricher/dist/bench/enrich.js            # 200,000 events, 3 partitions
- *   BENCH_EVENTS=500000 BENCH_PARTITIONS=6 node services/enricher/dist/bench/enrich.js
+ *   npm run bench -- enricher                    # 200,000 events, 3 partitions
+ *   BENCH_EVENTS=500000 BENCH_PARTITIONS=6 npm run bench -- enricher
  */
 import os from 'node:os';
 import {
@@ -19,9 +19,14 @@ import {
   topicNames,
   type Logger,
 } from '@cdc/core';
-import { loadEnricherConfig } from '../config';
-import { startEnricher } from '../enricher';
-import { bronzeEncoder, bronzeMessage, makeChanges, produceAll } from '../testing/bronze';
+import { loadEnricherConfig, startEnricher } from '@cdc/enricher';
+import { bookingChanges, bronzeEncoder, bronzeMessage, produceAll, randomSuffix } from '@cdc/testing';
+
+/**
+ * The bronze input: about five changes per booking, most of them updates (records with both
+ * images), 2 % of the images with bad data. Seed 42: the same input on every run.
+ */
+const INPUT_MIX = { create: 20, cancel: 25, update: 50, delete: 5 };
 
 const int = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -35,7 +40,7 @@ const progress = (text: string): boolean => process.stderr.write(`${text}\n`);
 async function main(): Promise<void> {
   const events = int('BENCH_EVENTS', 200_000);
   const partitions = int('BENCH_PARTITIONS', 3);
-  const prefix = `bench-enrich-${Date.now().toString(36)}.`;
+  const prefix = `bench-enrich-${randomSuffix()}.`;
   const env = { ...process.env, TOPIC_PREFIX: prefix, ENRICHER_OPS_PORT: '0', LOG_LEVEL: 'warn' };
   const connection = loadConnectionConfig(env);
   const logger: Logger = createLogger('bench-enrich', 'warn');
@@ -49,9 +54,12 @@ async function main(): Promise<void> {
 
     const encoder = await bronzeEncoder(createRegistryClient(connection.registryUrl), topics.bronze);
     const fillStart = Date.now();
-    const messages = makeChanges(events, { bookings: Math.ceil(events / 5) }).map((c) =>
-      bronzeMessage(encoder, c),
-    );
+    const messages = bookingChanges(events, {
+      seed: 42,
+      liveBookings: Math.ceil(events / 5),
+      mix: INPUT_MIX,
+      dirtyRatio: 0.02,
+    }).map((c) => bronzeMessage(encoder, c));
     const bronzeBytes = messages.reduce((s, m) => s + (m.value as Buffer).length, 0);
     await produceAll(kafka, topics.bronze, messages, { perSend: 5000 });
     progress(

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,8 @@ import {
   waitFor,
   type MovieKpis,
 } from '@cdc/core';
-import type { ServerMessage } from '../protocol';
+import type { ServerMessage } from '@cdc/live-ui';
+import { randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
 
 /**
  * Event-to-browser latency of the live UI: gold snapshots produced at a steady rate (default
@@ -42,7 +42,6 @@ const CLIENTS = env('BENCH_CLIENTS', 100);
 const SAMPLING = Math.min(CLIENTS, env('BENCH_SAMPLING_CLIENTS', 5));
 const MOVIES = env('BENCH_MOVIES', 200);
 const PARTITIONS = env('BENCH_PARTITIONS', 3);
-const REPO_ROOT = path.resolve(__dirname, '../../../..');
 
 const log = (msg: string): void => void process.stderr.write(`[bench live-ui] ${msg}\n`);
 
@@ -106,7 +105,7 @@ const percentile = (sorted: Float64Array, p: number): number =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function main(): Promise<void> {
-  const prefix = `bench-ui-${Math.random().toString(16).slice(2, 10)}.`;
+  const prefix = `bench-ui-${randomSuffix()}.`;
   const connection = loadConnectionConfig({
     ...process.env,
     TOPIC_PREFIX: prefix,
@@ -122,7 +121,7 @@ async function main(): Promise<void> {
   const dbPath = path.join(tmp, 'aggregator.db');
   openWritable(dbPath).close();
   const producer = kafka.producer();
-  let child: ChildProcess | null = null;
+  let ui: CdcProcess | null = null;
   const sockets: WebSocket[] = [];
   try {
     const { text, type } = loadSchema('MovieKpis');
@@ -131,28 +130,13 @@ async function main(): Promise<void> {
     await producer.connect();
 
     log(`starting cdc ui (gold ${topics.gold})`);
-    const ui = spawn(
-      process.execPath,
-      [path.join(REPO_ROOT, 'bin/cdc.js'), 'ui', '--port', '0', '--db', dbPath],
-      {
-        env: {
-          ...process.env,
-          TOPIC_PREFIX: prefix,
-          KAFKA_BROKERS: connection.brokers.join(','),
-          SCHEMA_REGISTRY_URL: connection.registryUrl,
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    child = ui;
-    let out = '';
-    ui.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    const url = await waitFor(() => /dashboard at (\S+)/.exec(out)?.[1], {
-      timeoutMs: 30_000,
-      what: 'cdc ui to start',
+    ui = startCdc(['ui', '--port', '0', '--db', dbPath], {
+      connection,
+      env: { LOG_LEVEL: 'warn' },
+      echo: true,
     });
-    await waitFor(async () => (await fetch(`${url}/healthz`)).status === 200, {
+    const url = (await ui.waitForOutput(/dashboard at (\S+)/, { stream: 'stdout' }))[1]!;
+    await ui.waitFor(async () => (await fetch(`${url}/healthz`)).status === 200, {
       timeoutMs: 30_000,
       what: 'cdc ui to be ready',
     });
@@ -260,12 +244,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     for (const ws of sockets) ws.terminate();
-    if (child && child.exitCode === null) {
-      const c = child;
-      const exited = new Promise((resolve) => c.once('exit', resolve));
-      c.kill('SIGTERM');
-      await exited;
-    }
+    await ui?.stop();
     await producer.disconnect();
     await admin.deleteTopics({ topics: Object.values(topics), timeout: 10_000 }).catch(() => undefined);
     await admin.disconnect();

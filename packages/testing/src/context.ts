@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { loadConnectionConfig, type ConnectionConfig } from '../config';
-import { createKafka, ensureTopics } from '../kafka';
-import { createLogger, type Logger, type LogLevel } from '../logger';
-import { topicNames, type TopicNames } from '../topics';
-import { waitFor } from '../wait';
+import {
+  createKafka,
+  createLogger,
+  ensureTopics,
+  loadConnectionConfig,
+  topicNames,
+  waitFor,
+  type ConnectionConfig,
+  type Logger,
+  type LogLevel,
+  type TopicNames,
+} from '@cdc/core';
 
 /**
  * Test helpers in the manner of kafkajs's testHelpers: every test gets its own topics (a random

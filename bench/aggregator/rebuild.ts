@@ -1,5 +1,5 @@
 import { errorMessage } from '@cdc/core';
-import { rebuildDatabase } from '../rebuild';
+import { rebuildDatabase } from '@cdc/aggregator';
 import { progress, setUp } from './common';
 
 /**

@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
-import { createDeriver } from '@cdc/enricher';
 import {
   createEncoder,
   createKafka,
@@ -18,8 +16,8 @@ import {
   type Logger,
   type TopicNames,
 } from '@cdc/core';
-import { loadAggregatorConfig, type AggregatorConfig } from '../config';
-import { createChangeStream } from '../random-stream';
+import { loadAggregatorConfig, type AggregatorConfig } from '@cdc/aggregator';
+import { changeStream, enrich, randomSuffix, withDisorder } from '@cdc/testing';
 
 /**
  * Shared set-up of the aggregator benchmarks: own topics (random prefix) on the broker in
@@ -47,6 +45,9 @@ const int = (name: string, fallback: number): number => {
   return n;
 };
 
+/** A quarter of the changes create a booking, the rest change or delete one. */
+const INPUT_MIX = { create: 25, cancel: 25, update: 40, delete: 10 };
+
 export const progress = (msg: string): void => {
   process.stderr.write(`[bench] ${msg}\n`);
 };
@@ -56,7 +57,7 @@ export async function setUp(name: string): Promise<BenchSetup> {
   const partitions = int('BENCH_PARTITIONS', 3);
   const bookings = int('BENCH_BOOKINGS', 50_000);
   const movies = int('BENCH_MOVIES', 200);
-  const prefix = `bench-${name}-${randomBytes(4).toString('hex')}.`;
+  const prefix = `bench-${name}-${randomSuffix()}.`;
   const connection = loadConnectionConfig({ ...process.env, TOPIC_PREFIX: prefix });
   const logger = createLogger(`bench-${name}`, (process.env.LOG_LEVEL as 'warn' | undefined) ?? 'warn');
   const kafka = createKafka(connection, logger);
@@ -80,8 +81,12 @@ export async function setUp(name: string): Promise<BenchSetup> {
       schema.text,
       schema.type,
     );
-    const derive = createDeriver('UTC');
-    const next = createChangeStream({ seed: 42, bookings, movies });
+    // Seed 42: the same silver on every run. Changes of up to `bookings` bookings at once, 10 %
+    // re-deliveries (duplicates and stale versions), 5 % of the images with bad data.
+    const next = withDisorder(
+      changeStream({ seed: 42, liveBookings: bookings, movies, mix: INPUT_MIX, dirtyRatio: 0.05 }),
+      { seed: 43, redeliveryRate: 0.1 },
+    );
     const producer = kafka.producer({
       transactionalId: `${prefix}bench-producer`,
       idempotent: true,
@@ -94,7 +99,7 @@ export async function setUp(name: string): Promise<BenchSetup> {
     for (let i = 0; i < events; i += chunk) {
       const messages = [];
       for (let j = i; j < Math.min(events, i + chunk); j++) {
-        const e = derive.change(next(), 0);
+        const e = enrich(next(), { enrichedAtMs: 0 });
         messages.push({ key: (e.after ?? e.before)?.booking_id ?? '', value: encoder.encode(e) });
       }
       const txn = await producer.transaction();

@@ -1,5 +1,5 @@
 import { errorMessage } from '@cdc/core';
-import { startAggregator } from '../service';
+import { startAggregator } from '@cdc/aggregator';
 import { endOffsets, progress, setUp } from './common';
 
 /**

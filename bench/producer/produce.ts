@@ -3,7 +3,7 @@
  * acks=all, as fast as the broker acknowledges, on its own topics; reports events/s and the
  * process's CPU time.
  *
- *   node services/producer/dist/bench/produce.js [--count 1000000] [--partitions 3]
+ *   node bench/dist/producer/produce.js [--count 1000000] [--partitions 3]
  *        [--batch-size 1000] [--producers 3]
  *
  * Progress goes to stderr; one JSON line with the results goes to stdout.
@@ -15,12 +15,11 @@ import {
   createLogger,
   ensureTopics,
   loadConnectionConfig,
-  testing,
   topicNames,
   withAdmin,
 } from '@cdc/core';
-import { DEFAULT_BATCH_SIZE, DEFAULT_PRODUCERS, parseProduceArgs } from '../config';
-import { runProducer } from '../run';
+import { randomSuffix } from '@cdc/testing';
+import { DEFAULT_BATCH_SIZE, DEFAULT_PRODUCERS, parseProduceArgs, runProducer } from '@cdc/producer';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
     },
   });
   const partitions = Number(values.partitions);
-  const prefix = `bench-producer-${testing.randomSuffix()}.`;
+  const prefix = `bench-producer-${randomSuffix()}.`;
   const connection = loadConnectionConfig({ ...process.env, TOPIC_PREFIX: prefix });
   const logger = createLogger('bench-producer', 'warn');
   const kafka = createKafka(connection, logger);
