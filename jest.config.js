@@ -3,7 +3,7 @@
 // ts-jest transpiles only (type checking is `tsc -p tsconfig.tests.json`, run before the tests).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] };
 const moduleNameMapper = {
-  '^@cdc/(core|stack|cli)$': '<rootDir>/packages/$1/src',
+  '^@cdc/(core|read-model|stack|cli)$': '<rootDir>/packages/$1/src',
   '^@cdc/(producer|enricher|aggregator|live-ui)$': '<rootDir>/services/$1/src',
 };
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };

@@ -16,7 +16,11 @@ export type ErrorCode =
   | 'SCHEMA_INCOMPATIBLE'
   | 'STACK_ERROR'
   | 'PORT_IN_USE'
-  | 'BROKER_UNAVAILABLE';
+  | 'BROKER_UNAVAILABLE'
+  | 'KPI_DEFINITION_INVALID'
+  | 'DB_UNAVAILABLE'
+  | 'DB_INCONSISTENT'
+  | 'BATCH_CLOSED';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

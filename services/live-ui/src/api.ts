@@ -1,27 +1,24 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '@cdc/core';
-import { csvFileName, csvLine } from './csv';
-import type { DbHandle } from './db';
-import { HttpError, Router, securityHeaders, sendJson } from './http-util';
 import {
-  BOOKING_COLUMNS,
-  BOOKING_SELECT,
+  BOOKING_ROW_COLUMNS,
   bookingsPage,
+  exportBookings,
   filteredKpis,
   filterOptions,
+  needsRowQuery,
   storedKpis,
   summary,
-  type BookingRow,
-} from './queries';
+  type DbHandle,
+} from '@cdc/read-model';
+import { csvFileName, csvLine } from './csv';
+import { HttpError, Router, securityHeaders, sendJson } from './http-util';
 import {
   bookingsQuerySchema,
   csvQuerySchema,
   emptyQuerySchema,
   filtersSchema,
-  needsRowQuery,
-  orderClause,
   parseQuery,
-  whereClause,
   type CsvQuery,
 } from './query';
 import type { z } from 'zod';
@@ -99,28 +96,22 @@ export function apiRoutes(router: Router, deps: ApiDeps): Router {
  * and stopping when the client goes away.
  */
 async function streamCsv(db: DbHandle, q: CsvQuery, res: ServerResponse): Promise<void> {
-  const w = whereClause(q);
-  const conn = db.openExtra();
   let closed = false;
   res.on('close', () => {
     closed = true;
   });
-  let rows: IterableIterator<BookingRow> | null = null;
+  const { rows, close } = exportBookings(db, q);
   try {
-    conn.prepare('BEGIN').run();
-    rows = conn
-      .prepare(`${BOOKING_SELECT} ${w.sql} ${orderClause(q.sort, q.order)}`)
-      .iterate(...w.params) as IterableIterator<BookingRow>;
     res.writeHead(200, {
       ...securityHeaders(),
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${csvFileName(Date.now())}"`,
       'cache-control': 'no-store',
     });
-    let chunk = csvLine(BOOKING_COLUMNS);
+    let chunk = csvLine(BOOKING_ROW_COLUMNS);
     for (const row of rows) {
       if (closed) break;
-      chunk += csvLine(BOOKING_COLUMNS.map((c) => row[c]));
+      chunk += csvLine(BOOKING_ROW_COLUMNS.map((c) => row[c]));
       if (chunk.length >= 64 * 1024) {
         const ok = res.write(chunk);
         chunk = '';
@@ -129,8 +120,6 @@ async function streamCsv(db: DbHandle, q: CsvQuery, res: ServerResponse): Promis
     }
     if (!closed) res.end(chunk);
   } finally {
-    rows?.return?.();
-    if (conn.inTransaction) conn.prepare('COMMIT').run();
-    conn.close();
+    close();
   }
 }

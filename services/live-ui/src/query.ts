@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { NO_MOVIE_KEY } from '@cdc/core';
-import type { BookingColumn } from './queries';
+import { SORT_COLUMNS, type Filters } from '@cdc/read-model';
 
 /**
  * Query-parameter validation for the JSON and CSV API. Every parameter is checked; an unknown
- * one is an error too (a typo should not silently return unfiltered data). Pure: no I/O.
+ * one is an error too (a typo should not silently return unfiltered data). What they yield is
+ * what the read model's queries take (its `Filters`, sort columns and pages). Pure: no I/O.
  */
 export type QueryResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -43,35 +44,10 @@ export const filterShape = {
   ).optional(),
 };
 
-export interface Filters {
-  from?: string;
-  to?: string;
-  status?: string[];
-  movie?: string[];
-}
-
 const checkRange = (f: Filters) => f.from === undefined || f.to === undefined || f.from <= f.to;
 const rangeMessage = { message: 'from must not be after to', path: ['from'] };
 
 export const filtersSchema = z.object(filterShape).strict().refine(checkRange, rangeMessage);
-
-/** Columns the bookings list can be sorted by (whitelist: they go into ORDER BY). */
-export const SORT_COLUMNS = [
-  'booking_id',
-  'movie_id',
-  'customer_id',
-  'booking_date',
-  'status',
-  'ticket_count',
-  'ticket_price_cents',
-  'total_amount_cents',
-  'active_revenue_cents',
-  'lost_revenue_cents',
-  'is_valid_booking',
-  'version',
-  'updated_at',
-] as const satisfies readonly BookingColumn[];
-export type SortColumn = (typeof SORT_COLUMNS)[number];
 
 const sortShape = {
   sort: z.enum(SORT_COLUMNS).default('booking_date'),
@@ -143,43 +119,3 @@ export function parseQuery<S extends z.ZodTypeAny>(
     .join('; ');
   return { ok: false, reason };
 }
-
-/** `WHERE` clause over current (non-deleted) booking rows for the filters; values as parameters. */
-export function whereClause(f: Filters): { sql: string; params: (string | number)[] } {
-  const parts = ['deleted = 0'];
-  const params: (string | number)[] = [];
-  if (f.from !== undefined) {
-    parts.push('booking_date_only >= ?');
-    params.push(f.from);
-  }
-  if (f.to !== undefined) {
-    parts.push('booking_date_only <= ?');
-    params.push(f.to);
-  }
-  if (f.status && f.status.length > 0) {
-    parts.push(`status IN (${f.status.map(() => '?').join(', ')})`);
-    params.push(...f.status);
-  }
-  if (f.movie && f.movie.length > 0) {
-    const ids = f.movie.filter((m) => m !== NO_MOVIE_KEY);
-    const or: string[] = [];
-    if (ids.length > 0) {
-      or.push(`movie_id IN (${ids.map(() => '?').join(', ')})`);
-      params.push(...ids);
-    }
-    if (ids.length < f.movie.length) or.push('movie_id IS NULL');
-    parts.push(`(${or.join(' OR ')})`);
-  }
-  return { sql: `WHERE ${parts.join(' AND ')}`, params };
-}
-
-/** `ORDER BY` for a whitelisted column; ties broken by booking_id so pages are stable. */
-export function orderClause(sort: SortColumn, order: 'asc' | 'desc'): string {
-  if (!(SORT_COLUMNS as readonly string[]).includes(sort)) throw new Error(`not a sort column: ${sort}`);
-  const dir = order === 'asc' ? 'ASC' : 'DESC';
-  return sort === 'booking_id' ? `ORDER BY booking_id ${dir}` : `ORDER BY ${sort} ${dir}, booking_id ${dir}`;
-}
-
-/** True when the filters restrict rows in a way the gold KPIs cannot answer (date or status). */
-export const needsRowQuery = (f: Filters): boolean =>
-  f.from !== undefined || f.to !== undefined || (f.status !== undefined && f.status.length > 0);

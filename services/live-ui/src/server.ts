@@ -10,9 +10,9 @@ import {
   type ConnectionConfig,
   type Logger,
 } from '@cdc/core';
+import { createDbHandle, DbUnavailableError } from '@cdc/read-model';
 import { apiRoutes } from './api';
 import { ownOrigins, type LiveUiConfig } from './config';
-import { createDbHandle, DbUnavailableError } from './db';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
 import { GoldState } from './gold-state';
 import { startHealthPoller, type HealthPoller } from './health';

@@ -4,11 +4,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createDeriver } from '@cdc/enricher';
 import { loadSchema, type EnrichedBookingChange } from '@cdc/core';
+import { EMPTY_SOURCE } from '@cdc/read-model';
 import {
   AggregatorStore,
   BatchApplier,
   ByteArena,
-  EMPTY_SOURCE,
   ReplayApplier,
   prng,
   randomChanges,
@@ -147,7 +147,7 @@ describe.each([
     const applier = create();
     for (const c of changes) applier.apply(c);
     rebuilt.db.transaction(() =>
-      rebuilt.writeDelta(applier.finish(), 0, [
+      rebuilt.writer.writeDelta(applier.finish(), 0, [
         { topic: 'silver', partition: 0, nextOffset: changes.length },
       ]),
     )();

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createLogger, testing, waitFor } from '@cdc/core';
+import { BOOKING_ROW_COLUMNS as BOOKING_COLUMNS } from '@cdc/read-model';
 import {
-  BOOKING_COLUMNS,
   decodeMovies,
   loadLiveUiConfig,
   parseCsv,

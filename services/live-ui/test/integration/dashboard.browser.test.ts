@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { testing, waitFor } from '@cdc/core';
-import { BOOKING_COLUMNS, parseCsv } from '../../src';
+import { BOOKING_ROW_COLUMNS as BOOKING_COLUMNS } from '@cdc/read-model';
+import { parseCsv } from '../../src';
 import {
   cancel,
   GoldProducer,
