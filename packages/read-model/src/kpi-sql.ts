@@ -44,10 +44,15 @@ export function rowKpiSql(def: RowKpi): string {
   }
 }
 
-/** A ratio over two integer row KPIs (given as SQL expressions), rounded half-up as `ratio` does. */
+/**
+ * A ratio of two row KPIs (given as SQL expressions), rounded half-up as `ratio` does: integer
+ * division of integers (the operands are cast, so a REAL never turns it into a float division).
+ */
 export function ratioSql(def: RatioKpi, of: string, per: string): string {
   const unit = 10 ** def.decimals;
-  return `CASE WHEN ${per} = 0 THEN NULL ELSE ((${2 * unit * def.scale} * ${of} + ${per}) / (2 * ${per})) / ${unit}.0 END`;
+  const n = `CAST(${of} AS INTEGER)`;
+  const d = `CAST(${per} AS INTEGER)`;
+  return `CASE WHEN ${d} = 0 THEN NULL ELSE ((${2 * unit * def.scale} * ${n} + ${d}) / (2 * ${d})) / ${unit}.0 END`;
 }
 
 const rowKpi = (column: RowKpiColumn): RowKpi => ROW_KPIS.find((d) => d.column === column) as RowKpi;

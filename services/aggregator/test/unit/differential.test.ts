@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createDeriver } from '@cdc/enricher';
 import { loadSchema, type EnrichedBookingChange } from '@cdc/core';
-import { EMPTY_SOURCE } from '@cdc/read-model';
+import { EMPTY_SOURCE, KPI_DEFINITIONS, filteredKpis, storedKpis } from '@cdc/read-model';
 import {
   AggregatorStore,
   BatchApplier,
@@ -107,6 +107,18 @@ describe.each([
       .pluck()
       .get();
     if (movies > 100) expect(sparse).toBeGreaterThan(50);
+  });
+
+  test("the UI's KPIs over every current row (SQL generated from the definitions) equal movie_kpis", () => {
+    const stored = new Map(storedKpis(live.db, {}).map((r) => [r.movie_key, r]));
+    const filtered = filteredKpis(live.db, {});
+    expect(filtered.length).toBeGreaterThan(25);
+    for (const f of filtered) {
+      const s = stored.get(f.movie_key);
+      for (const { column } of KPI_DEFINITIONS) {
+        expect([f.movie_key, column, f[column]]).toEqual([f.movie_key, column, s?.[column]]);
+      }
+    }
   });
 
   test('event counters equal an independent count, and current rows the reference', () => {
