@@ -10,7 +10,14 @@ const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironmen
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{packages,services}/*/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/{packages,services}/*/test/unit/**/*.test.ts',
+        '<rootDir>/test/unit/**/*.test.ts',
+      ],
+    },
     {
       ...common,
       displayName: 'integration',
