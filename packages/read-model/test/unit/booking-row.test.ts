@@ -3,6 +3,8 @@ import type { EnrichedBooking } from '@cdc/core';
 import {
   BOOKING_COLUMNS,
   BOOKING_ROW_COLUMNS,
+  BOOKING_TABLE,
+  bookingValues,
   ReadModelWriter,
   applySchema,
   bookingsPage,
@@ -80,6 +82,25 @@ describe('the bookings row', () => {
     // The writer's source reads back the stored state (the cached row drops its image).
     expect(writer.source.booking('B1')).toMatchObject({ version: 5, deleted: 0, lost_revenue_cents: 3750 });
     db.close();
+  });
+
+  test("the writer's hand-written values follow BOOKING_TABLE, column by column", () => {
+    const rows = [
+      storedFromImage(image, 5, 0, 'ev-7', 99),
+      storedFromImage(
+        { ...image, movie_id: null, customer_id: null, validation_errors: ['a', 'b'] },
+        2,
+        1,
+        'x',
+        1,
+      ),
+      storedFromImage({ ...image, is_valid_booking: false, status: 'PENDING' }, 9, 0, 'y', 2),
+    ];
+    for (const row of rows) {
+      const image = row.image as EnrichedBooking;
+      const want = BOOKING_TABLE.map((c) => [c.name, c.value(row, image)]);
+      expect(bookingValues(row).map((v, i) => [BOOKING_COLUMNS[i], v])).toEqual(want);
+    }
   });
 
   test('only a newer version replaces a stored row', () => {
