@@ -3,14 +3,21 @@
 // ts-jest transpiles only (type checking is `tsc -p tsconfig.tests.json`, run before the tests).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] };
 const moduleNameMapper = {
-  '^@cdc/(core|stack|cli|testing)$': '<rootDir>/packages/$1/src',
+  '^@cdc/(core|read-model|stack|cli|testing)$': '<rootDir>/packages/$1/src',
   '^@cdc/(producer|enricher|aggregator|live-ui)$': '<rootDir>/services/$1/src',
 };
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{packages,services}/*/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [
+        '<rootDir>/{packages,services}/*/test/unit/**/*.test.ts',
+        '<rootDir>/test/unit/**/*.test.ts',
+      ],
+    },
     {
       ...common,
       displayName: 'integration',

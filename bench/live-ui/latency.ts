@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { openWritable } from '@cdc/aggregator';
+import { openWritable } from '@cdc/read-model';
 import {
   createEncoder,
   createKafka,

@@ -20,7 +20,11 @@ export type ErrorCode =
   | 'BACKFILL_SWITCH_TIMEOUT'
   | 'BACKFILL_BUSY'
   | 'BACKFILL_FAILED'
-  | 'REQUEST_REJECTED';
+  | 'REQUEST_REJECTED'
+  | 'KPI_DEFINITION_INVALID'
+  | 'DB_UNAVAILABLE'
+  | 'DB_INCONSISTENT'
+  | 'BATCH_CLOSED';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

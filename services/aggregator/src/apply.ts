@@ -1,60 +1,27 @@
 import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
 import {
-  changeBookingId,
-  changeVersion,
-  contribute,
-  emptyCounters,
+  emptyMovieState,
   movieKeyOf,
   storedFromImage,
+  versionOrder,
+  type KpiDelta,
   type MovieCounters,
+  type StateSource,
   type StoredBooking,
-} from './kpi';
+  type TouchedMovie,
+} from '@cdc/read-model';
+import { changeBookingId, changeVersion, contribute } from './kpi';
 
 /**
- * Applies a batch of changes on top of a state source (the SQLite store, or nothing for a
+ * Applies a batch of changes on top of a state source (the read model's writer, or nothing for a
  * rebuild), in memory: every booking and movie is read from the source at most once per batch,
- * and the net result is returned as a delta for the store to write in one transaction. Pure
+ * and the net result is returned as a delta for the writer to store in one transaction. Pure
  * apart from the reads through `StateSource`.
  *
  * The source may hand out its own cached objects: the applier updates movie states in place, so
  * a source that caches them must drop its cache when the batch's transaction fails.
  */
-export interface MovieState {
-  counters: MovieCounters;
-  /** Valid current bookings per booking_date_only (reference counts behind booking_days). */
-  days: Map<string, number>;
-  /** Valid current bookings per booking_hour (reference counts behind active_hours). */
-  hours: Map<number, number>;
-}
-
-export interface StateSource {
-  booking(id: string): StoredBooking | undefined;
-  movie(key: string): MovieState | undefined;
-}
-
-export const EMPTY_SOURCE: StateSource = {
-  booking: () => undefined,
-  movie: () => undefined,
-};
-
-export const emptyMovieState = (key: string): MovieState => ({
-  counters: emptyCounters(key),
-  days: new Map(),
-  hours: new Map(),
-});
-
-/** A movie touched by the batch, with the reference counts it changed. */
-export interface TouchedMovie {
-  state: MovieState;
-  dirtyDays: Set<string>;
-  dirtyHours: Set<number>;
-}
-
-export interface BatchDelta {
-  /** The new row of every booking an applied change touched (each carries its `image`), by booking_id. */
-  bookings: StoredBooking[];
-  /** Every movie touched by an applied change. */
-  movies: Map<string, TouchedMovie>;
+export interface BatchDelta extends KpiDelta {
   applied: number;
   skipped: number;
   malformed: number;
@@ -85,7 +52,7 @@ export class BatchApplier {
     }
     let current = this.rows.get(id);
     if (current === undefined) current = this.source.booking(id);
-    if (current !== undefined && current.version >= version) {
+    if (current !== undefined && versionOrder(version, current) !== 'newer') {
       this.skipped += 1;
       return 'skipped';
     }

@@ -1,13 +1,13 @@
-import type { EnrichedBookingChange } from '@cdc/core';
+import { CdcError, type EnrichedBookingChange } from '@cdc/core';
+import type { MovieKpiRow, StateSource } from '@cdc/read-model';
 import { BatchApplier, type BatchDelta } from './apply';
-import type { MovieKpiRow } from './kpi';
-import type { AggregatorStore } from './store';
 
 /**
- * One partition's batch in the making. Changes are applied in memory as they are added (through
- * the store's read-through caches, outside any transaction: this process is the only writer);
- * `commit` writes the net result and the new offset in one transaction. A batch that is not
- * committed must be abandoned: the in-memory movie states it touched are dropped.
+ * One partition's batch in the making: changes are applied in memory as they are added (reading
+ * stored state through the writer's caches, outside any transaction: this process is the only
+ * writer), and `close` hands the net result to the store, which commits it (store.ts). A batch
+ * only accumulates; it never writes. One that is not committed must be abandoned through the
+ * store, which then drops the movie states it touched.
  */
 export interface BatchRecord {
   offset: number;
@@ -39,28 +39,25 @@ export interface BatchResult {
   nextOffset: number;
 }
 
-export interface PartitionOffset {
+/** A batch's net result, for the store to commit. */
+export interface ClosedBatch {
   topic: string;
   partition: number;
+  /** The stored offset when the batch was opened. */
+  openedAtOffset: number;
   nextOffset: number;
-}
-
-export interface BatchCommit {
-  topic: string;
-  partition: number;
-  storedAtOpen: number;
-  nextOffset: number;
+  /** The first offset applied, -1 when none. */
   firstOffset: number;
   delta: BatchDelta;
   undecodable: number;
   alreadyApplied: number;
+  /** `performance.now()` and epoch ms when the batch was opened. */
   started: number;
   startedAt: number;
 }
 
 export class OpenBatch {
   private readonly applier: BatchApplier;
-  private readonly stored: number;
   private readonly started = performance.now();
   private readonly startedAt = Date.now();
   private undecodable = 0;
@@ -69,17 +66,18 @@ export class OpenBatch {
   private closed = false;
 
   constructor(
-    private readonly store: AggregatorStore,
+    source: StateSource,
     readonly topic: string,
     readonly partition: number,
+    /** The partition's stored offset: records below it were applied by an earlier batch. */
+    readonly openedAtOffset: number,
   ) {
-    this.stored = store.storedOffset(topic, partition);
-    this.applier = new BatchApplier(store.source);
+    this.applier = new BatchApplier(source);
   }
 
   /** Adds one record (null: it could not be decoded). Records below the stored offset are ignored. */
   add(offset: number, change: EnrichedBookingChange | null): void {
-    if (offset < this.stored) {
+    if (offset < this.openedAtOffset) {
       this.alreadyApplied += 1;
       return;
     }
@@ -88,13 +86,16 @@ export class OpenBatch {
     else this.applier.apply(change);
   }
 
-  commit(nextOffset: number): BatchResult {
-    if (this.closed) throw new Error('batch already committed or abandoned');
+  /** Ends the batch (nothing more can be added): its net result, for the store to commit. */
+  close(nextOffset: number): ClosedBatch {
+    if (this.closed) {
+      throw new CdcError('BATCH_CLOSED', `batch of ${this.topic}/${this.partition} already closed`);
+    }
     this.closed = true;
-    return this.store.commitBatch({
+    return {
       topic: this.topic,
       partition: this.partition,
-      storedAtOpen: this.stored,
+      openedAtOffset: this.openedAtOffset,
       nextOffset,
       firstOffset: this.firstOffset,
       delta: this.applier.finish(),
@@ -102,13 +103,13 @@ export class OpenBatch {
       alreadyApplied: this.alreadyApplied,
       started: this.started,
       startedAt: this.startedAt,
-    });
+    };
   }
 
-  /** Gives the batch up (not committed): the store forgets the states it touched. */
-  abandon(): void {
-    if (this.closed) return;
+  /** Ends the batch without a result; true when it was still open (its states must be dropped). */
+  abandon(): boolean {
+    if (this.closed) return false;
     this.closed = true;
-    this.store.dropCaches();
+    return true;
   }
 }

@@ -9,7 +9,7 @@ import {
   type Env,
   type TopicNames,
 } from '@cdc/core';
-import { DEFAULT_DB_PATH } from './db-schema';
+import { DEFAULT_DB_PATH } from '@cdc/read-model';
 
 /**
  * The aggregator's settings, read and validated once at start. Every setting is an environment

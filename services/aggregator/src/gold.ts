@@ -1,8 +1,7 @@
 import type { Producer } from 'kafkajs';
 import { errorMessage, type Encoder, type Logger, type MovieKpis } from '@cdc/core';
-import { goldValue, type MovieKpiRow } from './kpi';
+import { goldValue, type MovieKpiRow, type ReadModelWriter } from '@cdc/read-model';
 import type { AggregatorMetrics } from './metrics';
-import type { AggregatorStore } from './store';
 
 /**
  * Publishes MovieKpis snapshots (key movie_key) to the compacted gold topic after each committed
@@ -13,6 +12,9 @@ import type { AggregatorStore } from './store';
  */
 const SEND_CHUNK = 2000;
 
+/** What the publisher needs of the writer: the unpublished rows, and marking them published. */
+export type SnapshotLedger = Pick<ReadModelWriter, 'pendingSnapshots' | 'markPublished'>;
+
 export class GoldPublisher {
   private chain: Promise<void> = Promise.resolve();
   /** True when the database may hold snapshots not yet published (start, or after a failure). */
@@ -22,7 +24,7 @@ export class GoldPublisher {
     private readonly producer: Producer,
     private readonly encoder: Encoder<MovieKpis>,
     private readonly topic: string,
-    private readonly store: AggregatorStore,
+    private readonly store: SnapshotLedger,
     private readonly metrics: AggregatorMetrics,
     private readonly logger: Logger,
   ) {}

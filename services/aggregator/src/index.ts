@@ -1,4 +1,3 @@
-export * from './db-schema';
 export * from './kpi';
 export * from './apply';
 export * from './store';

@@ -1,10 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { errorMessage } from '@cdc/core';
+import { applySchema, ReadModelWriter, type KpiDelta, type PartitionOffset } from '@cdc/read-model';
 import type { BatchDelta } from './apply';
-import type { PartitionOffset } from './batch';
-import { applySchema } from './db-schema';
-import { AggregatorStore } from './store';
 
 /**
  * The rebuild's writer thread: creates the new database file (journal off, no secondary indexes
@@ -19,7 +17,7 @@ export interface WriterData {
 
 export interface WriterFinish {
   /** The replay's delta without bookings (they came as rows). */
-  delta: BatchDelta;
+  delta: KpiDelta & Pick<BatchDelta, 'applied' | 'skipped'>;
   now: number;
   offsets: PartitionOffset[];
   baseSnapshotVersion: number;
@@ -48,18 +46,18 @@ try {
     .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
     .all() as { name: string; sql: string }[];
   for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
-  const store = new AggregatorStore(db, { bookingCacheSize: 0 });
+  const writer = new ReadModelWriter(db, { bookingCacheSize: 0 });
   db.exec('BEGIN');
   port.on('message', (m: ToWriter) => {
     try {
       if (m.type === 'rows') {
-        for (const values of m.rows) store.insertBookingValues(values);
+        for (const values of m.rows) writer.insertBookingValues(values);
         return;
       }
       const open = db as Database.Database;
-      store.setSnapshotVersions(m.baseSnapshotVersion, m.baseSnapshotVersion);
-      const movies = store.writeDelta(m.delta, m.now, m.offsets);
-      store.recordHistory({
+      writer.setSnapshotVersions(m.baseSnapshotVersion, m.baseSnapshotVersion);
+      const movies = writer.writeDelta(m.delta, m.now, m.offsets);
+      writer.recordHistory({
         ...m.history,
         applied: m.delta.applied,
         skipped: m.delta.skipped,

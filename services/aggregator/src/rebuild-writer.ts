@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { workerScript } from '@cdc/core';
-import type { StoredBooking } from './kpi';
+import { bookingValues, type StoredBooking } from '@cdc/read-model';
 import type { FromWriter, ToWriter, WriterData, WriterFinish } from './rebuild-writer-worker';
-import { bookingValues } from './statements';
 
 /**
  * The main thread's side of the rebuild's writer thread (rebuild-writer-worker.ts): final rows

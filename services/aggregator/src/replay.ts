@@ -1,15 +1,17 @@
 import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
-import { emptyMovieState, type ApplyOutcome, type BatchDelta, type TouchedMovie } from './apply';
 import {
-  changeBookingId,
-  changeVersion,
-  contribute,
   emptyCounters,
+  emptyMovieState,
   movieKeyOf,
   storedFromImage,
+  versionOrder,
   type MovieCounters,
+  type RowVersion,
   type StoredBooking,
-} from './kpi';
+  type TouchedMovie,
+} from '@cdc/read-model';
+import type { ApplyOutcome, BatchDelta } from './apply';
+import { changeBookingId, changeVersion, contribute } from './kpi';
 import { ByteArena, EMPTY_CHUNK, type Slot } from './arena';
 import type { ImageHead, ReplayHead } from './replay-head';
 
@@ -45,7 +47,7 @@ export class ReplayApplier {
       return 'malformed';
     }
     const entry = this.latest.get(id);
-    if (entry !== undefined && entry.version >= version) {
+    if (entry !== undefined && versionOrder(version, entry) !== 'newer') {
       this.skipped += 1;
       return 'skipped';
     }
@@ -90,7 +92,7 @@ export class ReplayApplier {
     return 'applied';
   }
 
-  /** The final rows and every touched movie's KPIs, as a delta for `AggregatorStore.writeDelta`. */
+  /** The final rows and every touched movie's KPIs, as a delta for the writer's `writeDelta`. */
   finish(): BatchDelta {
     const bookings: StoredBooking[] = [];
     const delta = this.finishEach((row) => bookings.push(row));
@@ -169,8 +171,7 @@ export class ReplayApplier {
  * What the replay keeps of a booking's newest change, updated in place (a replay of millions of
  * changes then leaves little for the garbage collector to move), and where its bytes are.
  */
-interface Latest extends Slot {
-  version: number;
+interface Latest extends Slot, RowVersion {
   /** The movie the current row counts for; undefined for a tombstone. */
   movie: MovieCounters | undefined;
   /** The current row's status ('' for a tombstone). */

@@ -24,7 +24,7 @@ import { AggregatorStore } from './store';
 
 /**
  * The live aggregator: consumes silver (read_committed), applies each fetched batch to SQLite in
- * one transaction together with its offsets, publishes the changed movies to gold, and commits
+ * one transaction together with its offsets (through the read model's writer), publishes the changed movies to gold, and commits
  * to Kafka afterwards (for lag monitoring only — on every assignment it seeks to the offsets
  * stored in SQLite).
  */
@@ -110,7 +110,7 @@ async function start(
     const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
-    const publisher = new GoldPublisher(producer, encoder, config.topics.gold, store, metrics, log);
+    const publisher = new GoldPublisher(producer, encoder, config.topics.gold, store.writer, metrics, log);
     gold = publisher;
     await publisher.flush(); // snapshots a crash left unpublished
     retryTimer = setInterval(() => {
@@ -147,7 +147,7 @@ async function start(
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
     // A fetch holding only control records or aborted messages never reaches eachBatch.
     if (e.payload.batchSize === 0 && e.payload.topic === topic) {
-      store.advanceOffset(topic, e.payload.partition, Number(e.payload.lastOffset) + 1);
+      store.writer.advanceOffset(topic, e.payload.partition, Number(e.payload.lastOffset) + 1);
     }
   });
   consumer.on(consumer.events.CRASH, (e) => {
@@ -197,9 +197,9 @@ async function start(
         }
         open.add(Number(m.offset), change);
       }
-      result = open.commit(Number(batch.lastOffset()) + 1);
+      result = store.commit(open, Number(batch.lastOffset()) + 1);
     } catch (err) {
-      open.abandon();
+      store.abandon(open);
       throw err;
     }
     batches += 1;

@@ -1,7 +1,12 @@
 import { NO_MOVIE_KEY, type MovieKpis } from '@cdc/core';
 import type { PipelineHealth } from './health';
-import type { BookingColumn, FilterOptions, Summary } from './queries';
-import { MAX_PAGE_SIZE, SORT_COLUMNS } from './query';
+import {
+  SORT_COLUMNS,
+  type BookingRowColumn as BookingColumn,
+  type FilterOptions,
+  type Summary,
+} from '@cdc/read-model';
+import { MAX_PAGE_SIZE } from './query';
 
 /**
  * JSON schemas of the API: the query parameters each route validates (fastify runs them through

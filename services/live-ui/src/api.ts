@@ -15,10 +15,18 @@ import {
 } from './api-schemas';
 import { csvFileName } from './csv';
 import { bookingsCsvStream } from './csv-export';
-import type { DbHandle } from './db';
 import { HttpError } from './http-query';
-import { bookingsPage, filteredKpis, filterOptions, storedKpis, summary } from './queries';
-import { needsRowQuery, type BookingsQuery, type CsvQuery, type Filters } from './query';
+import {
+  bookingsPage,
+  filteredKpis,
+  filterOptions,
+  needsRowQuery,
+  storedKpis,
+  summary,
+  type DbHandle,
+  type Filters,
+} from '@cdc/read-model';
+import type { BookingsQuery, CsvQuery } from './query';
 
 /**
  * The JSON and CSV API behind the page, plus /healthz and /metrics. Every parameter is validated

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DEFAULT_DB_PATH } from '@cdc/aggregator';
 import { intSetting, parseEnv, type Env } from '@cdc/core';
+import { DEFAULT_DB_PATH } from '@cdc/read-model';
 
 /**
  * The live UI's settings, read once at start from the environment (command-line options override

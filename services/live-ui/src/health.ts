@@ -1,7 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { errorMessage, type Logger, type TopicNames } from '@cdc/core';
-import type { DbHandle } from './db';
-import { aggregatorProgress } from './queries';
+import { aggregatorProgress, type DbHandle } from '@cdc/read-model';
 
 /**
  * Pipeline health for the dashboard, polled in the background (never per request): consumer lag

@@ -8,7 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { errorMessage, type Logger } from '@cdc/core';
 import { errorSchema } from './api-schemas';
-import { DbUnavailableError } from './db';
+import { DbUnavailableError } from '@cdc/read-model';
 import { AJV_OPTIONS, HttpError, parseQueryString, queryErrorFormatter } from './http-query';
 
 /**

@@ -1,10 +1,8 @@
 export * from './config';
 export * from './csv';
-export * from './db';
 export * from './gold-state';
 export * from './protocol';
 export * from './query';
-export * from './queries';
 export * from './server';
 export * from './version-log';
 export { WS_PATH } from './ws-hub';

@@ -1,4 +1,4 @@
-import { MOVIE_KPI_COLUMNS } from '@cdc/aggregator';
+import { MOVIE_KPI_COLUMNS } from '@cdc/read-model';
 import type { MovieRow } from './gold-state';
 import type { ChangeBatch } from './version-log';
 

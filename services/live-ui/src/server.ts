@@ -10,7 +10,7 @@ import {
   type Logger,
 } from '@cdc/core';
 import { ownOrigins, type LiveUiConfig } from './config';
-import { createDbHandle } from './db';
+import { createDbHandle } from '@cdc/read-model';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
 import { GoldState } from './gold-state';
 import { startHealthPoller, type HealthPoller } from './health';

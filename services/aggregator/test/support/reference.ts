@@ -1,8 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
+import { RATIO_KPIS, ROW_KPIS } from '@cdc/read-model';
 
 /**
- * Independent oracles for the aggregator's tests, written without the aggregator's code:
+ * Independent oracles for the aggregator's tests, written without the aggregator's code and
+ * without the KPI definitions' code (they re-derive the categories from the raw fields, so they
+ * also catch a definition or a derivation that is wrong; kpi-definitions.test.ts checks they
+ * cover every KPI of the definitions):
  * - `ReferenceModel`: the version rule and the event counters, by brute force over a stream;
  * - `groupByKpis`: every KPI recomputed with one plain GROUP BY over the current booking rows;
  * - `kpiDifferences`: every column of movie_kpis against that GROUP BY.
@@ -82,38 +86,15 @@ SELECT g.*,
   CASE WHEN active_bookings > 0 THEN ((200 * CAST(total_active_revenue_cents AS INTEGER) + active_bookings) / (2 * active_bookings)) / 100.0 END AS avg_revenue_per_active_booking_cents
 FROM g ORDER BY movie_key`;
 
-export const KPI_COLUMNS = [
-  'total_bookings',
-  'valid_bookings',
-  'invalid_bookings',
-  'data_quality_score',
-  'active_bookings',
-  'cancelled_bookings',
-  'total_tickets',
-  'total_active_revenue_cents',
-  'total_lost_revenue_cents',
-  'total_gross_revenue_cents',
-  'single_bookings',
-  'group_bookings',
-  'large_group_bookings',
-  'budget_bookings',
-  'standard_bookings',
-  'premium_bookings',
-  'cancellation_rate_percent',
-  'active_rate_percent',
-  'avg_revenue_per_active_booking_cents',
-  'booking_days',
-  'active_hours',
-] as const;
+/**
+ * The KPI columns compared: every row KPI and ratio of the definitions (so a KPI added there and
+ * not here shows up as a difference); the oracle's SQL above is written independently of them.
+ */
+const KPI_COLUMNS = [...ROW_KPIS, ...RATIO_KPIS].map((d) => d.column);
 
 type Row = Record<string, unknown>;
 
-const NULLABLE = new Set<string>([
-  'data_quality_score',
-  'cancellation_rate_percent',
-  'active_rate_percent',
-  'avg_revenue_per_active_booking_cents',
-]);
+const NULLABLE = new Set<string>(RATIO_KPIS.map((d) => d.column));
 
 /** Every difference between movie_kpis and the GROUP BY (movies with no current row must be all zero). */
 export function kpiDifferences(db: Database.Database): string[] {

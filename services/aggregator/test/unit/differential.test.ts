@@ -4,11 +4,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { loadSchema, type EnrichedBookingChange } from '@cdc/core';
 import { CHURN_MIX, disorderedChanges, enrich, seededRandom, testSeed } from '@cdc/testing';
+import { EMPTY_SOURCE, KPI_DEFINITIONS, filteredKpis, storedKpis } from '@cdc/read-model';
 import {
   AggregatorStore,
   BatchApplier,
   ByteArena,
-  EMPTY_SOURCE,
   ReplayApplier,
   replayHeadType,
   type BatchDelta,
@@ -110,6 +110,18 @@ describe.each([
     if (movies > 100) expect(sparse).toBeGreaterThan(50);
   });
 
+  test("the UI's KPIs over every current row (SQL generated from the definitions) equal movie_kpis", () => {
+    const stored = new Map(storedKpis(live.db, {}).map((r) => [r.movie_key, r]));
+    const filtered = filteredKpis(live.db, {});
+    expect(filtered.length).toBeGreaterThan(25);
+    for (const f of filtered) {
+      const s = stored.get(f.movie_key);
+      for (const { column } of KPI_DEFINITIONS) {
+        expect([f.movie_key, column, f[column]]).toEqual([f.movie_key, column, s?.[column]]);
+      }
+    }
+  });
+
   test('event counters equal an independent count, and current rows the reference', () => {
     expect(counterDifferences(live.db, model)).toEqual([]);
     expect(bookingDifferences(live.db, model)).toEqual([]);
@@ -148,7 +160,7 @@ describe.each([
     const applier = create();
     for (const c of changes) applier.apply(c);
     rebuilt.db.transaction(() =>
-      rebuilt.writeDelta(applier.finish(), 0, [
+      rebuilt.writer.writeDelta(applier.finish(), 0, [
         { topic: 'silver', partition: 0, nextOffset: changes.length },
       ]),
     )();

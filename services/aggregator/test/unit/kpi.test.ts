@@ -1,6 +1,7 @@
 import { createDeriver } from '@cdc/enricher';
 import { NO_MOVIE_KEY, type Booking, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
-import { BatchApplier, EMPTY_SOURCE, changeVersion, kpiRow, ratio2, type MovieState } from '../../src';
+import { EMPTY_SOURCE, kpiRow, type MovieState } from '@cdc/read-model';
+import { BatchApplier, changeVersion } from '../../src';
 import { WORKED_EXAMPLE_TABLE, workedExampleChanges, workedExampleDiff } from '../support/worked-example';
 
 const derive = createDeriver('UTC');
@@ -44,20 +45,6 @@ describe('changeVersion', () => {
     expect(changeVersion(change('d', v3, null))).toBe(4);
     expect(changeVersion(change('d', null, null))).toBeNull();
     expect(changeVersion(change('u', base, null))).toBeNull();
-  });
-});
-
-describe('ratio2', () => {
-  test('rounds half-up to 2 decimals exactly, null on a zero denominator', () => {
-    expect(ratio2(1, 3, 100)).toBe(33.33);
-    expect(ratio2(2, 3, 100)).toBe(66.67);
-    expect(ratio2(201, 20000, 100)).toBe(1.01); // 1.005 exactly: binary floating point would give 1.00
-    expect(ratio2(1, 8, 100)).toBe(12.5);
-    expect(ratio2(5, 5, 100)).toBe(100);
-    expect(ratio2(0, 4, 100)).toBe(0);
-    expect(ratio2(1, 0, 100)).toBeNull();
-    expect(ratio2(2501, 2, 1)).toBe(1250.5);
-    expect(ratio2(1000, 3, 1)).toBe(333.33);
   });
 });
 

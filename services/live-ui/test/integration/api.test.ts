@@ -3,9 +3,9 @@ import net from 'node:net';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createLogger, waitFor } from '@cdc/core';
+import { BOOKING_ROW_COLUMNS as BOOKING_COLUMNS } from '@cdc/read-model';
 import { createTestContext, type TestContext } from '@cdc/testing';
 import {
-  BOOKING_COLUMNS,
   decodeMovies,
   loadLiveUiConfig,
   parseCsv,

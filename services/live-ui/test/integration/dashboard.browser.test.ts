@@ -4,8 +4,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { waitFor } from '@cdc/core';
+import { BOOKING_ROW_COLUMNS as BOOKING_COLUMNS } from '@cdc/read-model';
 import { createTestContext, type TestContext } from '@cdc/testing';
-import { BOOKING_COLUMNS, parseCsv } from '../../src';
+import { parseCsv } from '../../src';
 import {
   cancel,
   GoldProducer,

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createLogger, createMetricsRegistry, waitFor } from '@cdc/core';
-import { createDbHandle } from '../../src/db';
+import { createDbHandle } from '@cdc/read-model';
 import { createLiveUiApp } from '../../src/live-app';
 import { createLiveUiMetrics } from '../../src/metrics';
 import type { WsHub } from '../../src/ws-hub';

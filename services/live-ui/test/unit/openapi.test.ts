@@ -1,7 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createMetricsRegistry } from '@cdc/core';
-import { createDbHandle } from '../../src/db';
+import { createDbHandle } from '@cdc/read-model';
 import { DOCS_PATH } from '../../src/openapi';
 import { createLiveUiApp } from '../../src/live-app';
 import { createLiveUiMetrics } from '../../src/metrics';

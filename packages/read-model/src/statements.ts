@@ -1,43 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { EnrichedBooking } from '@cdc/core';
-import { BOOKING_COLUMNS, MOVIE_KPI_COLUMNS } from './db-schema';
-import type { StoredBooking } from './kpi';
+import { BOOKING_COLUMNS, STATE_COLUMNS } from './booking-row';
+import { MOVIE_KPI_COLUMNS } from './kpi-row';
 
-/** The store's SQL, prepared once per connection. */
-/** A row to be written (it carries its `image`) as the values of BOOKING_COLUMNS, in order. */
-export function bookingValues(row: StoredBooking): unknown[] {
-  const b = row.image as EnrichedBooking;
-  return [
-    b.booking_id,
-    row.version,
-    row.deleted,
-    b.movie_id,
-    b.customer_id,
-    b.booking_date,
-    b.booking_date_only,
-    b.booking_hour,
-    b.day_of_week,
-    b.status,
-    b.ticket_count,
-    b.ticket_price,
-    b.total_amount,
-    b.active_revenue,
-    b.lost_revenue,
-    b.booking_status_category,
-    b.booking_size_category,
-    b.price_category,
-    row.is_valid_booking,
-    JSON.stringify(b.validation_errors),
-    b.created_at,
-    b.updated_at,
-    row.event_id,
-    row.event_ts_ms,
-  ];
-}
-
-const STORED_BOOKING_SELECT = `SELECT version, deleted, movie_id, status, booking_status_category,
-  booking_size_category, price_category, is_valid_booking, ticket_count, total_amount_cents,
-  active_revenue_cents, lost_revenue_cents, booking_date_only, booking_hour FROM bookings WHERE booking_id = ?`;
+/**
+ * The writer's SQL, prepared once per connection. Column lists come from the schema's lists, so a
+ * column added there is written here too.
+ */
 const insertSql = (table: string, cols: readonly string[]): string =>
   `INSERT OR REPLACE INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`;
 
@@ -50,7 +18,7 @@ const upsertSql = (table: string, cols: readonly string[], key: string): string 
     .join(', ')}`;
 
 const SQL = {
-  booking: STORED_BOOKING_SELECT,
+  booking: `SELECT ${STATE_COLUMNS.join(', ')} FROM bookings WHERE booking_id = ?`,
   movie: 'SELECT * FROM movie_kpis WHERE movie_key = ?',
   days: 'SELECT booking_date_only, n FROM movie_day_counts WHERE movie_key = ?',
   hours: 'SELECT booking_hour, n FROM movie_hour_counts WHERE movie_key = ?',

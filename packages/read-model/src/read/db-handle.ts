@@ -1,16 +1,25 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { openReadOnly } from '@cdc/aggregator';
-import type { Logger } from '@cdc/core';
+import { CdcError, errorMessage, type Logger } from '@cdc/core';
+import { openReadOnly } from '../schema';
 
 /**
- * The aggregator's SQLite database, opened read-only and lazily: the UI starts before the
- * aggregator has created it. When the file is replaced (the aggregator's `--rebuild` swaps a new
- * database in), the next request reopens it. Statements are prepared once per connection.
+ * The database, opened read-only and lazily: a reader (the UI) starts before the aggregator has
+ * created it. When the file is replaced (the aggregator's `--rebuild` swaps a new database in),
+ * the next query reopens it. Statements are prepared once per connection.
  */
-export class DbUnavailableError extends Error {}
+export class DbUnavailableError extends CdcError {
+  constructor(message: string, cause?: unknown) {
+    super('DB_UNAVAILABLE', message, { retriable: true, cause });
+  }
+}
 
-export interface DbHandle {
+/** What the read queries need of a connection: a (cached) prepared statement. */
+export interface SqlSource {
+  prepare(sql: string): Database.Statement;
+}
+
+export interface DbHandle extends SqlSource {
   /** The open connection, or throws DbUnavailableError (the API answers 503). */
   get(): Database.Database;
   /** A statement prepared on the current connection (cached by SQL text). */
@@ -47,7 +56,6 @@ export function createDbHandle(file: string, logger: Logger): DbHandle {
     }
     try {
       const next = openReadOnly(file);
-      next.pragma('query_only = ON');
       next.prepare('SELECT 1 FROM bookings LIMIT 1').get();
       db = next;
       inode = ino;
@@ -56,7 +64,8 @@ export function createDbHandle(file: string, logger: Logger): DbHandle {
       return next;
     } catch (err) {
       throw new DbUnavailableError(
-        `the aggregator database ${file} cannot be read: ${(err as Error).message}`,
+        `the aggregator database ${file} cannot be read: ${errorMessage(err)}`,
+        err,
       );
     }
   }
@@ -90,9 +99,7 @@ export function createDbHandle(file: string, logger: Logger): DbHandle {
     },
     openExtra() {
       get();
-      const extra = openReadOnly(file);
-      extra.pragma('query_only = ON');
-      return extra;
+      return openReadOnly(file);
     },
     close() {
       db?.close();

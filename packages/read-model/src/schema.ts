@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { BOOKINGS_DDL } from './booking-row';
+import { KPI_DEFINITIONS } from './kpi-definitions';
+
+/**
+ * The read model's SQLite database (WAL): written by the aggregator (one writer), read by the UI.
+ *
+ * - `bookings`: the current row of every booking (booking-row.ts).
+ * - `movie_kpis`: one row per movie with every KPI of the definitions (kpi-definitions.ts), money
+ *   in integer cents (`_cents`); `movie_key` is the movie id, or '(none)' for bookings without
+ *   a movie.
+ * - `movie_day_counts`, `movie_hour_counts`: reference counts behind the distinct KPIs
+ *   (`booking_days`, `active_hours`), so they stay exact under retraction.
+ * - `applied_offsets`: per topic-partition, the next offset to read; written in the same
+ *   transaction as the KPI changes.
+ * - `batch_history`: one row per applied batch.
+ * - `meta`: the schema version and the snapshot counters.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const DEFAULT_DB_PATH = 'data/aggregator.db';
+
+const MOVIE_KPIS_DDL = `CREATE TABLE IF NOT EXISTS movie_kpis (
+  movie_key TEXT PRIMARY KEY,
+  movie_id TEXT,
+  ${KPI_DEFINITIONS.map((d) => `${d.column} ${d.kind === 'ratio' ? 'REAL' : 'INTEGER NOT NULL DEFAULT 0'}`).join(',\n  ')},
+  updated_at INTEGER NOT NULL DEFAULT 0,
+  last_event_ts_ms INTEGER NOT NULL DEFAULT 0,
+  snapshot_version INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;`;
+
+export const SCHEMA_SQL = `
+${BOOKINGS_DDL}
+CREATE INDEX IF NOT EXISTS bookings_movie ON bookings (movie_id) WHERE deleted = 0;
+CREATE INDEX IF NOT EXISTS bookings_date ON bookings (booking_date) WHERE deleted = 0;
+
+${MOVIE_KPIS_DDL}
+
+CREATE TABLE IF NOT EXISTS movie_day_counts (
+  movie_key TEXT NOT NULL,
+  booking_date_only TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (movie_key, booking_date_only)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS movie_hour_counts (
+  movie_key TEXT NOT NULL,
+  booking_hour INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (movie_key, booking_hour)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS applied_offsets (
+  topic TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS batch_history (
+  id INTEGER PRIMARY KEY,
+  started_at INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  changes INTEGER NOT NULL,
+  applied INTEGER NOT NULL,
+  skipped INTEGER NOT NULL,
+  movies_changed INTEGER NOT NULL,
+  offsets TEXT NOT NULL,
+  snapshot_version INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/** Opens (creating if needed) the database for writing: WAL, schema applied. */
+export function openWritable(file: string): Database.Database {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  applySchema(db);
+  return db;
+}
+
+/** Creates the tables and indexes that do not exist yet, and records the schema version. */
+export function applySchema(db: Database.Database): void {
+  db.exec(SCHEMA_SQL);
+  db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(
+    'schema_version',
+    String(SCHEMA_VERSION),
+  );
+}
+
+/** Opens an existing database read-only (queries only). Fails when it does not exist. */
+export function openReadOnly(file: string): Database.Database {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('query_only = ON');
+  return db;
+}
