@@ -43,7 +43,7 @@ export function createOffsetLookup(timeZone: string): (epochMs: number) => numbe
       const p: Record<string, number> = {};
       for (const part of format.formatToParts(at))
         if (part.type !== 'literal') p[part.type] = Number(part.value);
-      offset = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - at;
+      offset = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - at;
       if (offsets.size >= MAX_CACHED_BUCKETS) offsets.clear();
       offsets.set(bucket, offset);
     }

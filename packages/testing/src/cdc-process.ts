@@ -107,10 +107,10 @@ export function startCdc(args: readonly string[], options: CdcOptions = {}): Cdc
   killAllOnExit();
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     out = (out + d.toString()).slice(-keep);
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-keep);
     if (echo) process.stderr.write(d);
   });

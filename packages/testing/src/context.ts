@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import {
+  allTopics,
   createKafka,
   createLogger,
   ensureTopics,
@@ -60,7 +61,7 @@ export async function createTestContext(
     },
     async cleanup() {
       for (const close of closers.reverse()) await close();
-      await admin.deleteTopics({ topics: Object.values(topics), timeout: 10_000 }).catch(() => undefined);
+      await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
       await admin.disconnect();
     },
   };

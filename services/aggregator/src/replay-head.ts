@@ -44,7 +44,9 @@ export function replayHeadType(): avro.Type {
   const change = keep(schema, CHANGE_FIELDS);
   // `before` carries the image's record definition; `after` refers to it by name.
   change.fields = change.fields.map((f) =>
-    Array.isArray(f.type) ? { ...f, type: f.type.map((t) => (isRecord(t) ? keep(t, IMAGE_FIELDS) : t)) } : f,
+    Array.isArray(f.type)
+      ? { ...f, type: (f.type as unknown[]).map((t) => (isRecord(t) ? keep(t, IMAGE_FIELDS) : t)) }
+      : f,
   );
   headType = avro.Type.forSchema(change as unknown as avro.Schema);
   return headType;

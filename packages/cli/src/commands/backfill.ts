@@ -41,7 +41,7 @@ const backfillEnv = z.object({ BACKFILL_SWITCH_TIMEOUT_MS: intSetting(1000, 3_60
 
 /** Maps and the like as plain JSON. */
 const toJson = (value: unknown): string =>
-  JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2);
+  JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? (Object.fromEntries(v) as unknown) : v), 2);
 
 export function registerBackfillCommand(program: Command): void {
   program

@@ -294,7 +294,9 @@ describe('the dashboard in headless Chromium', () => {
     const api = (await (
       await fetch(`${ui.url}/api/bookings?status=CANCELLED&pageSize=500&sort=booking_date&order=desc`)
     ).json()) as { rows: Record<string, unknown>[] };
-    const expected = api.rows.map((r) => BOOKING_COLUMNS.map((c) => (r[c] === null ? '' : String(r[c]))));
+    const expected = api.rows.map((r) =>
+      BOOKING_COLUMNS.map((c) => (r[c] === null ? '' : String(r[c] as string | number))),
+    );
     expect(rows.slice(1)).toEqual(expected);
     expect(
       rows
