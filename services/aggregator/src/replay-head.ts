@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@cdc/core';
+import { CdcError, loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@cdc/core';
 
 /**
  * The part of a silver change a rebuild needs before it knows whether the change is a booking's
@@ -37,7 +37,7 @@ export function replayHeadType(): avro.Type {
   const keep = (r: RecordSchema, names: readonly string[]): RecordSchema => {
     const fields = r.fields.filter((f) => names.includes(f.name));
     if (fields.length !== names.length) {
-      throw new Error(`${r.name} lacks a field the rebuild reads (${names.join(', ')})`);
+      throw new CdcError('INTERNAL', `${r.name} lacks a field the rebuild reads (${names.join(', ')})`);
     }
     return { ...r, fields };
   };

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import {
+  CdcError,
   createControlClient,
   createKafka,
   createRegistryClient,
@@ -140,7 +141,7 @@ async function execute(
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\n${signal}: stopping after the running transaction; the same command resumes\n`);
     process.once(signal, () => process.exit(EXIT_INTERRUPTED)); // a second signal: stop now
-    abort.abort(new Error(`interrupted by ${signal}`));
+    abort.abort(new CdcError('INTERRUPTED', `interrupted by ${signal}`));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
