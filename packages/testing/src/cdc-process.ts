@@ -215,3 +215,23 @@ export function startCdc(args: readonly string[], options: CdcOptions = {}): Cdc
   };
   return proc;
 }
+
+/** Runs a command to its end (SIGKILL and throw after `timeoutMs`, default 2 min): exit code and output. */
+export async function runCdc(
+  args: readonly string[],
+  options: CdcOptions & { timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startCdc(args, options);
+  let timer: NodeJS.Timeout | undefined;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const code = await Promise.race([p.exited, timedOut]);
+  clearTimeout(timer);
+  if (code === 'timeout') {
+    await p.kill();
+    throw new Error(`cdc ${args.join(' ')} did not end within ${timeoutMs} ms; killed\n${p.describe()}`);
+  }
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}

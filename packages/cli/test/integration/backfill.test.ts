@@ -1,16 +1,24 @@
-import { createDecoder, createRegistryClient, loadSchema, testing, waitFor } from '@cdc/core';
-import { testing as bronze } from '@cdc/enricher';
 import {
-  controlClient,
-  endOffsets,
-  groupsOf,
-  readSilver,
-  readToEndWithPartitions,
+  createDecoder,
+  createRegistryClient,
+  loadSchema,
+  waitFor,
+  type BookingChange,
+  type Encoder,
+} from '@cdc/core';
+import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  createTestContext,
+  produceAll,
   runCdc,
-  spawnCdc,
-  stopProcess,
+  startCdc,
+  testSeed,
   type CdcProcess,
-} from '../support/cdc';
+  type TestContext,
+} from '@cdc/testing';
+import { controlClient, endOffsets, groupsOf, readSilver, readToEndWithPartitions } from '../support/cdc';
 
 /**
  * `cdc backfill` as users run it, against the real broker and registry: the seed scenario
@@ -19,17 +27,80 @@ import {
  * enricher derives what comes afterwards with the new settings.
  */
 const FAST = { ENRICHER_SESSION_TIMEOUT_MS: '6000', ENRICHER_HEARTBEAT_INTERVAL_MS: '1000' };
+const SEED = testSeed('cdc backfill');
+const CREATES_ONLY = { create: 1, cancel: 0, update: 0, delete: 0 };
+
+/** `rounds` updates (status flips) of each booking, after its change `c`, one round after another. */
+function updatesOf(
+  creates: BookingChange[],
+  rounds: number,
+  idPrefix: string,
+  startMs: number,
+): BookingChange[] {
+  const current = creates.map((c) => c.after!);
+  const out: BookingChange[] = [];
+  for (let r = 0; r < rounds; r++) {
+    current.forEach((before, i) => {
+      const ts = startMs + out.length * 1000;
+      const after = {
+        ...before,
+        status: before.status === 'BOOKED' ? 'CANCELLED' : 'BOOKED',
+        updated_at: ts,
+        version: before.version + 1,
+      };
+      current[i] = after;
+      out.push({
+        event_id: `${idPrefix}-${out.length + 1}`,
+        op: 'u',
+        before,
+        after,
+        ts_ms: ts,
+        source: { name: 'test', seq: out.length + 1 },
+      });
+    });
+  }
+  return out;
+}
+
+/** One booking created at `bookingDate`, at event time `tsMs`. */
+const oneCreate = (eventId: string, bookingDate: number, tsMs: number): BookingChange => ({
+  event_id: eventId,
+  op: 'c',
+  before: null,
+  after: {
+    booking_id: eventId,
+    customer_id: 'C1',
+    movie_id: 'M001',
+    booking_date: bookingDate,
+    status: 'BOOKED',
+    ticket_count: 2,
+    ticket_price: 1500,
+    created_at: tsMs,
+    updated_at: tsMs,
+    version: 1,
+  },
+  ts_ms: tsMs,
+  source: { name: 'test', seq: 1 },
+});
 
 describe('cdc backfill', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   const running: CdcProcess[] = [];
-  const env = () => ({ TOPIC_PREFIX: ctx.connection.topicPrefix, ...FAST });
+  const cdc = (args: string[], env: Record<string, string> = {}) =>
+    runCdc(args, { connection: ctx.connection, env: { ...FAST, ...env } });
+  const start = (args: string[], env: Record<string, string> = {}): CdcProcess => {
+    const p = startCdc(args, { connection: ctx.connection, env: { ...FAST, ...env } });
+    running.push(p);
+    return p;
+  };
+  const encoder = (): Promise<Encoder<BookingChange>> =>
+    bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
 
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'backfill' });
+    ctx = await createTestContext({ name: 'backfill' });
   });
   afterEach(async () => {
-    for (const p of running.splice(0)) await stopProcess(p);
+    for (const p of running.splice(0)) await p.kill();
     await ctx.cleanup();
   });
 
@@ -42,9 +113,8 @@ describe('cdc backfill', () => {
   });
 
   it('re-derives the seed scenario in New York time: dry run first, then exactly once, and live enrichment follows', async () => {
-    expect((await runCdc(['produce', '--scenario', 'seed'], env())).code).toBe(0);
-    const enricher = spawnCdc(['enrich', '--ops-port', '0'], env());
-    running.push(enricher);
+    expect((await cdc(['produce', '--scenario', 'seed'])).code).toBe(0);
+    const enricher = start(['enrich', '--ops-port', '0']);
     const control = controlClient(ctx);
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(
@@ -61,7 +131,7 @@ describe('cdc backfill', () => {
 
     // Dry run: the plan, and nothing changed (control topic, silver, consumer groups).
     const before = await snapshot();
-    const dry = await runCdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning'], env());
+    const dry = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('dry run: nothing was changed');
     expect(dry.stdout).toMatch(/settings now: +time zone UTC, rules 1, epoch 0/);
@@ -70,15 +140,12 @@ describe('cdc backfill', () => {
     expect(dry.stdout).toMatch(/bookings last changed before the range: 0/);
     expect(dry.stdout).toContain(`1 member(s) must acknowledge the new epoch: ${group} member`);
     const plan = JSON.parse(
-      (await runCdc(['backfill', '--time-zone', 'America/New_York', '--json'], env())).stdout,
+      (await cdc(['backfill', '--time-zone', 'America/New_York', '--json'])).stdout,
     ) as { epoch: number; records: number; stats: { bookingsInRange: number } };
     expect(plan).toMatchObject({ epoch: 1, records: 7, stats: { bookingsInRange: 5 } });
     expect(await snapshot()).toEqual(before);
 
-    const run = await runCdc(
-      ['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute'],
-      env(),
-    );
+    const run = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
     expect(run.stderr).not.toMatch(/^error/m);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('backfill epoch 1 finished: 7 bronze records re-derived');
@@ -99,56 +166,42 @@ describe('cdc backfill', () => {
     expect((await groupsOf(ctx)).filter((g) => g.includes('cdc-backfill'))).toEqual([]); // its group is gone
 
     // A new event, enriched by the running enricher with the new settings.
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const [late] = bronze.makeChanges(1, {
-      idPrefix: 'after-backfill',
-      startMs: Date.UTC(2025, 8, 3, 12, 0),
-    });
-    await bronze.produceAll(ctx.kafka, ctx.topics.bronze, [bronze.bronzeMessage(encoder, late!)]);
+    const late = oneCreate('after-backfill', Date.UTC(2025, 8, 3, 11, 59), Date.UTC(2025, 8, 3, 12, 0));
+    await produceAll(ctx.kafka, ctx.topics.bronze, [bronzeMessage(await encoder(), late)]);
     const derived = await waitFor(
-      async () => (await readSilver(ctx)).find((r) => r.event_id === late!.event_id),
+      async () => (await readSilver(ctx)).find((r) => r.event_id === late.event_id),
       { timeoutMs: 30_000, intervalMs: 500, what: 'the live enricher to derive the new event' },
     );
     expect(derived).toMatchObject({ derivation_epoch: 1, time_zone: 'America/New_York' });
     expect(derived.after?.booking_hour).toBe(7); // 11:59 UTC
 
     // The same command again: already done (exit 0); status says so.
-    const again = await runCdc(
-      ['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute'],
-      env(),
-    );
+    const again = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Nothing to do: backfill epoch 1');
-    const status = await runCdc(['backfill', '--status'], env());
+    const status = await cdc(['backfill', '--status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(
       'backfill epoch 1: FINISHED, time zone UTC, rules 1, epoch 0 -> time zone America/New_York',
     );
     expect(status.stdout).toContain(`${group}/enricher-0: epoch 1`);
-    expect(await stopProcess(enricher, 'SIGTERM')).toBe(0);
+    expect(await enricher.stop('SIGTERM')).toBe(0);
   });
 
   it('re-derives only what reached bronze at or after --from, and counts the bookings it leaves', async () => {
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
+    const bronze = await encoder();
     const now = Date.now();
-    const stamped = (idPrefix: string, count: number, bookings: number, ts: number) =>
-      bronze
-        .makeChanges(count, { idPrefix, bookings, invalidEvery: 0 })
-        .map((c) => ({ ...bronze.bronzeMessage(encoder, c), timestamp: String(ts) }));
+    const stamped = (changes: BookingChange[], ts: number) =>
+      changes.map((c) => ({ ...bronzeMessage(bronze, c), timestamp: String(ts) }));
     // 300 old changes of 300 bookings, then 300 new ones of the first 75 of them.
-    await bronze.produceAll(ctx.kafka, ctx.topics.bronze, [
-      ...stamped('old', 300, 300, now - 3_600_000),
-      ...stamped('new', 300, 75, now - 1000),
+    const old = bookingChanges(300, { seed: SEED, idPrefix: 'old', mix: CREATES_ONLY, dirtyRatio: 0 });
+    await produceAll(ctx.kafka, ctx.topics.bronze, [
+      ...stamped(old, now - 3_600_000),
+      ...stamped(updatesOf(old.slice(0, 75), 4, 'new', old.at(-1)!.ts_ms + 1000), now - 1000),
     ]);
     const from = new Date(now - 60_000).toISOString();
     const args = ['backfill', '--time-zone', 'Europe/Berlin', '--from', from];
-    const plan = JSON.parse((await runCdc([...args, '--json'], env())).stdout) as {
+    const plan = JSON.parse((await cdc([...args, '--json'])).stdout) as {
       records: number;
       currentRecorded: boolean;
       stats: { bookingsInRange: number; bookingsBefore: number };
@@ -160,7 +213,7 @@ describe('cdc backfill', () => {
     });
 
     // No enricher has ever run (no settings recorded, no live group): nothing to wait for.
-    const run = await runCdc([...args, '--execute'], env());
+    const run = await cdc([...args, '--execute']);
     expect(run.code).toBe(0);
     const silver = await readSilver(ctx);
     expect(silver).toHaveLength(300);
@@ -174,17 +227,13 @@ describe('cdc backfill', () => {
   });
 
   it('while the live pipeline keeps writing, no record keeps the old derivation (the switch before the range end)', async () => {
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = bronze.makeChanges(12_000, { bookings: 2000, idPrefix: 'live' });
-    const messages = changes.map((c) => bronze.bronzeMessage(encoder, c));
+    const bronze = await encoder();
+    const changes = bookingChanges(12_000, { seed: SEED, liveBookings: 2000, idPrefix: 'live' });
+    const messages = changes.map((c) => bronzeMessage(bronze, c));
     const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     await producer.connect();
     await producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(0, 6000) });
-    const enricher = spawnCdc(['enrich', '--ops-port', '0'], { ...env(), ENRICHER_CHUNK_RECORDS: '200' });
-    running.push(enricher);
+    const enricher = start(['enrich', '--ops-port', '0'], { ENRICHER_CHUNK_RECORDS: '200' });
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(async () => (await controlClient(ctx).read()).enrichers.size === 1, {
       timeoutMs: 60_000,
@@ -207,9 +256,8 @@ describe('cdc backfill', () => {
     const sentBefore = sent;
     // The live enricher stalls (SIGSTOP) just as the backfill starts: the backfill records the new
     // settings, then must wait for its acknowledgement before it captures the range's end.
-    enricher.child.kill('SIGSTOP');
-    const backfill = spawnCdc(['backfill', '--time-zone', 'America/New_York', '--execute'], env());
-    running.push(backfill);
+    enricher.signal('SIGSTOP');
+    const backfill = start(['backfill', '--time-zone', 'America/New_York', '--execute']);
     const control = controlClient(ctx);
     await waitFor(async () => (await control.read()).backfills.get(1)?.status === 'SWITCHING', {
       timeoutMs: 30_000,
@@ -224,7 +272,7 @@ describe('cdc backfill', () => {
     );
     const endsAtResume = await endOffsets(ctx, ctx.topics.bronze);
     expect(control.state.backfills.get(1)?.status).toBe('SWITCHING');
-    enricher.child.kill('SIGCONT');
+    enricher.signal('SIGCONT');
     expect(await backfill.exited).toBe(0);
     backfillDone = true;
     expect(sent).toBeGreaterThan(sentBefore); // the live pipeline was writing throughout
@@ -281,17 +329,13 @@ describe('cdc backfill', () => {
   };
 
   it('refuses bad input with exit 2, naming the option, and changes nothing', async () => {
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    await bronze.produceAll(
+    const bronze = await encoder();
+    await produceAll(
       ctx.kafka,
       ctx.topics.bronze,
-      bronze.makeChanges(60, { idPrefix: 'bad' }).map((c) => bronze.bronzeMessage(encoder, c)),
+      bookingChanges(60, { seed: SEED, idPrefix: 'bad' }).map((c) => bronzeMessage(bronze, c)),
     );
-    const enricher = spawnCdc(['enrich', '--ops-port', '0'], env());
-    running.push(enricher);
+    start(['enrich', '--ops-port', '0']);
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     const bronzeEnds = await endOffsets(ctx, ctx.topics.bronze);
     await waitFor(
@@ -333,10 +377,7 @@ describe('cdc backfill', () => {
       [['--status', '--execute'], /cannot be used with option/],
     ];
     for (const [args, message] of cases) {
-      const r = await runCdc(
-        ['backfill', ...args, '--execute'].filter((a, i, all) => all.indexOf(a) === i),
-        env(),
-      );
+      const r = await cdc(['backfill', ...args, '--execute'].filter((a, i, all) => all.indexOf(a) === i));
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(message);
     }

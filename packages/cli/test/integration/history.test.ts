@@ -3,16 +3,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
 import {
+  allTopics,
   createEncoder,
   createRegistryClient,
   loadSchema,
-  testing,
   topicNames,
   valueSubject,
   type EnrichedBookingChange,
 } from '@cdc/core';
-import { createDeriver, testing as bronze } from '@cdc/enricher';
-import { endOffsets, runCdc } from '../support/cdc';
+import {
+  bookingChanges,
+  bookingIdOf,
+  createTestContext,
+  enrich,
+  produceAll,
+  runCdc,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
+import { endOffsets } from '../support/cdc';
 
 /**
  * History is kept: `cdc topics create` gives bronze and silver unlimited retention and reports,
@@ -20,12 +29,12 @@ import { endOffsets, runCdc } from '../support/cdc';
  * head was deleted refuses unless --allow-partial.
  */
 describe('topics keep their history', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   const extraTopics: string[] = [];
   let dir: string;
 
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'history' });
+    ctx = await createTestContext({ name: 'history' });
     dir = mkdtempSync(path.join(os.tmpdir(), 'cdc-history-'));
   });
   afterEach(async () => {
@@ -48,9 +57,9 @@ describe('topics keep their history', () => {
 
   it('cdc topics create gives bronze and silver retention.ms=-1 and reports existing topics that lose history', async () => {
     const fresh = topicNames(`${ctx.connection.topicPrefix}fresh.`);
-    extraTopics.push(...Object.values(fresh));
+    extraTopics.push(...allTopics(fresh));
     const created = await runCdc(['topics', 'create'], {
-      TOPIC_PREFIX: `${ctx.connection.topicPrefix}fresh.`,
+      connection: { ...ctx.connection, topicPrefix: `${ctx.connection.topicPrefix}fresh.` },
     });
     expect(created.code).toBe(0);
     expect(await retention([fresh.bronze, fresh.silver])).toEqual({
@@ -61,7 +70,7 @@ describe('topics keep their history', () => {
 
     // An existing bronze that deletes after 7 days is reported, not changed; --retention warns.
     const old = topicNames(`${ctx.connection.topicPrefix}old.`);
-    extraTopics.push(...Object.values(old));
+    extraTopics.push(...allTopics(old));
     await ctx.admin.createTopics({
       waitForLeaders: true,
       topics: [
@@ -73,7 +82,7 @@ describe('topics keep their history', () => {
       ],
     });
     const again = await runCdc(['topics', 'create', '--retention', '30d'], {
-      TOPIC_PREFIX: `${ctx.connection.topicPrefix}old.`,
+      connection: { ...ctx.connection, topicPrefix: `${ctx.connection.topicPrefix}old.` },
     });
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`${old.bronze} keeps only 7 days (retention.ms=604800000)`);
@@ -93,12 +102,11 @@ describe('topics keep their history', () => {
       text,
       type,
     );
-    const deriver = createDeriver('UTC');
-    const changes = bronze.makeChanges(300, { idPrefix: 'h' });
-    await bronze.produceAll(
+    const changes = bookingChanges(300, { seed: testSeed('history'), idPrefix: 'h' });
+    await produceAll(
       ctx.kafka,
       ctx.topics.silver,
-      changes.map((c) => ({ key: bronze.bookingIdOf(c), value: silver.encode(deriver.change(c)) })),
+      changes.map((c) => ({ key: bookingIdOf(c), value: silver.encode(enrich(c)) })),
     );
     const ends = await endOffsets(ctx, ctx.topics.silver);
     await ctx.admin.deleteTopicRecords({
@@ -109,16 +117,17 @@ describe('topics keep their history', () => {
       })),
     });
     const gone = Object.values(ends).reduce((sum, end) => sum + Math.min(10, end), 0);
-    const env = { TOPIC_PREFIX: ctx.connection.topicPrefix };
     const db = path.join(dir, 'aggregator.db');
 
-    const refused = await runCdc(['aggregate', '--rebuild', '--db', db], env);
+    const refused = await runCdc(['aggregate', '--rebuild', '--db', db], { connection: ctx.connection });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`no longer holds its first ${gone} offsets`);
     expect(refused.stderr).toMatch(/the oldest record still there is from \d{4}-\d\d-\d\dT/);
     expect(refused.stderr).toContain('--allow-partial');
 
-    const partial = await runCdc(['aggregate', '--rebuild', '--db', db, '--allow-partial'], env);
+    const partial = await runCdc(['aggregate', '--rebuild', '--db', db, '--allow-partial'], {
+      connection: ctx.connection,
+    });
     expect(partial.code).toBe(0);
     expect(partial.stdout).toContain(`partial rebuild: the first ${gone} offsets`);
     expect(partial.stdout).toContain(`${300 - gone} changes`);

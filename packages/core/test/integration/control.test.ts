@@ -3,17 +3,17 @@ import {
   createRegistryClient,
   enricherRecord,
   settingsRecord,
-  testing,
   waitFor,
   type ControlRecord,
   type DerivationSettings,
 } from '../../src';
+import { createTestContext, type TestContext } from '@cdc/testing';
 
 /** The control topic: settings written by one client are read back, and heard, by another. */
 describe('control topic', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'control' });
+    ctx = await createTestContext({ name: 'control' });
   });
   afterEach(() => ctx.cleanup());
 

@@ -3,20 +3,21 @@ import {
   createRegistryClient,
   settingsRecord,
   sleep,
-  testing as coreTesting,
   waitFor,
   type ControlClient,
   type DerivationSettings,
 } from '@cdc/core';
-import { RULES_VERSION, testing } from '../../src';
 import {
-  decodeSilver,
-  killProcess,
-  readTopicToEnd,
-  spawnEnricher,
-  waitForGroupCaughtUp,
-  type EnricherProcess,
-} from '../helpers/kafka';
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  createTestContext,
+  testSeed,
+  type CdcProcess,
+  type TestContext,
+} from '@cdc/testing';
+import { RULES_VERSION } from '../../src';
+import { decodeSilver, readTopicToEnd, spawnEnricher, waitForGroupCaughtUp } from '../helpers/kafka';
 
 /**
  * Derivation settings are pipeline state (the control topic): an enricher started with another
@@ -30,12 +31,12 @@ const FAST = {
 };
 
 describe('enricher: derivation settings from the control topic', () => {
-  let ctx: coreTesting.TestContext;
+  let ctx: TestContext;
   let control: ControlClient;
-  const processes: EnricherProcess[] = [];
+  const processes: CdcProcess[] = [];
 
   beforeEach(async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-settings', partitions: 3 });
+    ctx = await createTestContext({ name: 'enr-settings', partitions: 3 });
     control = ctx.track(
       createControlClient({
         kafka: ctx.kafka,
@@ -48,7 +49,7 @@ describe('enricher: derivation settings from the control topic', () => {
     );
   });
   afterEach(async () => {
-    for (const p of processes.splice(0)) await killProcess(p);
+    for (const p of processes.splice(0)) await p.kill();
     await ctx.cleanup();
   });
 
@@ -73,12 +74,14 @@ describe('enricher: derivation settings from the control topic', () => {
 
   it('records its settings on a new pipeline, then switches epoch without a restart and acknowledges', async () => {
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
-    const encoder = await testing.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = testing.makeChanges(3000, { bookings: 400, idPrefix: 'sw', invalidEvery: 0 });
-    const messages = changes.map((c) => testing.bronzeMessage(encoder, c));
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    const changes = bookingChanges(3000, {
+      seed: testSeed('enricher settings'),
+      liveBookings: 400,
+      idPrefix: 'sw',
+      dirtyRatio: 0,
+    });
+    const messages = changes.map((c) => bronzeMessage(encoder, c));
     const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     await producer.connect();
     const send = (from: number, to: number) =>
@@ -141,7 +144,6 @@ describe('enricher: derivation settings from the control topic', () => {
       const expected = r.time_zone === 'UTC' ? hour : (hour + 20) % 24; // New York is UTC-4 in September
       expect((r.after ?? r.before)!.booking_hour).toBe(expected);
     }
-    p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(0);
+    expect(await p.stop('SIGTERM')).toBe(0);
   });
 });
