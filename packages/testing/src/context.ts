@@ -2,13 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import {
   allTopics,
+  createControlClient,
   createKafka,
+  createRegistryClient,
   createLogger,
   ensureTopics,
   loadConnectionConfig,
   topicNames,
   waitFor,
   type ConnectionConfig,
+  type ControlClient,
   type Logger,
   type LogLevel,
   type TopicNames,
@@ -95,4 +98,18 @@ export async function readUntil(
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** A client of the test's control topic (derivation settings, acknowledgements, backfills), closed by cleanup(). */
+export function testControlClient(ctx: TestContext): ControlClient {
+  return ctx.track(
+    createControlClient({
+      kafka: ctx.kafka,
+      registry: createRegistryClient(ctx.connection.registryUrl),
+      topic: ctx.topics.control,
+      logger: ctx.logger,
+      groupPrefix: `${ctx.connection.topicPrefix}test`,
+      maxWaitMs: 100,
+    }),
+  );
 }

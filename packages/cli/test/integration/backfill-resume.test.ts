@@ -8,11 +8,12 @@ import {
   runCdc,
   seededRandom,
   startCdc,
+  testControlClient,
   testSeed,
   type CdcProcess,
   type TestContext,
 } from '@cdc/testing';
-import { controlClient, readSilver } from '../support/cdc';
+import { readSilver } from '../support/cdc';
 
 /**
  * A backfill SIGKILLed several times (and interrupted once with SIGINT) and resumed each time by
@@ -104,7 +105,7 @@ describe('cdc backfill, killed and resumed', () => {
     expect(last.stdout).toContain(
       `backfill epoch 1 finished: ${TOTAL.toLocaleString('en-US')} bronze records`,
     );
-    expect((await controlClient(killed).read()).backfills.get(1)).toMatchObject({
+    expect((await testControlClient(killed).read()).backfills.get(1)).toMatchObject({
       status: 'FINISHED',
       records: TOTAL,
     });

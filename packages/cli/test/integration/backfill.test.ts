@@ -14,11 +14,12 @@ import {
   produceAll,
   runCdc,
   startCdc,
+  testControlClient,
   testSeed,
   type CdcProcess,
   type TestContext,
 } from '@cdc/testing';
-import { controlClient, endOffsets, groupsOf, readSilver, readToEndWithPartitions } from '../support/cdc';
+import { endOffsets, groupsOf, readSilver, readToEndWithPartitions } from '../support/cdc';
 
 /**
  * `cdc backfill` as users run it, against the real broker and registry: the seed scenario
@@ -115,7 +116,7 @@ describe('cdc backfill', () => {
   it('re-derives the seed scenario in New York time: dry run first, then exactly once, and live enrichment follows', async () => {
     expect((await cdc(['produce', '--scenario', 'seed'])).code).toBe(0);
     const enricher = start(['enrich', '--ops-port', '0']);
-    const control = controlClient(ctx);
+    const control = testControlClient(ctx);
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(
       async () => (await readSilver(ctx)).length === 7 && (await control.read()).enrichers.size === 1,
@@ -219,7 +220,7 @@ describe('cdc backfill', () => {
     expect(silver).toHaveLength(300);
     expect(silver.every((r) => r.event_id.startsWith('new') && r.derivation_epoch === 1)).toBe(true);
     expect(silver.every((r) => r.time_zone === 'Europe/Berlin')).toBe(true);
-    expect((await controlClient(ctx).read()).backfills.get(1)).toMatchObject({
+    expect((await testControlClient(ctx).read()).backfills.get(1)).toMatchObject({
       from,
       status: 'FINISHED',
       previous: null,
@@ -235,7 +236,7 @@ describe('cdc backfill', () => {
     await producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(0, 6000) });
     const enricher = start(['enrich', '--ops-port', '0'], { ENRICHER_CHUNK_RECORDS: '200' });
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
-    await waitFor(async () => (await controlClient(ctx).read()).enrichers.size === 1, {
+    await waitFor(async () => (await testControlClient(ctx).read()).enrichers.size === 1, {
       timeoutMs: 60_000,
       what: 'the live enricher to join',
     });
@@ -258,7 +259,7 @@ describe('cdc backfill', () => {
     // settings, then must wait for its acknowledgement before it captures the range's end.
     enricher.signal('SIGSTOP');
     const backfill = start(['backfill', '--time-zone', 'America/New_York', '--execute']);
-    const control = controlClient(ctx);
+    const control = testControlClient(ctx);
     await waitFor(async () => (await control.read()).backfills.get(1)?.status === 'SWITCHING', {
       timeoutMs: 30_000,
       what: 'the backfill to record the new settings',
@@ -287,7 +288,7 @@ describe('cdc backfill', () => {
       { timeoutMs: 60_000, intervalMs: 250, what: 'the live enricher to catch up' },
     );
 
-    const backfilled = (await controlClient(ctx).read()).backfills.get(1)!;
+    const backfilled = (await testControlClient(ctx).read()).backfills.get(1)!;
     const rangeEnd = new Map(backfilled.partitions.map((p) => [p.partition, p.end]));
     // The end was captured after the stalled enricher came back and switched.
     for (const [partition, end] of rangeEnd) expect(end).toBeGreaterThanOrEqual(endsAtResume[partition]!);
@@ -340,7 +341,7 @@ describe('cdc backfill', () => {
     const bronzeEnds = await endOffsets(ctx, ctx.topics.bronze);
     await waitFor(
       async () => {
-        if ((await controlClient(ctx).read()).enrichers.size === 0) return false;
+        if ((await testControlClient(ctx).read()).enrichers.size === 0) return false;
         const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [ctx.topics.bronze] });
         return t!.partitions.every((p) => Number(p.offset) >= (bronzeEnds[p.partition] ?? 0));
       },

@@ -1,29 +1,14 @@
 import type { KafkaMessage } from 'kafkajs';
 import {
-  createControlClient,
   createDecoder,
   createRegistryClient,
   loadSchema,
   waitFor,
-  type ControlClient,
   type EnrichedBookingChange,
 } from '@cdc/core';
 import { uniqueGroupId, type TestContext } from '@cdc/testing';
 
 /** What the CLI tests read back: the control topic, end offsets, consumer groups, silver. */
-export function controlClient(ctx: TestContext): ControlClient {
-  return ctx.track(
-    createControlClient({
-      kafka: ctx.kafka,
-      registry: createRegistryClient(ctx.connection.registryUrl),
-      topic: ctx.topics.control,
-      logger: ctx.logger,
-      groupPrefix: `${ctx.connection.topicPrefix}test`,
-      maxWaitMs: 100,
-    }),
-  );
-}
-
 /** End offsets of a topic, partition → high watermark. */
 export async function endOffsets(ctx: TestContext, topic: string): Promise<Record<number, number>> {
   return Object.fromEntries(

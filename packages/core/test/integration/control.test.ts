@@ -1,13 +1,11 @@
 import {
-  createControlClient,
-  createRegistryClient,
   enricherRecord,
   settingsRecord,
   waitFor,
   type ControlRecord,
   type DerivationSettings,
 } from '../../src';
-import { createTestContext, type TestContext } from '@cdc/testing';
+import { createTestContext, testControlClient, type TestContext } from '@cdc/testing';
 
 /** The control topic: settings written by one client are read back, and heard, by another. */
 describe('control topic', () => {
@@ -17,17 +15,7 @@ describe('control topic', () => {
   });
   afterEach(() => ctx.cleanup());
 
-  const client = () =>
-    ctx.track(
-      createControlClient({
-        kafka: ctx.kafka,
-        registry: createRegistryClient(ctx.connection.registryUrl),
-        topic: ctx.topics.control,
-        logger: ctx.logger,
-        groupPrefix: `${ctx.connection.topicPrefix}test`,
-        maxWaitMs: 100,
-      }),
-    );
+  const client = () => testControlClient(ctx);
 
   it('round-trips the settings and acknowledgements, and a running reader hears changes', async () => {
     const writer = client();

@@ -1,5 +1,4 @@
 import {
-  createControlClient,
   createRegistryClient,
   settingsRecord,
   sleep,
@@ -12,6 +11,7 @@ import {
   bronzeEncoder,
   bronzeMessage,
   createTestContext,
+  testControlClient,
   testSeed,
   type CdcProcess,
   type TestContext,
@@ -37,16 +37,7 @@ describe('enricher: derivation settings from the control topic', () => {
 
   beforeEach(async () => {
     ctx = await createTestContext({ name: 'enr-settings', partitions: 3 });
-    control = ctx.track(
-      createControlClient({
-        kafka: ctx.kafka,
-        registry: createRegistryClient(ctx.connection.registryUrl),
-        topic: ctx.topics.control,
-        logger: ctx.logger,
-        groupPrefix: `${ctx.connection.topicPrefix}test`,
-        maxWaitMs: 100,
-      }),
-    );
+    control = testControlClient(ctx);
   });
   afterEach(async () => {
     for (const p of processes.splice(0)) await p.kill();
