@@ -34,7 +34,8 @@ export type ErrorCode =
   | 'KPI_DEFINITION_INVALID'
   | 'DB_UNAVAILABLE'
   | 'DB_INCONSISTENT'
-  | 'BATCH_CLOSED';
+  | 'BATCH_CLOSED'
+  | 'WEBHOOK_FAILED';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;
