@@ -1,9 +1,9 @@
+import { createTestContext, type TestContext } from '@cdc/testing';
 import {
   createControlClient,
   createRegistryClient,
   enricherRecord,
   settingsRecord,
-  testing,
   waitFor,
   type ControlRecord,
   type DerivationSettings,
@@ -11,9 +11,9 @@ import {
 
 /** The control topic: settings written by one client are read back, and heard, by another. */
 describe('control topic', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'control' });
+    ctx = await createTestContext({ name: 'control' });
   });
   afterEach(() => ctx.cleanup());
 
