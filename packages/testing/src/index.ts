@@ -3,6 +3,7 @@
  * only: no package's `src` imports it.
  */
 export * from './context';
+export * from './read';
 export * from './seed';
 export * from './changes';
 export * from './disorder';
