@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   createDecoder,
   createRegistryClient,
@@ -5,6 +8,7 @@ import {
   waitFor,
   type BookingChange,
   type Encoder,
+  type MovieKpis,
 } from '@cdc/core';
 import {
   bookingChanges,
@@ -18,13 +22,23 @@ import {
   type CdcProcess,
   type TestContext,
 } from '@cdc/testing';
-import { controlClient, endOffsets, groupsOf, readSilver, readToEndWithPartitions } from '../support/cdc';
+import { dbTables, waitAggregated, withDb, type DbTables } from '../support/aggregator-db';
+import {
+  controlClient,
+  endOffsets,
+  groupsOf,
+  readSilver,
+  readToEnd,
+  readToEndWithPartitions,
+} from '../support/cdc';
 
 /**
  * `cdc backfill` as users run it, against the real broker and registry: the seed scenario
- * enriched in UTC by a running `cdc enrich`, re-derived in New York time. The dry run changes
- * nothing; --execute writes exactly one re-derived record per bronze record, and the live
- * enricher derives what comes afterwards with the new settings.
+ * enriched in UTC by a running `cdc enrich` and aggregated by a running `cdc aggregate`,
+ * re-derived in New York time. The dry run changes nothing; --execute writes exactly one
+ * re-derived record per bronze record, the aggregator's rows and KPIs follow without counting an
+ * event twice, the live enricher derives what comes afterwards with the new settings, and
+ * `cdc aggregate --rebuild` gives the same tables.
  */
 const FAST = { ENRICHER_SESSION_TIMEOUT_MS: '6000', ENRICHER_HEARTBEAT_INTERVAL_MS: '1000' };
 const SEED = testSeed('cdc backfill');
@@ -112,9 +126,13 @@ describe('cdc backfill', () => {
     groups: await groupsOf(ctx),
   });
 
-  it('re-derives the seed scenario in New York time: dry run first, then exactly once, and live enrichment follows', async () => {
+  it('re-derives the seed scenario in New York time: dry run first, then exactly once; the KPIs follow, counters unchanged, live enrichment follows, a rebuild agrees', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cdc-backfill-'));
+    ctx.track({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    const db = path.join(dir, 'aggregator.db');
     expect((await cdc(['produce', '--scenario', 'seed'])).code).toBe(0);
     const enricher = start(['enrich', '--ops-port', '0']);
+    const aggregator = start(['aggregate', '--db', db, '--ops-port', '0']);
     const control = controlClient(ctx);
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(
@@ -128,8 +146,26 @@ describe('cdc backfill', () => {
     const utc = await readSilver(ctx);
     expect(utc.every((r) => r.derivation_epoch === 0 && r.time_zone === 'UTC')).toBe(true);
     expect(utc.every((r) => (r.after ?? r.before)!.booking_hour === 10)).toBe(true);
+    await waitAggregated(ctx, db, 'the aggregator to apply the UTC records');
+    const utcTables = dbTables(db);
+    const rows = () =>
+      withDb(db, (d) =>
+        d
+          .prepare('SELECT booking_id, booking_hour, day_of_week, derivation_epoch FROM bookings ORDER BY 1')
+          .raw()
+          .all(),
+      );
+    expect(rows()).toEqual(['B001', 'B002', 'B003', 'B004', 'B005'].map((id) => [id, 10, 3, 0]));
+    const snapshotVersions = () =>
+      new Map(
+        withDb(db, (d) => d.prepare('SELECT movie_key, snapshot_version FROM movie_kpis').raw().all()) as [
+          string,
+          number,
+        ][],
+      );
+    const utcVersions = snapshotVersions();
 
-    // Dry run: the plan, and nothing changed (control topic, silver, consumer groups).
+    // Dry run: the plan, and nothing changed (control topic, silver, consumer groups, the database).
     const before = await snapshot();
     const dry = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning']);
     expect(dry.code).toBe(0);
@@ -144,6 +180,7 @@ describe('cdc backfill', () => {
     ) as { epoch: number; records: number; stats: { bookingsInRange: number } };
     expect(plan).toMatchObject({ epoch: 1, records: 7, stats: { bookingsInRange: 5 } });
     expect(await snapshot()).toEqual(before);
+    expect(dbTables(db)).toEqual(utcTables);
 
     const run = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
     expect(run.stderr).not.toMatch(/^error/m);
@@ -165,6 +202,39 @@ describe('cdc backfill', () => {
     expect(state.enrichers.get(`enricher/${group}/enricher-0`)?.epoch).toBe(1);
     expect((await groupsOf(ctx)).filter((g) => g.includes('cdc-backfill'))).toEqual([]); // its group is gone
 
+    // The aggregator: every booking re-derived (06:00 in New York, still a Wednesday), one active
+    // hour per movie, the hour-10 reference counts retracted; every KPI, the event counters
+    // included, as before; each movie re-published (a newer snapshot version, in gold too).
+    await waitAggregated(ctx, db, 'the aggregator to apply the re-derived records');
+    expect(rows()).toEqual(['B001', 'B002', 'B003', 'B004', 'B005'].map((id) => [id, 6, 3, 1]));
+    const nyTables = dbTables(db);
+    expect(nyTables.movie_kpis).toEqual(utcTables.movie_kpis);
+    expect(nyTables.movie_kpis.every((m) => m.active_hours === 1)).toBe(true);
+    expect(nyTables.movie_hour_counts).toEqual(
+      ['M001', 'M002', 'M003', 'M004', 'M005'].map((movie_key) => ({ movie_key, booking_hour: 6, n: 1 })),
+    );
+    expect(
+      withDb(db, (d) => d.prepare('SELECT SUM(rederived), SUM(skipped) FROM batch_history').raw().get()),
+    ).toEqual([5, 2]); // the cancelled bookings' first versions are stale
+    const nyVersions = snapshotVersions();
+    for (const [movie, version] of utcVersions) expect(nyVersions.get(movie)).toBeGreaterThan(version);
+    const kpisDecoder = createDecoder<MovieKpis>(
+      createRegistryClient(ctx.connection.registryUrl),
+      loadSchema('MovieKpis').type,
+    );
+    await waitFor(
+      async () => {
+        const newest = new Map<string, number>();
+        for (const m of await readToEnd(ctx, ctx.topics.gold)) {
+          const k = await kpisDecoder.decode(m.value);
+          const key = m.key?.toString() ?? '';
+          newest.set(key, Math.max(newest.get(key) ?? 0, k.snapshot_version));
+        }
+        return [...nyVersions].every(([movie, version]) => newest.get(movie) === version);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the re-derived KPIs to reach gold' },
+    );
+
     // A new event, enriched by the running enricher with the new settings.
     const late = oneCreate('after-backfill', Date.UTC(2025, 8, 3, 11, 59), Date.UTC(2025, 8, 3, 12, 0));
     await produceAll(ctx.kafka, ctx.topics.bronze, [bronzeMessage(await encoder(), late)]);
@@ -174,6 +244,35 @@ describe('cdc backfill', () => {
     );
     expect(derived).toMatchObject({ derivation_epoch: 1, time_zone: 'America/New_York' });
     expect(derived.after?.booking_hour).toBe(7); // 11:59 UTC
+    // … and applied: a new booking of M001, an event counted.
+    await waitAggregated(ctx, db, 'the aggregator to apply the new event');
+    expect(
+      withDb(db, (d) =>
+        d
+          .prepare("SELECT booking_hour, derivation_epoch FROM bookings WHERE booking_id = 'after-backfill'")
+          .raw()
+          .get(),
+      ),
+    ).toEqual([7, 1]);
+    const m001 = (tables: DbTables) =>
+      tables.movie_kpis.find((m) => m.movie_key === 'M001') as {
+        new_bookings: number;
+        status_changes: number;
+      };
+    const live = dbTables(db);
+    expect(m001(live)).toMatchObject({
+      new_bookings: m001(utcTables).new_bookings + 1,
+      status_changes: m001(utcTables).status_changes,
+      active_hours: 2,
+    });
+
+    // A rebuild from silver (UTC and New York records, the new event) gives the same tables.
+    const rebuilt = path.join(dir, 'rebuilt.db');
+    const rebuild = await cdc(['aggregate', '--rebuild', '--db', rebuilt]);
+    expect(rebuild.code).toBe(0);
+    expect(rebuild.stdout).toMatch(/15 changes \(13 applied, of which 5 re-derived, 2 skipped/);
+    expect(dbTables(rebuilt)).toEqual(live);
+    expect(await aggregator.stop('SIGTERM')).toBe(0);
 
     // The same command again: already done (exit 0); status says so.
     const again = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
