@@ -8,5 +8,6 @@ export * from './seed';
 export * from './changes';
 export * from './disorder';
 export * from './enriched';
+export * from './backfills';
 export * from './bronze';
 export * from './cdc-process';

@@ -1,4 +1,7 @@
-import { createDecoder, createRegistryClient, loadSchema, waitFor } from '@cdc/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDecoder, createRegistryClient, loadSchema, waitFor, type MovieKpis } from '@cdc/core';
 import {
   bookingChanges,
   bookingIdOf,
@@ -15,12 +18,15 @@ import {
   testSeed,
   type TestContext,
 } from '@cdc/testing';
+import { dbTables, waitAggregated, withDb, type DbTables } from '../support/aggregator-db';
 
 /**
  * `cdc backfill` as users run it, against the real broker and registry: the seed scenario
- * enriched in UTC by a running `cdc enrich`, re-derived in New York time. The dry run changes
- * nothing; --execute writes exactly one re-derived record per bronze record, and the live
- * enricher derives what comes afterwards with the new settings.
+ * enriched in UTC by a running `cdc enrich` and aggregated by a running `cdc aggregate`,
+ * re-derived in New York time. The dry run changes nothing; --execute writes exactly one
+ * re-derived record per bronze record, the aggregator's rows and KPIs follow without counting an
+ * event twice, the live enricher derives what comes afterwards with the new settings, and
+ * `cdc aggregate --rebuild` gives the same tables.
  */
 const FAST = { ENRICHER_SESSION_TIMEOUT_MS: '6000', ENRICHER_HEARTBEAT_INTERVAL_MS: '1000' };
 
@@ -56,9 +62,13 @@ describe('cdc backfill', () => {
     groups: await groupsOf(),
   });
 
-  it('re-derives the seed scenario in New York time: dry run first, then exactly once, and live enrichment follows', async () => {
+  it('re-derives the seed scenario in New York time: dry run first, then exactly once; the KPIs follow, counters unchanged, live enrichment follows, a rebuild agrees', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cdc-backfill-'));
+    ctx.track({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    const db = path.join(dir, 'aggregator.db');
     expect((await cdc(['produce', '--scenario', 'seed'])).code).toBe(0);
     const enricher = start(['enrich', '--ops-port', '0']);
+    const aggregator = start(['aggregate', '--db', db, '--ops-port', '0']);
     const control = controlClient(ctx);
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(
@@ -72,8 +82,26 @@ describe('cdc backfill', () => {
     const utc = await readSilver(ctx);
     expect(utc.every((r) => r.derivation_epoch === 0 && r.time_zone === 'UTC')).toBe(true);
     expect(utc.every((r) => (r.after ?? r.before)!.booking_hour === 10)).toBe(true);
+    await waitAggregated(ctx, db, 'the aggregator to apply the UTC records');
+    const utcTables = dbTables(db);
+    const rows = () =>
+      withDb(db, (d) =>
+        d
+          .prepare('SELECT booking_id, booking_hour, day_of_week, derivation_epoch FROM bookings ORDER BY 1')
+          .raw()
+          .all(),
+      );
+    expect(rows()).toEqual(['B001', 'B002', 'B003', 'B004', 'B005'].map((id) => [id, 10, 3, 0]));
+    const snapshotVersions = () =>
+      new Map(
+        withDb(db, (d) => d.prepare('SELECT movie_key, snapshot_version FROM movie_kpis').raw().all()) as [
+          string,
+          number,
+        ][],
+      );
+    const utcVersions = snapshotVersions();
 
-    // Dry run: the plan, and nothing changed (control topic, silver, consumer groups).
+    // Dry run: the plan, and nothing changed (control topic, silver, consumer groups, the database).
     const before = await snapshot();
     const dry = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning']);
     expect(dry.code).toBe(0);
@@ -88,6 +116,7 @@ describe('cdc backfill', () => {
     ) as { epoch: number; records: number; stats: { bookingsInRange: number } };
     expect(plan).toMatchObject({ epoch: 1, records: 7, stats: { bookingsInRange: 5 } });
     expect(await snapshot()).toEqual(before);
+    expect(dbTables(db)).toEqual(utcTables);
 
     const run = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
     expect(run.stderr).not.toMatch(/^error/m);
@@ -109,6 +138,39 @@ describe('cdc backfill', () => {
     expect(state.enrichers.get(`enricher/${group}/enricher-0`)?.epoch).toBe(1);
     expect((await groupsOf()).filter((g) => g.includes('cdc-backfill'))).toEqual([]); // its group is gone
 
+    // The aggregator: every booking re-derived (06:00 in New York, still a Wednesday), one active
+    // hour per movie, the hour-10 reference counts retracted; every KPI, the event counters
+    // included, as before; each movie re-published (a newer snapshot version, in gold too).
+    await waitAggregated(ctx, db, 'the aggregator to apply the re-derived records');
+    expect(rows()).toEqual(['B001', 'B002', 'B003', 'B004', 'B005'].map((id) => [id, 6, 3, 1]));
+    const nyTables = dbTables(db);
+    expect(nyTables.movie_kpis).toEqual(utcTables.movie_kpis);
+    expect(nyTables.movie_kpis.every((m) => m.active_hours === 1)).toBe(true);
+    expect(nyTables.movie_hour_counts).toEqual(
+      ['M001', 'M002', 'M003', 'M004', 'M005'].map((movie_key) => ({ movie_key, booking_hour: 6, n: 1 })),
+    );
+    expect(
+      withDb(db, (d) => d.prepare('SELECT SUM(rederived), SUM(skipped) FROM batch_history').raw().get()),
+    ).toEqual([5, 2]); // the cancelled bookings' first versions are stale
+    const nyVersions = snapshotVersions();
+    for (const [movie, version] of utcVersions) expect(nyVersions.get(movie)).toBeGreaterThan(version);
+    const kpisDecoder = createDecoder<MovieKpis>(
+      createRegistryClient(ctx.connection.registryUrl),
+      loadSchema('MovieKpis').type,
+    );
+    await waitFor(
+      async () => {
+        const newest = new Map<string, number>();
+        for (const m of await readToEnd(ctx, ctx.topics.gold)) {
+          const k = await kpisDecoder.decode(m.value);
+          const key = m.key?.toString() ?? '';
+          newest.set(key, Math.max(newest.get(key) ?? 0, k.snapshot_version));
+        }
+        return [...nyVersions].every(([movie, version]) => newest.get(movie) === version);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the re-derived KPIs to reach gold' },
+    );
+
     // A new event, enriched by the running enricher with the new settings.
     const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
     const [late] = bookingChanges(1, {
@@ -125,7 +187,31 @@ describe('cdc backfill', () => {
     expect(derived).toMatchObject({ derivation_epoch: 1, time_zone: 'America/New_York' });
     // A booking date within 30 days before 2025-09-03 12:00 UTC: New York is UTC-4.
     const utcHour = new Date(late!.after!.booking_date).getUTCHours();
-    expect(derived.after?.booking_hour).toBe((utcHour + 20) % 24);
+    const nyHour = (utcHour + 20) % 24;
+    expect(derived.after?.booking_hour).toBe(nyHour);
+    // … and applied: a new booking, an event counted, the status changes untouched.
+    await waitAggregated(ctx, db, 'the aggregator to apply the new event');
+    expect(
+      withDb(db, (d) =>
+        d
+          .prepare('SELECT booking_hour, derivation_epoch FROM bookings WHERE booking_id = ?')
+          .raw()
+          .get(late!.after!.booking_id),
+      ),
+    ).toEqual([nyHour, 1]);
+    const total = (tables: DbTables, column: 'new_bookings' | 'status_changes') =>
+      tables.movie_kpis.reduce((sum, m) => sum + Number(m[column]), 0);
+    const live = dbTables(db);
+    expect(total(live, 'new_bookings')).toBe(total(utcTables, 'new_bookings') + 1);
+    expect(total(live, 'status_changes')).toBe(total(utcTables, 'status_changes'));
+
+    // A rebuild from silver (UTC and New York records, the new event) gives the same tables.
+    const rebuilt = path.join(dir, 'rebuilt.db');
+    const rebuild = await cdc(['aggregate', '--rebuild', '--db', rebuilt]);
+    expect(rebuild.code).toBe(0);
+    expect(rebuild.stdout).toMatch(/15 changes \(13 applied, of which 5 re-derived, 2 skipped/);
+    expect(dbTables(rebuilt)).toEqual(live);
+    expect(await aggregator.stop('SIGTERM')).toBe(0);
 
     // The same command again: already done (exit 0); status says so.
     const again = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
