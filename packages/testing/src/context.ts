@@ -2,16 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import {
   allTopics,
-  createControlClient,
   createKafka,
-  createRegistryClient,
   createLogger,
   ensureTopics,
   loadConnectionConfig,
   topicNames,
   waitFor,
   type ConnectionConfig,
-  type ControlClient,
   type Logger,
   type LogLevel,
   type TopicNames,
@@ -35,7 +32,11 @@ export interface TestContext {
   cleanup(): Promise<void>;
 }
 
-/** A context on the integration stack, with the contract's topics created under a fresh prefix. */
+/**
+ * A context on the integration stack, with the contract's topics created under a fresh prefix as
+ * `cdc topics create` makes them: bronze, silver, dead letters, gold and the control topic
+ * (compacted, one partition). `cleanup()` deletes them all.
+ */
 export async function createTestContext(
   options: { partitions?: number; name?: string } = {},
 ): Promise<TestContext> {
@@ -98,18 +99,4 @@ export async function readUntil(
   } finally {
     await consumer.disconnect();
   }
-}
-
-/** A client of the test's control topic (derivation settings, acknowledgements, backfills), closed by cleanup(). */
-export function testControlClient(ctx: TestContext): ControlClient {
-  return ctx.track(
-    createControlClient({
-      kafka: ctx.kafka,
-      registry: createRegistryClient(ctx.connection.registryUrl),
-      topic: ctx.topics.control,
-      logger: ctx.logger,
-      groupPrefix: `${ctx.connection.topicPrefix}test`,
-      maxWaitMs: 100,
-    }),
-  );
 }

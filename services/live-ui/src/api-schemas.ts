@@ -165,6 +165,11 @@ const bookingProperties = {
   updated_at: ms('Last changed'),
   event_id: str,
   event_ts_ms: ms('Source event time of the latest change'),
+  derivation_epoch: {
+    type: 'integer',
+    minimum: 0,
+    description: 'Which derivation of its version the row carries (0 until the first backfill)',
+  },
 } satisfies Record<BookingColumn, Schema>;
 
 const filtersEcho = object(filterProperties, Object.keys(filterProperties));

@@ -1,19 +1,18 @@
-import { createRegistryClient, waitFor, type EnrichedBookingChange } from '@cdc/core';
+import { createRegistryClient, sleep, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
 import {
   bookingChanges,
   bronzeEncoder,
   bronzeMessage,
   createTestContext,
   produceAll,
+  readSilver,
   runCdc,
   seededRandom,
   startCdc,
   testControlClient,
   testSeed,
-  type CdcProcess,
   type TestContext,
 } from '@cdc/testing';
-import { readSilver } from '../support/cdc';
 
 /**
  * A backfill SIGKILLed several times (and interrupted once with SIGINT) and resumed each time by
@@ -29,22 +28,19 @@ const SMALL = {
   ENRICHER_FETCH_MAX_BYTES: '65536',
   LOG_LEVEL: 'error',
 };
-const SEED = testSeed('backfill resume');
 const ARGS = ['backfill', '--time-zone', 'Asia/Tokyo', '--from-beginning', '--execute'];
 
 describe('cdc backfill, killed and resumed', () => {
   const contexts: TestContext[] = [];
-  const running: CdcProcess[] = [];
   afterEach(async () => {
-    for (const p of running.splice(0)) await p.kill();
     for (const ctx of contexts.splice(0)) await ctx.cleanup();
   });
 
-  const withBronze = async (name: string): Promise<TestContext> => {
+  /** A context whose bronze holds `changes` (the same in both contexts of the test). */
+  const withBronze = async (name: string, changes: readonly BookingChange[]): Promise<TestContext> => {
     const ctx = await createTestContext({ name, partitions: 3 });
     contexts.push(ctx);
     const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
-    const changes = bookingChanges(TOTAL, { seed: SEED, liveBookings: 6000, idPrefix: 'r' });
     await produceAll(
       ctx.kafka,
       ctx.topics.bronze,
@@ -73,21 +69,23 @@ describe('cdc backfill, killed and resumed', () => {
   };
 
   it('ends equal to an uninterrupted backfill', async () => {
-    const random = seededRandom(SEED);
+    const seed = testSeed('backfill killed and resumed');
+    const changes = bookingChanges(TOTAL, { seed, idPrefix: 'r', liveBookings: 6000 });
+    const random = seededRandom(seed + 1); // the kill moments
 
-    const killed = await withBronze('bf-killed');
-
+    const killed = await withBronze('bf-killed', changes);
+    const options = { connection: killed.connection, env: SMALL };
     for (let kill = 1; kill <= 4; kill++) {
-      const p = startCdc(ARGS, { connection: killed.connection, env: SMALL });
-      running.push(p);
+      const p = killed.track(startCdc(ARGS, options));
       const before = await committed(killed);
-      await waitFor(async () => (await committed(killed)) > before || !p.running(), {
+      // Fails at once if the run ends first: it must still be under way.
+      await p.waitFor(async () => (await committed(killed)) > before, {
         timeoutMs: 60_000,
         intervalMs: 50,
         what: `progress of run ${kill}`,
       });
       expect(p.running()).toBe(true); // still under way
-      await new Promise((r) => setTimeout(r, random.int(0, 300)));
+      await sleep(random.int(0, 299));
       if (kill < 4) {
         expect(await p.stop('SIGKILL')).toBeNull();
       } else {
@@ -99,7 +97,7 @@ describe('cdc backfill, killed and resumed', () => {
     const done = await committed(killed);
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(TOTAL);
-    const last = await runCdc(ARGS, { connection: killed.connection, env: SMALL });
+    const last = await runCdc(ARGS, options);
     expect(last.stderr).toBe('');
     expect(last.code).toBe(0);
     expect(last.stdout).toContain(
@@ -110,7 +108,7 @@ describe('cdc backfill, killed and resumed', () => {
       records: TOTAL,
     });
 
-    const clean = await withBronze('bf-clean');
+    const clean = await withBronze('bf-clean', changes);
     const once = await runCdc(ARGS, { connection: clean.connection, env: SMALL });
     expect(once.code).toBe(0);
 

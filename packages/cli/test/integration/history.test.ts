@@ -15,13 +15,13 @@ import {
   bookingChanges,
   bookingIdOf,
   createTestContext,
+  endOffsets,
   enrich,
   produceAll,
   runCdc,
   testSeed,
   type TestContext,
 } from '@cdc/testing';
-import { endOffsets } from '../support/cdc';
 
 /**
  * History is kept: `cdc topics create` gives bronze and silver unlimited retention and reports,
@@ -30,6 +30,9 @@ import { endOffsets } from '../support/cdc';
  */
 describe('topics keep their history', () => {
   let ctx: TestContext;
+  /** `cdc <args>` to its end on this test's broker and registry, under `topicPrefix` (default the test's). */
+  const cdc = (args: string[], topicPrefix = ctx.connection.topicPrefix) =>
+    runCdc(args, { connection: ctx.connection, env: { TOPIC_PREFIX: topicPrefix } });
   const extraTopics: string[] = [];
   let dir: string;
 
@@ -58,9 +61,7 @@ describe('topics keep their history', () => {
   it('cdc topics create gives bronze and silver retention.ms=-1 and reports existing topics that lose history', async () => {
     const fresh = topicNames(`${ctx.connection.topicPrefix}fresh.`);
     extraTopics.push(...allTopics(fresh));
-    const created = await runCdc(['topics', 'create'], {
-      connection: { ...ctx.connection, topicPrefix: `${ctx.connection.topicPrefix}fresh.` },
-    });
+    const created = await cdc(['topics', 'create'], `${ctx.connection.topicPrefix}fresh.`);
     expect(created.code).toBe(0);
     expect(await retention([fresh.bronze, fresh.silver])).toEqual({
       [fresh.bronze]: '-1',
@@ -81,9 +82,7 @@ describe('topics keep their history', () => {
         },
       ],
     });
-    const again = await runCdc(['topics', 'create', '--retention', '30d'], {
-      connection: { ...ctx.connection, topicPrefix: `${ctx.connection.topicPrefix}old.` },
-    });
+    const again = await cdc(['topics', 'create', '--retention', '30d'], `${ctx.connection.topicPrefix}old.`);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`${old.bronze} keeps only 7 days (retention.ms=604800000)`);
     expect(again.stderr).toContain('bronze and silver created with retention 30 days');
@@ -102,7 +101,7 @@ describe('topics keep their history', () => {
       text,
       type,
     );
-    const changes = bookingChanges(300, { seed: testSeed('history'), idPrefix: 'h' });
+    const changes = bookingChanges(300, { seed: testSeed('rebuild over a cut silver'), idPrefix: 'h' });
     await produceAll(
       ctx.kafka,
       ctx.topics.silver,
@@ -111,23 +110,18 @@ describe('topics keep their history', () => {
     const ends = await endOffsets(ctx, ctx.topics.silver);
     await ctx.admin.deleteTopicRecords({
       topic: ctx.topics.silver,
-      partitions: Object.entries(ends).map(([partition, end]) => ({
-        partition: Number(partition),
-        offset: String(Math.min(10, end)),
-      })),
+      partitions: [...ends].map(([partition, end]) => ({ partition, offset: String(Math.min(10, end)) })),
     });
-    const gone = Object.values(ends).reduce((sum, end) => sum + Math.min(10, end), 0);
+    const gone = [...ends.values()].reduce((sum, end) => sum + Math.min(10, end), 0);
     const db = path.join(dir, 'aggregator.db');
 
-    const refused = await runCdc(['aggregate', '--rebuild', '--db', db], { connection: ctx.connection });
+    const refused = await cdc(['aggregate', '--rebuild', '--db', db]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`no longer holds its first ${gone} offsets`);
     expect(refused.stderr).toMatch(/the oldest record still there is from \d{4}-\d\d-\d\dT/);
     expect(refused.stderr).toContain('--allow-partial');
 
-    const partial = await runCdc(['aggregate', '--rebuild', '--db', db, '--allow-partial'], {
-      connection: ctx.connection,
-    });
+    const partial = await cdc(['aggregate', '--rebuild', '--db', db, '--allow-partial']);
     expect(partial.code).toBe(0);
     expect(partial.stdout).toContain(`partial rebuild: the first ${gone} offsets`);
     expect(partial.stdout).toContain(`${300 - gone} changes`);

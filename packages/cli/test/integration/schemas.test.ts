@@ -10,12 +10,15 @@ describe('cdc schemas register / check', () => {
   const topics = topicNames(prefix);
   const subjects = [topics.bronze, topics.silver, topics.gold, topics.control].map(valueSubject);
 
-  /** Runs `cdc <args>` on the topics under `topicPrefix`; its exit code and output. */
+  /**
+   * Runs `cdc <args>` on the topics under `topicPrefix`; its exit code and output (stdout, and
+   * stderr after it when it fails).
+   */
   const cdc = async (
     topicPrefix: string,
     ...args: string[]
   ): Promise<{ code: number | null; stdout: string }> => {
-    const r = await runCdc(args, { env: { TOPIC_PREFIX: topicPrefix } });
+    const r = await runCdc(args, { connection, env: { TOPIC_PREFIX: topicPrefix, LOG_LEVEL: 'warn' } });
     return { code: r.code, stdout: r.code === 0 ? r.stdout : `${r.stdout}${r.stderr}` };
   };
   const levelOf = async (subject: string): Promise<unknown> =>

@@ -11,13 +11,14 @@ import {
   bronzeEncoder,
   bronzeMessage,
   createTestContext,
+  decodeSilver,
+  readToEnd,
   testControlClient,
   testSeed,
-  type CdcProcess,
   type TestContext,
 } from '@cdc/testing';
 import { RULES_VERSION } from '../../src';
-import { decodeSilver, readTopicToEnd, spawnEnricher, waitForGroupCaughtUp } from '../helpers/kafka';
+import { spawnEnricher, waitForGroupCaughtUp } from '../helpers/kafka';
 
 /**
  * Derivation settings are pipeline state (the control topic): an enricher started with another
@@ -33,16 +34,13 @@ const FAST = {
 describe('enricher: derivation settings from the control topic', () => {
   let ctx: TestContext;
   let control: ControlClient;
-  const processes: CdcProcess[] = [];
 
   beforeEach(async () => {
     ctx = await createTestContext({ name: 'enr-settings', partitions: 3 });
     control = testControlClient(ctx);
   });
-  afterEach(async () => {
-    for (const p of processes.splice(0)) await p.kill();
-    await ctx.cleanup();
-  });
+  // Kills the enricher processes too (spawnEnricher gives them to the context).
+  afterEach(() => ctx.cleanup());
 
   const utc: DerivationSettings = {
     time_zone: 'UTC',
@@ -55,8 +53,7 @@ describe('enricher: derivation settings from the control topic', () => {
   it('refuses to start with a --time-zone the pipeline does not use, saying how to change it', async () => {
     await control.write([settingsRecord(utc)]);
     const p = spawnEnricher(ctx, { ...FAST, ENRICHER_TIME_ZONE: 'America/New_York' });
-    processes.push(p);
-    expect(await p.exited).toBe(2);
+    await p.expectExit(2);
     expect(p.stderr()).toContain('this pipeline derives in UTC');
     expect(p.stderr()).toContain('cdc backfill --time-zone America/New_York');
     // Nothing was changed.
@@ -66,10 +63,11 @@ describe('enricher: derivation settings from the control topic', () => {
   it('records its settings on a new pipeline, then switches epoch without a restart and acknowledges', async () => {
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
     const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    // Booking dates within 30 days before 2025-09-03: New York is UTC-4 for all of them.
     const changes = bookingChanges(3000, {
-      seed: testSeed('enricher settings'),
-      liveBookings: 400,
+      seed: testSeed('enricher settings switch'),
       idPrefix: 'sw',
+      liveBookings: 400,
       dirtyRatio: 0,
     });
     const messages = changes.map((c) => bronzeMessage(encoder, c));
@@ -79,7 +77,6 @@ describe('enricher: derivation settings from the control topic', () => {
       producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(from, to) });
 
     const p = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'sw' });
-    processes.push(p);
     await waitFor(async () => (await control.read()).enrichers.get(`enricher/${groupId}/sw`), {
       timeoutMs: 60_000,
       what: 'the enricher to record its settings and acknowledge epoch 0',
@@ -117,7 +114,7 @@ describe('enricher: derivation settings from the control topic', () => {
     await send(2000, 3000);
     await waitForGroupCaughtUp(ctx, groupId, ctx.topics.bronze, 60_000);
 
-    const silver = await readTopicToEnd(ctx, ctx.topics.silver);
+    const silver = await readToEnd(ctx, ctx.topics.silver);
     const records = await decodeSilver(ctx, silver);
     expect(records).toHaveLength(3000);
     const late = records.filter((r) => lateIds.has(r.event_id));
