@@ -73,13 +73,18 @@ export function checkWebhookUrl(url: string, setting: string): string {
     throw new ConfigError(`${setting}: '${url}' is not a URL (use http://host:port/path or https://…)`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(`${setting}: '${url}' is not an http(s) URL (got ${parsed.protocol.replace(':', '')})`);
+    throw new ConfigError(
+      `${setting}: '${url}' is not an http(s) URL (got ${parsed.protocol.replace(':', '')})`,
+    );
   }
   return parsed.toString();
 }
 
 /** `overrides.webhooks`: the CLI's repeatable --webhook (instead of ALERTS_WEBHOOKS). */
-export function loadAlertsConfig(env: Env = process.env, overrides: { webhooks?: string[] } = {}): AlertsConfig {
+export function loadAlertsConfig(
+  env: Env = process.env,
+  overrides: { webhooks?: string[] } = {},
+): AlertsConfig {
   const e = parseEnv(alertsSchema, env);
   const connection = loadConnectionConfig(env);
   const webhooks =

@@ -56,9 +56,10 @@ export async function startGoldReader(o: {
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({
     autoCommitInterval: 1000,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       for (const m of batch.messages) {
-        if (!isRunning() || isStale()) return;
+        if (!payload.isRunning() || payload.isStale()) return;
         if (m.value !== null) {
           try {
             const value = await decode(m.value);
@@ -74,9 +75,9 @@ export async function startGoldReader(o: {
             }
           }
         }
-        resolveOffset(m.offset);
+        payload.resolveOffset(m.offset);
       }
-      await heartbeat();
+      await payload.heartbeat();
     },
   });
   return {

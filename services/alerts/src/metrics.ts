@@ -6,7 +6,11 @@ export function createAlertsMetrics() {
   const registry: Registry = createMetricsRegistry('alerts');
   return {
     registry,
-    snapshots: new Counter({ name: 'alerts_gold_snapshots_total', help: 'Gold snapshots read', registers: [registry] }),
+    snapshots: new Counter({
+      name: 'alerts_gold_snapshots_total',
+      help: 'Gold snapshots read',
+      registers: [registry],
+    }),
     undecodable: new Counter({
       name: 'alerts_gold_undecodable_total',
       help: 'Gold records that could not be decoded (skipped)',

@@ -30,7 +30,13 @@ async function ends(admin: Admin, topic: string): Promise<Ends> {
   }));
 }
 
-async function lag(admin: Admin, groupId: string, topic: string, e: Ends, forgive: number): Promise<number | null> {
+async function lag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  e: Ends,
+  forgive: number,
+): Promise<number | null> {
   const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
   const done = new Map<number, number>();
   for (const t of committed) for (const p of t.partitions) done.set(p.partition, Number(p.offset));
@@ -84,7 +90,8 @@ export function startProbe(o: {
         deadLetterEnd: dlq.reduce((s, p) => s + p.high, 0),
         stale: {
           lag: waiting,
-          freshnessMs: waiting === null ? null : waiting > 0 && newest !== null ? Math.max(0, now - newest) : 0,
+          freshnessMs:
+            waiting === null ? null : waiting > 0 && newest !== null ? Math.max(0, now - newest) : 0,
         },
       },
       now,
@@ -94,21 +101,27 @@ export function startProbe(o: {
   const tick = (): void => {
     if (stopped || inFlight) return;
     inFlight = true;
-    running = sample().then(
-      () => {
-        if (failing) o.logger.info('pipeline sampling works again');
-        failing = false;
-      },
-      async (err: unknown) => {
-        if (!failing) o.logger.warn({ err: errorMessage(err) }, 'cannot sample the pipeline (dead letters, lag); retrying');
-        failing = true;
-        const a = admin;
-        admin = null;
-        await a?.disconnect().catch(() => undefined);
-      },
-    ).finally(() => {
-      inFlight = false;
-    });
+    running = sample()
+      .then(
+        () => {
+          if (failing) o.logger.info('pipeline sampling works again');
+          failing = false;
+        },
+        async (err: unknown) => {
+          if (!failing)
+            o.logger.warn(
+              { err: errorMessage(err) },
+              'cannot sample the pipeline (dead letters, lag); retrying',
+            );
+          failing = true;
+          const a = admin;
+          admin = null;
+          await a?.disconnect().catch(() => undefined);
+        },
+      )
+      .finally(() => {
+        inFlight = false;
+      });
   };
   tick();
   const timer = setInterval(tick, o.intervalMs);

@@ -74,12 +74,20 @@ async function start(
 
   const destinations = [KAFKA_DESTINATION, ...config.webhooks.map(webhookDestination)];
   for (const [d, n] of store.dropUnconfigured(destinations)) {
-    log.warn({ destination: d, notifications: n }, 'undelivered notifications dropped: that destination is no longer configured');
+    log.warn(
+      { destination: d, notifications: n },
+      'undelivered notifications dropped: that destination is no longer configured',
+    );
   }
 
   const registry = createRegistryClient(config.connection.registryUrl);
   const schema = loadSchema('Alert');
-  const encoder = await createEncoder<Alert>(registry, valueSubject(config.topics.alerts), schema.text, schema.type);
+  const encoder = await createEncoder<Alert>(
+    registry,
+    valueSubject(config.topics.alerts),
+    schema.text,
+    schema.type,
+  );
   const kafka = createKafka(config.connection, log);
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -96,13 +104,11 @@ async function start(
         });
       },
     },
-    ...config.webhooks.map(
-      (url): Destination => ({
-        name: webhookDestination(url),
-        deliver: (alert, signal) =>
-          postWebhook(url, alert, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, signal }),
-      }),
-    ),
+    ...config.webhooks.map((url): Destination => ({
+      name: webhookDestination(url),
+      deliver: (alert, signal) =>
+        postWebhook(url, alert, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, signal }),
+    })),
   ];
   const dispatcher: Dispatcher = startDispatcher({
     store,
@@ -204,7 +210,12 @@ async function start(
     if (!failed) store.save(engine.state(), [], destinations, Date.now());
   });
 
-  const ops = await startOpsServer({ port: config.opsPort, metrics: metrics.registry, logger: log, health: () => health() });
+  const ops = await startOpsServer({
+    port: config.opsPort,
+    metrics: metrics.registry,
+    logger: log,
+    health: () => health(),
+  });
   cleanups.push(() => ops.close());
 
   function health(): Health {

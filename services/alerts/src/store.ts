@@ -34,9 +34,13 @@ export class AlertStore {
     try {
       db = new Database(file);
     } catch (err) {
-      throw new CdcError('DB_UNAVAILABLE', `cannot open the alerts database ${file}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new CdcError(
+        'DB_UNAVAILABLE',
+        `cannot open the alerts database ${file}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -63,8 +67,7 @@ export class AlertStore {
       CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (destination, delivered_at, transition_id);
     `);
     const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as
-      | string
-      | undefined;
+      string | undefined;
     if (version === undefined) {
       db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
     } else if (Number(version) !== SCHEMA_VERSION) {
@@ -78,7 +81,8 @@ export class AlertStore {
   }
 
   loadState(): EngineState | null {
-    const text = this.db.prepare('SELECT state FROM engine_state WHERE id = 1').pluck().get() as string | undefined;
+    const text = this.db.prepare('SELECT state FROM engine_state WHERE id = 1').pluck().get() as
+      string | undefined;
     return text === undefined ? null : (JSON.parse(text) as EngineState);
   }
 
@@ -88,7 +92,9 @@ export class AlertStore {
     const insert = this.db.prepare(
       'INSERT OR IGNORE INTO transitions (alert_id, status, record, created_at) VALUES (?, ?, ?, ?)',
     );
-    const deliver = this.db.prepare('INSERT OR IGNORE INTO deliveries (transition_id, destination) VALUES (?, ?)');
+    const deliver = this.db.prepare(
+      'INSERT OR IGNORE INTO deliveries (transition_id, destination) VALUES (?, ?)',
+    );
     this.db.transaction(() => {
       this.db
         .prepare(
@@ -146,7 +152,9 @@ export class AlertStore {
   /** Undelivered rows per destination. */
   backlog(): Map<string, number> {
     const rows = this.db
-      .prepare('SELECT destination, COUNT(*) AS n FROM deliveries WHERE delivered_at IS NULL GROUP BY destination')
+      .prepare(
+        'SELECT destination, COUNT(*) AS n FROM deliveries WHERE delivered_at IS NULL GROUP BY destination',
+      )
       .all() as { destination: string; n: number }[];
     return new Map(rows.map((r) => [r.destination, r.n]));
   }
@@ -164,7 +172,10 @@ export class AlertStore {
   /** The newest transitions, newest first (for `cdc alerts --list` and tests). */
   history(limit = 100): Alert[] {
     return (
-      this.db.prepare('SELECT record FROM transitions ORDER BY id DESC LIMIT ?').pluck().all(limit) as string[]
+      this.db
+        .prepare('SELECT record FROM transitions ORDER BY id DESC LIMIT ?')
+        .pluck()
+        .all(limit) as string[]
     ).map((r) => JSON.parse(r) as Alert);
   }
 

@@ -69,7 +69,10 @@ export async function postWebhook(
       signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]),
     });
   } catch (err) {
-    throw new CdcError('WEBHOOK_FAILED', `POST ${url}: ${errorMessage(err)}`, { retriable: true, cause: err });
+    throw new CdcError('WEBHOOK_FAILED', `POST ${url}: ${errorMessage(err)}`, {
+      retriable: true,
+      cause: err,
+    });
   }
   // The answer's body is not needed; read it so the connection can be reused.
   await res.arrayBuffer().catch(() => undefined);

@@ -252,12 +252,15 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
     }
     // An overlay scenario runs on generated traffic: the generator's options apply, and the run
     // lasts the scenario's own duration unless --duration says otherwise.
-    const allowed: (keyof ProduceArgs)[] = scenario.overlayMs === null ? [] : GENERATOR_ONLY.filter((k) => k !== 'count');
+    const allowed: (keyof ProduceArgs)[] =
+      scenario.overlayMs === null ? [] : GENERATOR_ONLY.filter((k) => k !== 'count');
     const clash = given.find((k) => GENERATOR_ONLY.includes(k) && !allowed.includes(k));
     if (clash)
       throw new UsageError(
         `${FLAGS[clash]} cannot be combined with --scenario ${scenario.name} (${
-          scenario.overlayMs === null ? 'a scenario is a fixed script' : 'an overlay scenario runs for its duration'
+          scenario.overlayMs === null
+            ? 'a scenario is a fixed script'
+            : 'an overlay scenario runs for its duration'
         })`,
       );
     const overlay = scenario.overlayMs !== null;

@@ -162,7 +162,8 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
       const timed = source.due(clock());
       for (const g of timed) sender.push(bookingKey(g.change), g.change, KIND_INDEX[g.kind]!);
       tally.generated += timed.length;
-      let n = source.next === null ? 0 : Math.min(config.batchSize, highWater - sender.queued, pacer.due(now));
+      let n =
+        source.next === null ? 0 : Math.min(config.batchSize, highWater - sender.queued, pacer.due(now));
       if (source.total !== null) n = Math.min(n, source.total - tally.generated);
       if (n <= 0 && timed.length === 0) {
         const nextTs = source.nextDueTs();

@@ -24,7 +24,8 @@ export interface Source {
 const none = (): Generated[] => [];
 
 export function createSource(config: ProduceConfig, nextSeq: number, startTsMs: number): Source {
-  const runId = (config.source.kind === 'generator' ? config.source.generator.runId : undefined) ??
+  const runId =
+    (config.source.kind === 'generator' ? config.source.generator.runId : undefined) ??
     randomBytes(4).toString('hex');
   const generatorSettings =
     config.source.kind === 'generator' ? config.source.generator : config.source.generator;

@@ -24,8 +24,16 @@ export function registerAlertsCommand(program: Command): void {
         'staleness) over gold and the pipeline; transitions to the alerts topic and to webhooks',
     )
     .allowExcessArguments(false)
-    .option('--rules <path>', 'rules file (ALERTS_RULES_FILE, default: the shipped services/alerts/alerts.yaml)')
-    .option('--webhook <url>', 'POST every transition here (repeatable; ALERTS_WEBHOOKS, comma-separated)', collect, [])
+    .option(
+      '--rules <path>',
+      'rules file (ALERTS_RULES_FILE, default: the shipped services/alerts/alerts.yaml)',
+    )
+    .option(
+      '--webhook <url>',
+      'POST every transition here (repeatable; ALERTS_WEBHOOKS, comma-separated)',
+      collect,
+      [],
+    )
     .option(
       '--webhook-secret <secret>',
       'sign webhook bodies with HMAC-SHA256 (ALERTS_WEBHOOK_SECRET, preferred: not visible in the process list)',

@@ -106,7 +106,10 @@ export class AlertEngine {
   /** The event clock at wall time `wallMs`. */
   eventNow(wallMs: number): number {
     const { watermark, wallAtWatermark } = this.s;
-    const now = watermark === null || wallAtWatermark === null ? wallMs : watermark + Math.max(0, wallMs - wallAtWatermark);
+    const now =
+      watermark === null || wallAtWatermark === null
+        ? wallMs
+        : watermark + Math.max(0, wallMs - wallAtWatermark);
     this.s.eventNow = Math.max(this.s.eventNow ?? now, now);
     return this.s.eventNow;
   }
@@ -211,14 +214,19 @@ export class AlertEngine {
             all.valid += m.valid;
             all.total += m.total;
           }
-          yield* emit(PIPELINE, evaluateQuality(rule, PIPELINE, Object.keys(this.s.movies).length ? all : undefined));
+          yield* emit(
+            PIPELINE,
+            evaluateQuality(rule, PIPELINE, Object.keys(this.s.movies).length ? all : undefined),
+          );
         }
         break;
       }
       case 'dead_letters': {
         const d = this.s.deadLetters;
         const count =
-          d.total === null ? null : d.recent.filter(([at]) => at > now - rule.windowMs).reduce((n, [, c]) => n + c, 0);
+          d.total === null
+            ? null
+            : d.recent.filter(([at]) => at > now - rule.windowMs).reduce((n, [, c]) => n + c, 0);
         yield* emit(PIPELINE, evaluateDeadLetters(rule, count));
         break;
       }

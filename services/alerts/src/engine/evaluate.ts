@@ -41,28 +41,74 @@ export function evaluateRate(r: RateRule, subject: string, count: number, e: Exp
   const window = formatDuration(r.windowMs);
   const base = `${subject}: ${count} ${what(r)} in ${window}, baseline ${round(expected)} (${e.source.replace('_', ' ')})`;
   if (r.direction === 'up') {
-    const fireAt = Math.max(r.minCount, r.ratio * expected, expected + r.zScore * Math.sqrt(Math.max(expected, 1)));
+    const fireAt = Math.max(
+      r.minCount,
+      r.ratio * expected,
+      expected + r.zScore * Math.sqrt(Math.max(expected, 1)),
+    );
     if (count >= r.minCount && count >= r.ratio * expected && z >= r.zScore) {
-      return { state: 'breach', value: count, threshold: round(fireAt), baseline: round(expected, 2), summary: `${base}: ${round(count / Math.max(expected, 1e-9), 1)}× the baseline` };
+      return {
+        state: 'breach',
+        value: count,
+        threshold: round(fireAt),
+        baseline: round(expected, 2),
+        summary: `${base}: ${round(count / Math.max(expected, 1e-9), 1)}× the baseline`,
+      };
     }
     const clearBelow = Math.max(r.clearRatio * expected, r.minCount / 2);
     if (count < clearBelow) {
-      return { state: 'clear', value: count, threshold: round(clearBelow), baseline: round(expected, 2), summary: `${base}: back to normal` };
+      return {
+        state: 'clear',
+        value: count,
+        threshold: round(clearBelow),
+        baseline: round(expected, 2),
+        summary: `${base}: back to normal`,
+      };
     }
-    return { state: 'hold', value: count, threshold: round(fireAt), baseline: round(expected, 2), summary: base };
+    return {
+      state: 'hold',
+      value: count,
+      threshold: round(fireAt),
+      baseline: round(expected, 2),
+      summary: base,
+    };
   }
   if (expected < r.minExpected) {
-    return { state: 'clear', value: count, threshold: null, baseline: round(expected, 2), summary: `${base}: too few expected to judge` };
+    return {
+      state: 'clear',
+      value: count,
+      threshold: null,
+      baseline: round(expected, 2),
+      summary: `${base}: too few expected to judge`,
+    };
   }
   const fireAt = Math.min(expected / r.ratio, expected - r.zScore * Math.sqrt(expected));
   if (count <= expected / r.ratio && z <= -r.zScore) {
-    return { state: 'breach', value: count, threshold: round(fireAt), baseline: round(expected, 2), summary: `${base}: ${round((count / expected) * 100, 0)}% of the baseline` };
+    return {
+      state: 'breach',
+      value: count,
+      threshold: round(fireAt),
+      baseline: round(expected, 2),
+      summary: `${base}: ${round((count / expected) * 100, 0)}% of the baseline`,
+    };
   }
   const clearAbove = expected / r.clearRatio;
   if (count > clearAbove) {
-    return { state: 'clear', value: count, threshold: round(clearAbove), baseline: round(expected, 2), summary: `${base}: back to normal` };
+    return {
+      state: 'clear',
+      value: count,
+      threshold: round(clearAbove),
+      baseline: round(expected, 2),
+      summary: `${base}: back to normal`,
+    };
   }
-  return { state: 'hold', value: count, threshold: round(fireAt), baseline: round(expected, 2), summary: base };
+  return {
+    state: 'hold',
+    value: count,
+    threshold: round(fireAt),
+    baseline: round(expected, 2),
+    summary: base,
+  };
 }
 
 export interface QualityFacts {
@@ -73,12 +119,26 @@ export interface QualityFacts {
 export function evaluateQuality(r: QualityRule, subject: string, q: QualityFacts | undefined): Verdict {
   if (!q || q.total < r.minBookings) {
     // Too few bookings for a score to mean much: treated as fine.
-    return { state: 'clear', value: null, threshold: null, baseline: null, summary: `${subject}: too few bookings to judge` };
+    return {
+      state: 'clear',
+      value: null,
+      threshold: null,
+      baseline: null,
+      summary: `${subject}: too few bookings to judge`,
+    };
   }
   const score = Math.round((q.valid / q.total) * 10_000) / 100;
   const base = `${subject}: data quality ${score}% (${q.total - q.valid} of ${q.total} current bookings invalid)`;
-  if (score < r.below) return { state: 'breach', value: score, threshold: r.below, baseline: null, summary: `${base}, below ${r.below}%` };
-  if (score >= r.clearAbove) return { state: 'clear', value: score, threshold: r.clearAbove, baseline: null, summary: base };
+  if (score < r.below)
+    return {
+      state: 'breach',
+      value: score,
+      threshold: r.below,
+      baseline: null,
+      summary: `${base}, below ${r.below}%`,
+    };
+  if (score >= r.clearAbove)
+    return { state: 'clear', value: score, threshold: r.clearAbove, baseline: null, summary: base };
   return { state: 'hold', value: score, threshold: r.below, baseline: null, summary: base };
 }
 
@@ -86,7 +146,8 @@ export function evaluateDeadLetters(r: DeadLettersRule, count: number | null): V
   if (count === null) return unknown('dead letters: not read yet');
   const window = formatDuration(r.windowMs);
   const summary = `${count} dead letter${count === 1 ? '' : 's'} in the last ${window}`;
-  if (count >= r.minCount) return { state: 'breach', value: count, threshold: r.minCount, baseline: null, summary };
+  if (count >= r.minCount)
+    return { state: 'breach', value: count, threshold: r.minCount, baseline: null, summary };
   return { state: 'clear', value: count, threshold: r.minCount, baseline: null, summary };
 }
 
@@ -104,7 +165,13 @@ export function evaluateStale(r: StaleRule, f: StaleFacts | null): Verdict {
   const summary = `pipeline: ${lag} records waiting, gold ${formatDuration(fresh)} behind`;
   if (lag > r.maxLag || fresh > r.maxFreshnessMs) {
     const value = lag > r.maxLag ? lag : fresh;
-    return { state: 'breach', value, threshold: lag > r.maxLag ? r.maxLag : r.maxFreshnessMs, baseline: null, summary };
+    return {
+      state: 'breach',
+      value,
+      threshold: lag > r.maxLag ? r.maxLag : r.maxFreshnessMs,
+      baseline: null,
+      summary,
+    };
   }
   if (lag <= r.maxLag * r.clearRatio && fresh <= r.maxFreshnessMs * r.clearRatio) {
     return { state: 'clear', value: lag, threshold: r.maxLag * r.clearRatio, baseline: null, summary };

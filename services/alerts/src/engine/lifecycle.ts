@@ -72,7 +72,10 @@ export function step(
   }
   const clearSince = prev.clearSince ?? now;
   if (now - clearSince >= t.keepFiringForMs) {
-    return { state: null, transition: { kind: 'resolved', state: { ...prev, clearSince }, verdict: v, at: now } };
+    return {
+      state: null,
+      transition: { kind: 'resolved', state: { ...prev, clearSince }, verdict: v, at: now },
+    };
   }
   return { state: prev.clearSince === clearSince ? prev : { ...prev, clearSince }, transition: null };
 }

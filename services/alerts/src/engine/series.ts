@@ -21,6 +21,8 @@ const MAX_GAP_BUCKETS = 7 * 24 * 360;
 export interface SeriesState {
   /** Bucket number (floor(ts / BUCKET_MS)) of the newest bucket. */
   head: number;
+  /** Bucket number of the first bucket counted: the ring's buckets before it are no history. */
+  first: number;
   ring: number[];
   ewma: number;
   weight: number;
@@ -57,6 +59,7 @@ export class RateSeries {
         ? state
         : {
             head: -1,
+            first: -1,
             ring: new Array<number>(this.size).fill(0),
             ewma: 0,
             weight: 0,
@@ -77,7 +80,10 @@ export class RateSeries {
   /** Counts `n` events at event time `tsMs`; events older than the window are dropped (returns false). */
   add(tsMs: number, n: number): boolean {
     const b = Math.floor(tsMs / BUCKET_MS);
-    if (this.s.head < 0) this.s.head = b;
+    if (this.s.head < 0) {
+      this.s.head = b;
+      this.s.first = b;
+    }
     if (b > this.s.head) this.advanceTo(b);
     if (b <= this.s.head - this.size) return false;
     const i = mod(b, this.size);
@@ -117,6 +123,7 @@ export class RateSeries {
       // Idle for over a week: what the baseline knew says nothing about now.
       this.s = {
         head: b,
+        first: b,
         ring: new Array<number>(this.size).fill(0),
         ewma: 0,
         weight: 0,
@@ -127,7 +134,8 @@ export class RateSeries {
     }
     for (let next = this.s.head + 1; next <= b; next += 1) {
       const i = mod(next, this.size);
-      this.absorb(next - this.size, this.s.ring[i]!);
+      // A bucket leaves the window; one from before the series began was never observed.
+      if (next - this.size >= this.s.first) this.absorb(next - this.size, this.s.ring[i]!);
       this.s.ring[i] = 0;
     }
     this.s.head = b;

@@ -3,13 +3,7 @@ import path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { assertTimeZone, ConfigError } from '@cdc/core';
-import {
-  RULE_TYPES,
-  rulesFileSchema,
-  shapeFor,
-  type RuleInput,
-  type RuleType,
-} from './schema';
+import { RULE_TYPES, rulesFileSchema, shapeFor, type RuleInput, type RuleType } from './schema';
 import type { Rule } from './types';
 
 /**
@@ -53,7 +47,9 @@ export function parseRules(text: string, file: string): Rule[] {
   const at = (pos: Located) => `${file}:${pos.line}:${pos.col}`;
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    problems.push(`${at(pos)}: not valid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+    problems.push(
+      `${at(pos)}: not valid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(`invalid rules file:\n  ${problems.join('\n  ')}`);
 
@@ -83,13 +79,14 @@ export function parseRules(text: string, file: string): Rule[] {
       const pos = locate(doc, counter, [...base, 'type']);
       problems.push(
         `${at(pos)}: rules[${i}] type: ${
-          type === undefined ? 'missing' : `unknown rule type '${String(type)}'`
+          type === undefined ? 'missing' : `unknown rule type ${JSON.stringify(type)}`
         } (one of ${RULE_TYPES.join(', ')})`,
       );
       return;
     }
     const parsed = shapeFor(type as RuleType).safeParse(entry);
-    const label = `rules[${i}] (${(entry as { name?: unknown }).name ?? type})`;
+    const name = (entry as { name?: unknown }).name;
+    const label = `rules[${i}] (${typeof name === 'string' ? name : type})`;
     if (!parsed.success) {
       for (const issue of parsed.error.issues) report(issue, base, label);
       return;

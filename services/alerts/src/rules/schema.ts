@@ -40,7 +40,10 @@ const subjects = z
 const common = {
   name: z
     .string()
-    .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be 1-64 lower-case letters, digits, _ or -, starting with a letter')
+    .regex(
+      /^[a-z][a-z0-9_-]{0,63}$/,
+      'must be 1-64 lower-case letters, digits, _ or -, starting with a letter',
+    )
     .optional(),
   severity: z.enum(['info', 'warning', 'critical']).default('warning'),
   labels: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).default({}),
@@ -151,4 +154,5 @@ export type DropRuleInput = z.output<typeof drop>;
 export type QualityRuleInput = z.output<typeof quality>;
 export type DeadLettersRuleInput = z.output<typeof deadLetters>;
 export type StaleRuleInput = z.output<typeof stale>;
-export type RuleInput = SpikeRuleInput | DropRuleInput | QualityRuleInput | DeadLettersRuleInput | StaleRuleInput;
+export type RuleInput =
+  SpikeRuleInput | DropRuleInput | QualityRuleInput | DeadLettersRuleInput | StaleRuleInput;
