@@ -187,7 +187,7 @@ describe('cdc alerts end to end', () => {
       { timeoutMs: 30_000, what: 'two records on the alerts topic' },
     );
     const decoded = await Promise.all(
-      records.map(async (m) => [m.key!.toString(), await decoder.decode(m.value!)] as const),
+      records.map(async (m) => [m.key!.toString(), await decoder.decode(m.value)] as const),
     );
     expect(decoded.map(([k, a]) => [k, a.status])).toEqual([
       [id, 'FIRING'],
