@@ -80,7 +80,8 @@ export function createDeriver(timeZone = 'UTC', options: { epoch?: number } = {}
   const epoch = options.epoch ?? 0;
   const localTime = createLocalTime(timeZone);
   const image = (b: Booking, changeTsMs: number): EnrichedBooking => {
-    const total = b.ticket_count * b.ticket_price;
+    // `+ 0` turns -0 (0 tickets at a negative price) into 0: what the Avro long on the wire says.
+    const total = b.ticket_count * b.ticket_price + 0;
     const t = localTime(b.booking_date);
     const errors = validate(b, changeTsMs);
     // Every field spelled out rather than `...b`: V8 builds this literal with one hidden class,

@@ -69,6 +69,12 @@ describe('price_category and total_amount (exact cents)', () => {
   it('sums money exactly: 3 x 19.99 is 5997 cents, not 59.97000000000001', () => {
     expect(utc.image(booking({ ticket_count: 3, ticket_price: 1999 }), AT).total_amount).toBe(5997);
   });
+
+  it('no tickets at a negative price is 0 cents, not -0 (the wire has no -0; found by TEST_SEED=402353091)', () => {
+    const e = utc.image(booking({ ticket_count: 0, ticket_price: -2500 }), AT);
+    expect(Object.is(e.total_amount, 0)).toBe(true);
+    expect(Object.is(e.active_revenue, 0)).toBe(true);
+  });
 });
 
 describe('booking_size_category', () => {
