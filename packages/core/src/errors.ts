@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'KPI_DEFINITION_INVALID'
   | 'DB_UNAVAILABLE'
   | 'DB_INCONSISTENT'
+  | 'DB_SCHEMA_UNSUPPORTED'
   | 'BATCH_CLOSED';
 
 export class CdcError extends Error {

@@ -32,7 +32,11 @@ export interface TestContext {
   cleanup(): Promise<void>;
 }
 
-/** A context on the integration stack, with the contract's topics created under a fresh prefix. */
+/**
+ * A context on the integration stack, with the contract's topics created under a fresh prefix as
+ * `cdc topics create` makes them: bronze, silver, dead letters, gold and the control topic
+ * (compacted, one partition). `cleanup()` deletes them all.
+ */
 export async function createTestContext(
   options: { partitions?: number; name?: string } = {},
 ): Promise<TestContext> {

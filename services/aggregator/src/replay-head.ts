@@ -10,11 +10,11 @@ import { CdcError, loadSchema, type EnrichedBooking, type EnrichedBookingChange 
  * would, or a rebuild would apply a change the live path skips: the rebuild's decoder is created
  * with core's `asStrictAs` option (see codec.ts).
  */
-const CHANGE_FIELDS = ['op', 'before', 'after', 'ts_ms'] as const;
+const CHANGE_FIELDS = ['op', 'before', 'after', 'ts_ms', 'derivation_epoch'] as const;
 const IMAGE_FIELDS = ['booking_id', 'movie_id', 'status', 'version'] as const;
 
 export type ImageHead = Pick<EnrichedBooking, (typeof IMAGE_FIELDS)[number]>;
-export type ReplayHead = Pick<EnrichedBookingChange, 'op' | 'ts_ms'> & {
+export type ReplayHead = Pick<EnrichedBookingChange, 'op' | 'ts_ms' | 'derivation_epoch'> & {
   before: ImageHead | null;
   after: ImageHead | null;
 };

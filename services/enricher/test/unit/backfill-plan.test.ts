@@ -3,6 +3,7 @@ import {
   backfillRecord,
   emptyControlState,
   enricherRecord,
+  rangeProgress,
   settingsRecord,
   UsageError,
   type BackfillState,
@@ -16,7 +17,6 @@ import {
   BENCHMARK_EVENTS_PER_SECOND,
   nextEpoch,
   planRanges,
-  progressOf,
   rangeRecords,
   targetOf,
   validateFrom,
@@ -92,6 +92,25 @@ describe('backfill: what to do', () => {
     expect(() =>
       decideAction(after, { timeZone: 'America/New_York', from: { kind: 'time', ms: 0 } }),
     ).toThrow(/nothing to do/);
+  });
+
+  it('re-derives with unchanged settings under a new epoch when asked to (--rederive), and resumes it', () => {
+    const s = stateOf(settingsRecord(utc));
+    expect(decideAction(s, { from: beginning, rederive: true })).toEqual({ kind: 'new', epoch: 1 });
+    expect(() => decideAction(s, { from: beginning })).toThrow(/or add --rederive/);
+    // Interrupted: the same command resumes it (also without the flag: same settings, same start).
+    const running = backfill({ time_zone: 'UTC' });
+    const interrupted = stateOf(settingsRecord({ ...utc, epoch: 1 }), backfillRecord(running));
+    expect(decideAction(interrupted, { from: beginning, rederive: true })).toEqual({
+      kind: 'resume',
+      backfill: running,
+    });
+    // Finished: asked again, it is another re-derivation (the plan says so before --execute).
+    const finished = stateOf(
+      settingsRecord({ ...utc, epoch: 1 }),
+      backfillRecord({ ...running, status: 'FINISHED' }),
+    );
+    expect(decideAction(finished, { from: beginning, rederive: true })).toEqual({ kind: 'new', epoch: 2 });
   });
 
   it('resumes an unfinished backfill given the same command, and refuses another one meanwhile', () => {
@@ -183,13 +202,13 @@ describe('backfill: ranges and progress', () => {
 
   it('counts progress from the committed offsets and is complete when every partition reached its end', () => {
     const ranges = planRanges(offsets, null);
-    const none = progressOf(ranges, new Map());
+    const none = rangeProgress(ranges, new Map());
     expect(none).toMatchObject({ done: 0, total: 65, complete: false });
-    const some = progressOf(ranges, new Map([[1, 30]]));
+    const some = rangeProgress(ranges, new Map([[1, 30]]));
     expect(some.done).toBe(25);
     expect(some.partitions[1]).toMatchObject({ committed: 30, done: 25, total: 45 });
     expect(
-      progressOf(
+      rangeProgress(
         ranges,
         new Map([
           [0, 20],

@@ -3,22 +3,11 @@
 // rows come from the JSON API (the aggregator's SQLite), refreshed after every live change.
 import { createCharts } from './charts.js';
 import { INSIGHT_BASE_COLUMNS, INSIGHT_EXTRA_COLUMNS, PERFORMANCE_COLUMNS, RAW_COLUMNS } from './columns.js';
-import { ago, dateTime, duration, int, money, percent, setCurrencySymbol } from './format.js';
+import { ago, duration, int, money, percent, setCurrencySymbol } from './format.js';
 import { connectLive } from './live.js';
 import { renderTable } from './tables.js';
-
-/** @param {string} id */
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-/** An element of a given kind, e.g. `$as('page-prev', HTMLButtonElement)`.
- * @template {HTMLElement} T
- * @param {string} id
- * @param {new () => T} kind
- * @returns {T} */
-const $as = (id, kind) => {
-  const el = document.getElementById(id);
-  if (!(el instanceof kind)) throw new Error(`#${id} is not a ${kind.name}`);
-  return el;
-};
+import { $, $as } from './dom.js';
+import { renderHealth } from './health.js';
 
 /** @typedef {import('./live.js').MovieRow} MovieRow */
 /** @typedef {{ key: string, dir: 'asc' | 'desc' }} Sort */
@@ -213,7 +202,7 @@ async function refresh() {
 async function pollHealth() {
   try {
     state.health = await getJson('/api/health');
-    renderHealth();
+    renderHealth(state.health);
   } catch {
     // the live indicator already tells the server is away
   }
@@ -343,36 +332,6 @@ function renderFreshness() {
   const now = Date.now() + f.clockOffsetMs;
   $('since-last-change').textContent = f.lastChangeAtMs ? ago(now - f.lastChangeAtMs) : '—';
   $('e2e-lag').textContent = duration(f.e2eLagMs);
-}
-
-function renderHealth() {
-  const h = state.health;
-  if (!h) return;
-  const dq = h.data_quality_score;
-  const dqEl = $('health-dq');
-  dqEl.textContent = percent(dq);
-  dqEl.className = dq === null ? '' : dq >= 99 ? 'ok' : dq >= 90 ? 'warn' : 'bad';
-  const dlq = $('health-dlq');
-  dlq.textContent = int(h.dead_letters);
-  dlq.className = h.dead_letters ? 'bad' : h.dead_letters === 0 ? 'ok' : '';
-  const b = h.aggregator_last_batch;
-  $('health-batch').textContent = b
-    ? `${int(b.changes)} change${b.changes === 1 ? '' : 's'} in ${duration(b.duration_ms)}, ${ago(h.server_time - b.started_at)}`
-    : '—';
-  $('health-clients').textContent = int(h.clients);
-  const body = /** @type {HTMLTableSectionElement} */ (document.querySelector('#health-stages tbody'));
-  body.replaceChildren();
-  for (const s of h.stages) {
-    const tr = body.insertRow();
-    tr.dataset.stage = s.stage;
-    tr.insertCell().textContent = s.stage;
-    tr.insertCell().textContent = s.topic;
-    const lag = tr.insertCell();
-    lag.className = `num ${s.lag === null ? '' : s.lag === 0 ? 'ok' : s.lag < 1000 ? 'warn' : 'bad'}`;
-    lag.textContent = s.lag === null ? '—' : int(s.lag);
-    if (s.note) lag.title = s.note;
-  }
-  $('health-polled').textContent = h.polled_at ? `checked ${dateTime(h.polled_at)} UTC` : '';
 }
 
 // ---------- live ----------
