@@ -1,7 +1,8 @@
 // `npm run bench`: runs every benchmark one after another against a private stack (started here
 // on ports 59092/58081 unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set), prints each JSON
 // result and writes them all to bench/results/<time>.json. Record numbers, with their
-// conditions, in BENCHMARKS.md.
+// conditions, in BENCHMARKS.md. A benchmark may print several JSON lines (e2e: one per rate): each
+// is kept.
 //   npm run bench                     all benchmarks
 //   npm run bench -- producer stack   only those whose name contains one of the words
 //   BENCH_COLD_BROKER=1 npm run bench skip warming up the freshly started broker (bench/warm-broker.js)
@@ -49,6 +50,12 @@ const env = external
       SCHEMA_REGISTRY_URL: 'http://127.0.0.1:58081/apis/ccompat/v7',
     };
 env.LOG_LEVEL ??= 'warn';
+// Benchmarks that count the broker's CPU find its pid here (the stack started below).
+if (!external) {
+  const { stackConfig } = require('@cdc/stack');
+  const stack = stackConfig(stackEnv);
+  env.BENCH_BROKER_PID_FILE ??= path.join(stack.home, stack.name, 'kafka', 'kafka.pid');
+}
 
 const needsStack = selected.some((b) => !b.ownStack);
 if (needsStack && !external) {
@@ -75,15 +82,21 @@ try {
       stdio: ['ignore', 'pipe', 'inherit'],
       encoding: 'utf8',
     });
-    const line = r.stdout.trim().split('\n').pop();
-    let parsed;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      parsed = { bench: b.name, error: `exit ${r.status}, no JSON result` };
+    const lines = [];
+    for (const line of r.stdout.split('\n')) {
+      try {
+        const parsed = JSON.parse(line);
+        if (parsed && typeof parsed === 'object') lines.push(parsed);
+      } catch {
+        // not a result line
+      }
     }
-    results.push(parsed);
-    process.stdout.write(JSON.stringify(parsed) + '\n');
+    if (r.status !== 0 || lines.length === 0)
+      lines.push({ bench: b.name, error: `exit ${r.status}${lines.length ? '' : ', no JSON result'}` });
+    for (const parsed of lines) {
+      results.push(parsed);
+      process.stdout.write(JSON.stringify(parsed) + '\n');
+    }
   }
 } finally {
   if (needsStack && !external)

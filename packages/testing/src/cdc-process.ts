@@ -14,7 +14,6 @@ import type { ConnectionConfig } from '@cdc/core';
  */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const CDC_BIN = path.join(REPO_ROOT, 'bin', 'cdc.js');
-const COMPILED_CLI = path.join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js');
 
 export interface CdcOptions {
   /** The broker, registry and topic prefix to use (a test context's `connection`). */
@@ -28,6 +27,13 @@ export interface CdcOptions {
   echo?: boolean;
   /** Characters of each stream kept; older output is dropped (default 1 MiB). */
   keepChars?: number;
+  /**
+   * Another checkout's `bin/cdc.js` to run instead of this one's (benchmarks compare builds side
+   * by side with one harness); it runs from that checkout's root.
+   */
+  bin?: string;
+  /** Options for node itself, before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export interface WaitOptions {
@@ -99,8 +105,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function startCdc(args: readonly string[], options: CdcOptions = {}): CdcProcess {
-  if (!existsSync(COMPILED_CLI)) {
-    throw new Error(`cdc runs the compiled CLI: build first (npm run build); ${COMPILED_CLI} is missing`);
+  const bin = options.bin === undefined ? CDC_BIN : path.resolve(options.bin);
+  const root = path.dirname(path.dirname(bin));
+  const compiled = path.join(root, 'packages', 'cli', 'dist', 'main.js');
+  if (!existsSync(compiled)) {
+    throw new Error(`cdc runs the compiled CLI: build first (npm run build); ${compiled} is missing`);
   }
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' };
   if (options.connection) {
@@ -115,8 +124,8 @@ export function startCdc(args: readonly string[], options: CdcOptions = {}): Cdc
   const keep = options.keepChars ?? 1 << 20;
   const echo = options.echo ?? process.env.TEST_CDC_ECHO === '1';
 
-  const child = spawn(process.execPath, [CDC_BIN, ...args], {
-    cwd: REPO_ROOT,
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
+    cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,7 +24,7 @@ import { AggregatorStore } from './store';
 
 /**
  * The live aggregator: consumes silver (read_committed), applies each fetched batch to SQLite in
- * one transaction together with its offsets (through the read model's writer), publishes the changed movies to gold, and commits
+ * one transaction together with its offsets (through the read model's writer), hands the changed movies to the gold publisher, and commits
  * to Kafka afterwards (for lag monitoring only — on every assignment it seeks to the offsets
  * stored in SQLite).
  */
@@ -208,7 +208,9 @@ async function start(
     lastBatchAt = Date.now();
     metrics.batch(result, batch.partition, Number(batch.highWatermark), lastBatchAt);
     resolveOffset(batch.lastOffset());
-    if (gold) await gold.publish(result.movies);
+    // Not awaited: the publisher sends one request at a time and coalesces what arrives meanwhile
+    // (gold.ts), so the next batch is not held up by gold's round trip.
+    if (gold) void gold.publish(result.movies);
     pendingCommits.set(batch.partition, result.nextOffset);
     await commitToKafka(result.nextOffset >= Number(batch.highWatermark));
     await heartbeat();

@@ -17,8 +17,12 @@ import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type
  *  - kafkajs has no KIP-447 (no consumer-group generation in TxnOffsetCommit), so a zombie is not
  *    fenced by the broker: units are checked against the current assignment and generation right
  *    before each transaction instead (see enricher.ts);
- *  - CONCURRENT_TRANSACTIONS and other errors before the commit: abort, back off, retry the same
- *    units (their order is kept: nothing queued behind them starts first);
+ *  - right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until the previous
+ *    transaction's markers are written (a few ms): the patched kafkajs retries the next
+ *    transaction's first request after a few ms (patches/kafkajs+2.2.4.patch, eosManager);
+ *  - CONCURRENT_TRANSACTIONS that does not settle and other errors before the commit: abort, back
+ *    off, retry the same units (their order is kept: nothing queued behind them starts first);
+ *    attempts that fail are logged at debug, a group that fails every attempt once, at warn;
  *  - a failed commit() leaves the kafkajs producer unusable: it is replaced, and since the commit
  *    may or may not have happened the units fail as `uncertain`, so their partitions re-read the
  *    committed offsets before they go on.
@@ -64,6 +68,8 @@ export interface CommitterOptions {
   topics: { silver: string; deadLetter: string };
   transactionTimeoutMs: number;
   transactionMaxRecords: number;
+  /** How long a unit that finds the committer idle waits for more before its transaction starts. */
+  transactionLingerMs: number;
   sendMaxBytes: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -85,6 +91,8 @@ export class TransactionCommitter {
   private readonly queue: Pending[] = [];
   private readonly failed = new Set<string>();
   private looping: Promise<void> | null = null;
+  /** Ends the current linger early (a full transaction's worth queued, or closing). */
+  private endLinger: (() => void) | null = null;
   private closed = false;
   private readonly log: Logger;
 
@@ -106,6 +114,7 @@ export class TransactionCommitter {
     if (this.failed.has(unitKey(unit))) return Promise.reject(new UnitRejectedError('partition-failed'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ unit, resolve, reject });
+      if (this.endLinger && this.queuedRecords() >= this.o.transactionMaxRecords) this.endLinger();
       this.kick();
     });
   }
@@ -118,11 +127,13 @@ export class TransactionCommitter {
   /** Refuses new units from now on (queued ones still commit); a producer that cannot be replaced is given up. */
   beginClose(): void {
     this.closed = true;
+    this.endLinger?.();
   }
 
   /** Refuses new units, lets the running transaction finish, disconnects the producer. */
   async close(): Promise<void> {
     this.closed = true;
+    this.endLinger?.();
     await this.looping;
     for (const p of this.queue.splice(0)) p.reject(new UnitRejectedError('closed'));
     await this.producer?.disconnect().catch(() => undefined);
@@ -138,6 +149,7 @@ export class TransactionCommitter {
   }
 
   private async loop(): Promise<void> {
+    await this.linger();
     while (this.queue.length > 0) {
       const group: Pending[] = [];
       for (const p of takeUnits(this.queue, this.o.transactionMaxRecords)) {
@@ -149,26 +161,45 @@ export class TransactionCommitter {
     }
   }
 
+  /**
+   * Commit on size or a short linger. A fetch brings records of several partitions; their
+   * handlers run concurrently and submit their units within a millisecond or two of each other.
+   * Without a linger the first unit would start a transaction alone and the others would wait
+   * for it to commit and go in a second one: two transactions' time (and broker work) per fetch
+   * instead of one. Units that queue while a transaction runs go into the next without waiting.
+   */
+  private async linger(): Promise<void> {
+    if (this.o.transactionLingerMs <= 0 || this.closed) return;
+    if (this.queuedRecords() >= this.o.transactionMaxRecords) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.endLinger?.(), this.o.transactionLingerMs);
+      this.endLinger = () => {
+        clearTimeout(timer);
+        this.endLinger = null;
+        resolve();
+      };
+    });
+  }
+
+  private queuedRecords(): number {
+    let n = 0;
+    for (const p of this.queue) n += p.unit.recordsIn;
+    return n;
+  }
+
   private async runGroup(group: Pending[]): Promise<void> {
     const units = group.map((p) => p.unit);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.transact(units);
+        if (attempt > 1)
+          this.log.debug({ attempts: attempt, units: units.length }, 'transaction committed after retries');
         for (const p of group) p.resolve();
         return;
       } catch (err) {
         const e = err instanceof StageError ? err : new StageError('begin', err, null);
         const uncertain = e.stage === 'commit';
-        this.log.warn(
-          {
-            stage: e.stage,
-            attempt,
-            units: units.length,
-            err: errorMessage(e.error),
-            type: kafkaErrorType(e.error),
-          },
-          'transaction failed',
-        );
+        this.log.debug(failureFields(e, attempt, units.length), 'transaction attempt failed');
         await this.recover(e);
         const retry =
           !uncertain && attempt < MAX_ATTEMPTS && !this.closed && units.every((u) => this.o.isOwned(u));
@@ -176,6 +207,8 @@ export class TransactionCommitter {
           await sleep(backoffMs(attempt, this.o.retryInitialMs, this.o.retryMaxMs));
           continue;
         }
+        // One warning per incident: the group gave up, after `attempts` tries.
+        this.log.warn(failureFields(e, attempt, units.length), 'transaction failed');
         const failure = new TransactionFailedError(
           `transaction ${uncertain ? 'commit failed (outcome unknown)' : 'aborted'}: ${errorMessage(e.error)}`,
           uncertain,
@@ -287,6 +320,10 @@ export class TransactionCommitter {
       throw err;
     }
   }
+}
+
+function failureFields(e: StageError, attempts: number, units: number): Record<string, unknown> {
+  return { stage: e.stage, attempts, units, err: errorMessage(e.error), type: kafkaErrorType(e.error) };
 }
 
 function kafkaErrorType(err: unknown): string | undefined {

@@ -35,6 +35,11 @@ export interface EnricherConfig {
   chunkRecords: number;
   /** Upper bound of records in one transaction. */
   transactionMaxRecords: number;
+  /**
+   * How long a unit that finds the committer idle waits for the other partitions' units of the
+   * same fetch before its transaction starts (commit on size or this linger).
+   */
+  transactionLingerMs: number;
   /** Upper bound of bytes in one produce request (the broker refuses batches over message.max.bytes, 1 MiB). */
   sendMaxBytes: number;
   /** Consumer fetch sizes. */
@@ -70,6 +75,7 @@ export const enricherSchema = connectionSchema.extend({
   ENRICHER_OPS_PORT: intSetting(0, 65535).default(9471),
   ENRICHER_CHUNK_RECORDS: intSetting(1, 100_000).default(5000),
   ENRICHER_TRANSACTION_MAX_RECORDS: intSetting(1, 1_000_000).default(50_000),
+  ENRICHER_TRANSACTION_LINGER_MS: intSetting(0, 1000).default(3),
   ENRICHER_SEND_MAX_BYTES: intSetting(16_384, 1_000_000).default(900_000),
   ENRICHER_FETCH_MAX_BYTES: intSetting(65_536, 100 * 1024 * 1024).default(16 * 1024 * 1024),
   ENRICHER_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 64 * 1024 * 1024).default(4 * 1024 * 1024),
@@ -106,6 +112,7 @@ export function loadEnricherConfig(env: Env = process.env): EnricherConfig {
     opsPort: e.ENRICHER_OPS_PORT,
     chunkRecords: e.ENRICHER_CHUNK_RECORDS,
     transactionMaxRecords: Math.max(e.ENRICHER_TRANSACTION_MAX_RECORDS, e.ENRICHER_CHUNK_RECORDS),
+    transactionLingerMs: e.ENRICHER_TRANSACTION_LINGER_MS,
     sendMaxBytes: e.ENRICHER_SEND_MAX_BYTES,
     fetchMaxBytes: e.ENRICHER_FETCH_MAX_BYTES,
     fetchMaxBytesPerPartition: e.ENRICHER_FETCH_MAX_BYTES_PER_PARTITION,

@@ -70,6 +70,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
     topics: { silver: config.topics.silver, deadLetter: config.topics.deadLetter },
     transactionTimeoutMs: config.transactionTimeoutMs,
     transactionMaxRecords: config.transactionMaxRecords,
+    transactionLingerMs: config.transactionLingerMs,
     sendMaxBytes: config.sendMaxBytes,
     retryInitialMs: config.retryInitialMs,
     retryMaxMs: config.retryMaxMs,

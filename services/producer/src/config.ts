@@ -56,6 +56,14 @@ export const DEFAULT_RATE_PER_SEC = 50;
 export const DEFAULT_OPS_PORT = 9470;
 export const DEFAULT_BATCH_SIZE = 1000;
 export const DEFAULT_PRODUCERS = 2;
+/**
+ * A paced run up to this rate has one producer unless told otherwise: one sends 60,000 events/s
+ * or more, and a second would only double the produce requests (each costs the same CPU whatever
+ * it carries).
+ */
+export const ONE_PRODUCER_MAX_RATE = 25_000;
+const defaultProducers = (ratePerSec: number | null): number =>
+  ratePerSec !== null && ratePerSec <= ONE_PRODUCER_MAX_RATE ? 1 : DEFAULT_PRODUCERS;
 export const DEFAULT_BOOKING_DAYS = 7;
 const DAY_MS = 86_400_000;
 
@@ -238,7 +246,7 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
   }
   const ratePerSec = field(args, 'rate');
   const batchSize = field(args, 'batchSize') ?? DEFAULT_BATCH_SIZE;
-  const producers = field(args, 'producers') ?? DEFAULT_PRODUCERS;
+  const producers = field(args, 'producers');
   const opsPort = field(args, 'opsPort');
 
   const timeScale = field(args, 'timeScale') ?? 1;
@@ -264,29 +272,32 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
         })`,
       );
     const overlay = scenario.overlayMs !== null;
+    const rate = ratePerSec !== undefined ? ratePerSec : overlay ? DEFAULT_RATE_PER_SEC : null;
     return {
       source: { kind: 'scenario', scenario, generator: overlay ? generatorSettings(args, nowMs) : null },
-      ratePerSec: ratePerSec !== undefined ? ratePerSec : overlay ? DEFAULT_RATE_PER_SEC : null,
+      ratePerSec: rate,
       timeScale,
       count: null,
       durationMs: overlay ? (field(args, 'duration') ?? scenario.overlayMs) : null,
       batchSize,
-      producers,
+      producers: producers ?? defaultProducers(rate === null ? null : rate * timeScale),
       opsPort: opsPort ?? null,
     };
   }
 
   const count = field(args, 'count') ?? null;
   const durationMs = field(args, 'duration') ?? null;
+  // A bounded count runs as fast as it can unless told otherwise; an open-ended run is gentle.
+  const rate = ratePerSec !== undefined ? ratePerSec : count !== null ? null : DEFAULT_RATE_PER_SEC;
   return {
     source: { kind: 'generator', generator: generatorSettings(args, nowMs) },
-    // A bounded count runs as fast as it can unless told otherwise; an open-ended run is gentle.
-    ratePerSec: ratePerSec !== undefined ? ratePerSec : count !== null ? null : DEFAULT_RATE_PER_SEC,
+    ratePerSec: rate,
     timeScale,
     count,
     durationMs,
     batchSize,
-    producers,
+    // By the wall-clock rate (--rate is in event time).
+    producers: producers ?? defaultProducers(rate === null ? null : rate * timeScale),
     // Continuous runs serve /healthz and /metrics; bounded ones only when asked.
     opsPort: opsPort ?? (count === null ? DEFAULT_OPS_PORT : null),
   };

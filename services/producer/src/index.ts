@@ -10,6 +10,7 @@ export {
   DEFAULT_RATE_PER_SEC,
   DEFAULT_BATCH_SIZE,
   DEFAULT_PRODUCERS,
+  ONE_PRODUCER_MAX_RATE,
   type ProduceArgs,
   type ProduceConfig,
   type GeneratorSettings,

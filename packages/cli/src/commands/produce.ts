@@ -5,6 +5,7 @@ import {
   DEFAULT_GENERATOR,
   DEFAULT_OPS_PORT,
   DEFAULT_PRODUCERS,
+  ONE_PRODUCER_MAX_RATE,
   DEFAULT_RATE_PER_SEC,
   formatSummary,
   listScenarios,
@@ -61,7 +62,7 @@ export function registerProduceCommand(program: Command): void {
     .option('--batch-size <n>', `most events per produce request (default ${DEFAULT_BATCH_SIZE})`)
     .option(
       '--producers <n>',
-      `idempotent producers sending in parallel, each owning a share of the partitions (default ${DEFAULT_PRODUCERS})`,
+      `idempotent producers sending in parallel, each owning a share of the partitions (default ${DEFAULT_PRODUCERS}; 1 with a --rate up to ${ONE_PRODUCER_MAX_RATE})`,
     )
     .option(
       '--ops-port <port>',

@@ -30,6 +30,15 @@ describe('produce options', () => {
     expect(parse({ duration: '1.5m', rate: 'max' })).toMatchObject({ durationMs: 90_000, ratePerSec: null });
   });
 
+  it('one producer for a paced run up to 25,000 events/s, two otherwise, unless told', () => {
+    expect(parse({}).producers).toBe(1);
+    expect(parse({ rate: '25000' }).producers).toBe(1);
+    expect(parse({ rate: '25001' }).producers).toBe(2);
+    expect(parse({ count: '1000' }).producers).toBe(2);
+    expect(parse({ rate: 'max' }).producers).toBe(2);
+    expect(parse({ rate: '1000', producers: '3' }).producers).toBe(3);
+  });
+
   it('reads every generator option', () => {
     const c = parse({
       seed: '7',

@@ -1,8 +1,14 @@
 import { createPacer } from '../../src/pacer';
 
-/** Drives a pacer in 10 ms steps, producing everything due; returns events per step. */
-function drive(rate: number, steps: number, stall?: { at: number; ms: number }): number[] {
-  const p = createPacer(rate, 0);
+/** Drives a pacer in 10 ms steps (or `stepMs`), producing everything due; returns events per step. */
+function drive(
+  rate: number,
+  steps: number,
+  stall?: { at: number; ms: number },
+  tickMs = 0,
+  stepMs = 10,
+): number[] {
+  const p = createPacer(rate, 0, tickMs);
   const out: number[] = [];
   let now = 0;
   for (let i = 0; i < steps; i++) {
@@ -10,7 +16,7 @@ function drive(rate: number, steps: number, stall?: { at: number; ms: number }):
     const n = Math.max(0, p.due(now));
     p.took(n);
     out.push(n);
-    now += 10;
+    now += stepMs;
   }
   return out;
 }
@@ -37,6 +43,34 @@ describe('the pacer', () => {
     const steps = drive(100, 200, { at: 100, ms: 10_000 });
     expect(steps[100]).toBeLessThanOrEqual(101);
     expect(steps.slice(101).every((n) => n <= 2)).toBe(true);
+  });
+
+  it('releases a tick at a time: nothing until a tick is owed, then everything owed', () => {
+    // 5,000/s with 20 ms ticks, looked at every millisecond: a batch of ~100 every 20 ms.
+    const steps = drive(5000, 1000, undefined, 20, 1);
+    const batches = steps.filter((n) => n > 0);
+    expect(batches.length).toBeGreaterThanOrEqual(49);
+    expect(batches.length).toBeLessThanOrEqual(51);
+    expect(batches.slice(1).every((n) => n >= 99 && n <= 101)).toBe(true);
+    // By 999 ms: 49 ticks of ~100 (the rest is due with the tick at 1 s).
+    expect(steps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4900);
+    // The wait says when the next tick is due.
+    const p = createPacer(5000, 0, 20);
+    expect(p.due(0)).toBe(0);
+    expect(p.waitMs(10)).toBe(10);
+    expect(p.due(20)).toBe(101);
+    p.took(101);
+    expect(p.due(30)).toBe(0);
+    expect(p.waitMs(30)).toBe(10);
+  });
+
+  it('keeps one event at a time when a tick holds less than one', () => {
+    const p = createPacer(10, 0, 20);
+    expect(p.due(0)).toBe(1);
+    p.took(1);
+    expect(p.due(50)).toBe(0);
+    expect(p.waitMs(50)).toBe(50);
+    expect(p.due(100)).toBe(1);
   });
 
   it('has no limit without a rate', () => {
