@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'KPI_DEFINITION_INVALID'
   | 'DB_UNAVAILABLE'
   | 'DB_INCONSISTENT'
-  | 'BATCH_CLOSED';
+  | 'BATCH_CLOSED'
+  | 'ABORTED'
+  | 'FENCED_INSTANCE';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;
