@@ -1,5 +1,5 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
-import { errorMessage, sleep, type Logger } from '@cdc/core';
+import { commitMetadata, errorMessage, sleep, type Logger, type OutageTracker } from '@cdc/core';
 import type { EnricherMetrics } from './metrics';
 import { KeyPartitioner } from '@cdc/core';
 import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
@@ -70,6 +70,8 @@ export interface CommitterOptions {
   retryMaxMs: number;
   /** Whether the unit's partition is still ours, in the generation it was fetched in. */
   isOwned(unit: TxUnit): boolean;
+  /** Broker failures are reported here (one warning per outage) instead of a warning per attempt. */
+  outages?: OutageTracker;
 }
 
 interface Pending {
@@ -87,6 +89,10 @@ export class TransactionCommitter {
   private readonly failed = new Set<string>();
   private looping: Promise<void> | null = null;
   private closed = false;
+  /** Input records submitted and not settled yet. */
+  private pendingRecords = 0;
+  /** Input records whose units did not commit after closing began (read again by the next run). */
+  private abandonedRecords = 0;
   private readonly log: Logger;
 
   constructor(private readonly o: CommitterOptions) {
@@ -105,10 +111,40 @@ export class TransactionCommitter {
   submit(unit: TxUnit): Promise<void> {
     if (this.closed) return Promise.reject(new UnitRejectedError('closed'));
     if (this.failed.has(unitKey(unit))) return Promise.reject(new UnitRejectedError('partition-failed'));
-    return new Promise<void>((resolve, reject) => {
+    this.pendingRecords += unit.recordsIn;
+    const settled = new Promise<void>((resolve, reject) => {
       this.queue.push({ unit, resolve, reject });
       this.kick();
     });
+    const done = (committed: boolean): void => {
+      this.pendingRecords -= unit.recordsIn;
+      if (!committed && this.closed) this.abandonedRecords += unit.recordsIn;
+    };
+    settled.then(
+      () => done(true),
+      () => done(false),
+    );
+    return settled;
+  }
+
+  /**
+   * What stopping now leaves undone: records in a transaction not committed yet, and records whose
+   * transaction did not commit once closing began. Neither is lost: the broker aborts an open
+   * transaction (or the next instance fences it) and the records are read and enriched again.
+   */
+  unfinishedWork(): string[] {
+    const out: string[] = [];
+    if (this.pendingRecords > 0) {
+      out.push(
+        `a transaction of ${this.pendingRecords} input records not committed (aborted by the broker or fenced by the next instance; enriched again on the next start)`,
+      );
+    }
+    if (this.abandonedRecords > 0) {
+      out.push(
+        `${this.abandonedRecords} enriched input records not committed (read again on the next start)`,
+      );
+    }
+    return out;
   }
 
   /** Accept units of this partition again (its handler restarts from the first failed unit). */
@@ -155,21 +191,23 @@ export class TransactionCommitter {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.transact(units);
+        this.o.outages?.recovered('broker');
         for (const p of group) p.resolve();
         return;
       } catch (err) {
         const e = err instanceof StageError ? err : new StageError('begin', err, null);
         const uncertain = e.stage === 'commit';
-        this.log.warn(
-          {
-            stage: e.stage,
-            attempt,
-            units: units.length,
-            err: errorMessage(e.error),
-            type: kafkaErrorType(e.error),
-          },
-          'transaction failed',
-        );
+        if (!this.o.outages?.report(e.error, `transaction (${e.stage})`))
+          this.log.warn(
+            {
+              stage: e.stage,
+              attempt,
+              units: units.length,
+              err: errorMessage(e.error),
+              type: kafkaErrorType(e.error),
+            },
+            'transaction failed',
+          );
         await this.recover(e);
         const retry =
           !uncertain && attempt < MAX_ATTEMPTS && !this.closed && units.every((u) => this.o.isOwned(u));
@@ -215,7 +253,13 @@ export class TransactionCommitter {
       throw new StageError('produce', err, txn);
     }
     try {
-      await txn.sendOffsets({ consumerGroupId: this.o.groupId, topics: planOffsets(units) });
+      // The commit time rides in the offsets' metadata (`cdc status` shows it).
+      const metadata = commitMetadata();
+      const topics = planOffsets(units).map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => ({ ...p, metadata })),
+      }));
+      await txn.sendOffsets({ consumerGroupId: this.o.groupId, topics });
     } catch (err) {
       throw new StageError('offsets', err, txn);
     }
@@ -255,8 +299,10 @@ export class TransactionCommitter {
         this.o.metrics.producerRecreated();
         return;
       } catch (err) {
-        this.log.warn({ attempt, err: errorMessage(err) }, 'could not create a new transactional producer');
-        if (this.closed && attempt >= 3) return;
+        if (!this.o.outages?.report(err, 'a new transactional producer')) {
+          this.log.warn({ attempt, err: errorMessage(err) }, 'could not create a new transactional producer');
+        }
+        if (this.closed) return;
         await sleep(backoffMs(attempt, this.o.retryInitialMs, this.o.retryMaxMs));
       }
     }

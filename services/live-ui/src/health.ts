@@ -1,5 +1,5 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { errorMessage, type Logger, type TopicNames } from '@cdc/core';
+import { errorMessage, type Logger, type OutageTracker, type TopicNames } from '@cdc/core';
 import { aggregatorProgress, type DbHandle } from '@cdc/read-model';
 
 /**
@@ -68,6 +68,8 @@ export function startHealthPoller(o: {
   goldLag: () => Map<number, number> | null;
   intervalMs: number;
   logger: Logger;
+  /** A poll that fails because the broker is down is an outage (one warning), not a warning per poll. */
+  outages?: OutageTracker;
 }): HealthPoller {
   let state: PipelineHealth = {
     polled_at: null,
@@ -139,6 +141,7 @@ export function startHealthPoller(o: {
       aggregator_last_batch: lastBatch,
       errors,
     };
+    if (errors.length === 0) o.outages?.recovered('broker');
   }
 
   const tick = (): void => {
@@ -146,7 +149,8 @@ export function startHealthPoller(o: {
     inFlight = true;
     running = poll()
       .catch((err: unknown) => {
-        o.logger.warn({ err: errorMessage(err) }, 'pipeline health poll failed');
+        if (!o.outages?.report(err, 'polling pipeline health'))
+          o.logger.warn({ err: errorMessage(err) }, 'pipeline health poll failed');
         state = { ...state, errors: [errorMessage(err)] };
         const a = admin;
         admin = null;

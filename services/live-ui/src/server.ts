@@ -5,6 +5,9 @@ import {
   createMetricsRegistry,
   createRegistryClient,
   errorMessage,
+  OutageTracker,
+  PortInUseError,
+  retryWhileOutage,
   topicNames,
   type ConnectionConfig,
   type Logger,
@@ -33,14 +36,23 @@ export interface LiveUiServer {
   /** Resolves once the gold topic has been read to its end as of start. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
+  /** Nothing the UI does is lost by stopping: it only reads. */
+  unfinishedWork(): string[];
 }
 
 export async function startLiveUi(o: {
   config: LiveUiConfig;
   connection: ConnectionConfig;
   logger: Logger;
+  /** Aborted when the process is asked to stop (ends the wait for an unreachable broker). */
+  signal?: AbortSignal;
 }): Promise<LiveUiServer> {
   const { config, logger } = o;
+  // The page and the API are served at once; gold is read as soon as the broker answers (an
+  // outage is waited out: one warning, /healthz 503 with the reason while it lasts).
+  const outages = new OutageTracker({ logger });
+  const stopController = new AbortController();
+  o.signal?.addEventListener('abort', () => stopController.abort(), { once: true });
   const registry = createMetricsRegistry('live-ui');
   const metrics = createLiveUiMetrics(registry);
   const db = createDbHandle(config.dbPath, logger);
@@ -120,14 +132,18 @@ export async function startLiveUi(o: {
         } catch {
           dbOk = false;
         }
+        const current = outages.status();
         return {
-          ready,
+          ready: ready && current.length === 0,
           body: {
-            ok: ready,
+            ok: ready && current.length === 0,
             gold_ready: ready,
             db_available: dbOk,
             clients: hub.clientCount(),
             version: log.version,
+            ...(current.length > 0
+              ? { outages: current.map((c) => ({ ...c, since: new Date(c.since).toISOString() })) }
+              : {}),
           },
         };
       },
@@ -139,7 +155,9 @@ export async function startLiveUi(o: {
   } catch (err) {
     await hub.close();
     await app.close();
-    throw err;
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? new PortInUseError(config.port, 'the dashboard', { option: '--port', env: 'UI_PORT' }, err)
+      : err;
   }
   const server = app.server;
   const port = (server.address() as AddressInfo).port;
@@ -171,40 +189,46 @@ export async function startLiveUi(o: {
     metrics.version.set(batch.version);
   };
 
-  const kafka = createKafka(o.connection, logger);
-  try {
-    gold = await startGoldConsumer({
-      kafka,
-      registry: createRegistryClient(o.connection.registryUrl),
-      topic: topics.gold,
-      logger,
-      onRecord(key, value, receivedAtMs) {
-        metrics.goldRecords.inc();
-        if (state.apply(key, value, receivedAtMs) && ready) scheduleFlush();
-      },
-      onDecodeError: () => metrics.goldDecodeErrors.inc(),
+  const kafka = createKafka(o.connection, logger, { outages });
+  const schemaRegistry = createRegistryClient(o.connection.registryUrl);
+  const goldStarting = retryWhileOutage(
+    () =>
+      startGoldConsumer({
+        kafka,
+        registry: schemaRegistry,
+        topic: topics.gold,
+        logger,
+        outages,
+        onRecord(key, value, receivedAtMs) {
+          metrics.goldRecords.inc();
+          if (state.apply(key, value, receivedAtMs) && ready) scheduleFlush();
+        },
+        onDecodeError: () => metrics.goldDecodeErrors.inc(),
+      }),
+    { outages, what: 'reading the gold topic', signal: stopController.signal, maxMs: 1000 },
+  ).then((g) => (gold = g));
+  const readyPromise = goldStarting
+    .then((g) => g.ready)
+    .then(() => {
+      state.takePending();
+      ready = true;
+      hub.flushWaiting();
+      logger.info({ movies: state.size, epoch }, 'gold topic read; pushing live changes');
+      if (state.hasPending) scheduleFlush();
     });
-  } catch (err) {
-    await hub.close();
-    await app.close();
-    throw err;
-  }
-  const goldConsumer = gold;
-  const readyPromise = goldConsumer.ready.then(() => {
-    state.takePending();
-    ready = true;
-    hub.flushWaiting();
-    logger.info({ movies: state.size, epoch }, 'gold topic read; pushing live changes');
-    if (state.hasPending) scheduleFlush();
+  readyPromise.catch((err: unknown) => {
+    if (!stopController.signal.aborted)
+      logger.error({ err: errorMessage(err) }, 'cannot read the gold topic');
   });
   health = startHealthPoller({
     kafka,
     topics,
     enricherGroupId: config.enricherGroupId,
     db,
-    goldLag: () => goldConsumer.lag(),
+    goldLag: () => gold?.lag() ?? null,
     intervalMs: config.healthIntervalMs,
     logger,
+    outages,
   });
   logger.info({ url, db: config.dbPath, gold: topics.gold, allowedOrigins }, 'live UI listening');
 
@@ -222,8 +246,10 @@ export async function startLiveUi(o: {
         // Stops accepting and closes idle connections; requests in flight get until the consumers
         // have stopped.
         const closed = app.close();
+        stopController.abort();
         await health?.stop();
-        await goldConsumer.stop().catch((err: unknown) => {
+        await goldStarting.catch(() => undefined);
+        await gold?.stop().catch((err: unknown) => {
           logger.warn({ err: errorMessage(err) }, 'gold consumer did not stop cleanly');
         });
         server.closeAllConnections();
@@ -232,5 +258,6 @@ export async function startLiveUi(o: {
       })();
       return stopping;
     },
+    unfinishedWork: () => [],
   };
 }

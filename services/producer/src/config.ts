@@ -25,6 +25,7 @@ export interface ProduceArgs {
   batchSize?: string;
   producers?: string;
   opsPort?: string;
+  maxOutage?: string;
 }
 
 /** Generator settings the run fills in from the topic (ids continue after what it holds). */
@@ -44,7 +45,15 @@ export interface ProduceConfig {
   producers: number;
   /** Ops server port (0 = random); null = no ops server. */
   opsPort: number | null;
+  /**
+   * How long a broker or registry outage is waited out before the run ends (exit 1, with what was
+   * acknowledged); null = forever (a run until Ctrl-C, unless --max-outage says otherwise).
+   */
+  maxOutageMs: number | null;
 }
+
+/** A bounded run (--count, --duration, --scenario) gives up after an outage this long. */
+export const DEFAULT_MAX_OUTAGE_MS = 30_000;
 
 export const DEFAULT_RATE_PER_SEC = 50;
 export const DEFAULT_OPS_PORT = 9470;
@@ -71,6 +80,7 @@ export const FLAGS: Record<keyof ProduceArgs, string> = {
   batchSize: '--batch-size',
   producers: '--producers',
   opsPort: '--ops-port',
+  maxOutage: '--max-outage',
 };
 
 /** Options that shape generated events, so they make no sense with --scenario. */
@@ -161,6 +171,14 @@ const fields = {
   batchSize: wholeNumber(1, 100_000),
   producers: wholeNumber(1, 16),
   opsPort: wholeNumber(0, 65535),
+  maxOutage: z.string().transform((s, ctx) => {
+    const ms = parseDuration(s);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 5m or 1h' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
 } satisfies Record<keyof ProduceArgs, z.ZodTypeAny>;
 
 function parseInstant(s: string, ctx: z.RefinementCtx): number {
@@ -222,6 +240,7 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
   const batchSize = field(args, 'batchSize') ?? DEFAULT_BATCH_SIZE;
   const producers = field(args, 'producers') ?? DEFAULT_PRODUCERS;
   const opsPort = field(args, 'opsPort');
+  const maxOutageMs = field(args, 'maxOutage');
 
   if (args.scenario !== undefined) {
     const clash = given.find((k) => GENERATOR_ONLY.includes(k));
@@ -243,6 +262,7 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
       batchSize,
       producers,
       opsPort: opsPort ?? null,
+      maxOutageMs: maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS,
     };
   }
 
@@ -283,5 +303,7 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
     producers,
     // Continuous runs serve /healthz and /metrics; bounded ones only when asked.
     opsPort: opsPort ?? (count === null ? DEFAULT_OPS_PORT : null),
+    // A run until Ctrl-C waits out any outage; a bounded one ends after DEFAULT_MAX_OUTAGE_MS.
+    maxOutageMs: maxOutageMs ?? (count === null && durationMs === null ? null : DEFAULT_MAX_OUTAGE_MS),
   };
 }

@@ -1,5 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createKafka, createLogger, errorMessage, type ConnectionConfig, type LogLevel } from '@cdc/core';
+import {
+  createKafka,
+  createLogger,
+  errorMessage,
+  outageOf,
+  outageReason,
+  type ConnectionConfig,
+  type LogLevel,
+} from '@cdc/core';
 import { readChunk } from './chunk';
 
 /**
@@ -13,6 +21,8 @@ export interface LaneWorkerData {
   topic: string;
   logLevel: LogLevel;
   requestTimeoutMs: number;
+  /** A send failing on an outage is retried for this long (null: until the lane is closed). */
+  maxOutageMs: number | null;
 }
 
 export type ToLane =
@@ -22,6 +32,8 @@ export type FromLane =
   | { type: 'ready' }
   | { type: 'acked'; id: number }
   | { type: 'failed'; id: number; error: string; retriable: boolean }
+  /** A send failed on an outage and is being sent again (same producer, same sequence numbers). */
+  | { type: 'retrying'; id: number; error: string }
   | { type: 'fatal'; error: string }
   | { type: 'closed' };
 
@@ -29,17 +41,42 @@ const port = parentPort!;
 const data = workerData as LaneWorkerData;
 const post = (m: FromLane): void => port.postMessage(m);
 
+let current: number | null = null;
+let lastRetryPost = 0;
+// A connection failure kafkajs logs while sending is told to the main thread, which reports the
+// outage once (core's outage tracker); kafkajs's own lines go to debug.
 const kafka = createKafka(data.connection, createLogger('producer', data.logLevel), {
   connectionTimeoutMs: 3000,
   retries: 2,
+  outages: {
+    failed: (_dependency, err) => {
+      if (current === null || Date.now() - lastRetryPost < 200) return;
+      lastRetryPost = Date.now();
+      post({ type: 'retrying', id: current, error: outageReason(err) });
+    },
+  },
 });
+
+/**
+ * kafkajs retries a send whose broker does not answer; each retry of an idempotent producer keeps
+ * the sequence numbers of the records not yet acknowledged (per broker), so a batch the broker
+ * had written before the answer was lost is recognised as a duplicate and acknowledged once,
+ * never written twice. That holds only inside one send() call (a new call after a give-up would
+ * number records again on brokers that had acknowledged): so the outage is waited out inside
+ * it, retrying about once a second for as long as --max-outage allows (a run until Ctrl-C: until
+ * the lane is closed).
+ */
+const RETRY_MAX_MS = 1000;
 const producer = kafka.producer({
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
-  // Bounded (about 35 s of retrying): a broker gone for longer fails the run, which then
-  // stops; with the default (retry forever) a dead broker would hang it.
-  retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
+  retry: {
+    initialRetryTime: 300,
+    maxRetryTime: RETRY_MAX_MS,
+    retries:
+      data.maxOutageMs === null ? Number.MAX_SAFE_INTEGER : Math.ceil(data.maxOutageMs / RETRY_MAX_MS) + 3,
+  },
 });
 
 let queue: Promise<void> = producer.connect().then(
@@ -48,6 +85,8 @@ let queue: Promise<void> = producer.connect().then(
 );
 
 async function send(m: Extract<ToLane, { type: 'send' }>): Promise<void> {
+  current = m.id;
+  const started = Date.now();
   try {
     await producer.send({
       topic: data.topic,
@@ -60,8 +99,16 @@ async function send(m: Extract<ToLane, { type: 'send' }>): Promise<void> {
     // kafkajs gives up on retriable errors after its retries (KafkaJSNumberOfRetriesExceeded).
     const name = err instanceof Error ? err.name : '';
     const retriable =
-      name === 'KafkaJSNumberOfRetriesExceeded' || (err as { retriable?: boolean }).retriable === true;
-    post({ type: 'failed', id: m.id, error: errorMessage(err), retriable });
+      name === 'KafkaJSNumberOfRetriesExceeded' ||
+      (err as { retriable?: boolean }).retriable === true ||
+      outageOf(err) !== null;
+    const why =
+      retriable && data.maxOutageMs !== null
+        ? ` (no answer for ${Math.round((Date.now() - started) / 1000)} s; --max-outage is ${Math.round(data.maxOutageMs / 1000)} s)`
+        : '';
+    post({ type: 'failed', id: m.id, error: `${outageReason(err)}${why}`, retriable });
+  } finally {
+    current = null;
   }
 }
 

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import {
   CdcError,
   errorMessage,
+  OutageTracker,
+  retryWhileOutage,
   startOpsServer,
   type BookingChange,
   type ConnectionConfig,
@@ -33,6 +35,8 @@ export interface RunControls {
   drainTimeoutMs?: number;
   /** Called once connected (and the ops server, if any, listens). */
   onStarted?: (info: { topic: string; opsPort: number | null; partitions: number }) => void;
+  /** Hands over a probe of the events in flight (for the shutdown's "abandoned" line). */
+  expose?: (probe: () => { inFlight: number; queued: number }) => void;
 }
 
 interface Source {
@@ -74,14 +78,44 @@ function createSource(config: ProduceConfig, nextSeq: number): Source {
 /** Produces changes to the bronze topic as `config` says; resolves with what was acknowledged. */
 export async function runProducer(config: ProduceConfig, ctl: RunControls): Promise<ProduceSummary> {
   const { connection, logger, signal } = ctl;
+  const producerMetrics = createProducerMetrics();
+  const metricsRegistry = producerMetrics.registry;
   const logLevel = logger.level as LogLevel;
   const clock = ctl.clock ?? Date.now;
   const connectTimeoutMs = ctl.connectTimeoutMs ?? 15_000;
-  const bronze = await prepareBronze(connection, logLevel, connectTimeoutMs);
+  // An unreachable broker or registry is waited out (one warning per outage, /healthz 503 with the
+  // reason): a run until Ctrl-C waits as long as it takes, a bounded run up to --max-outage.
+  const outages = new OutageTracker({ logger });
+  let phase: 'connecting' | 'producing' = 'connecting';
+  let healthBody: () => Record<string, unknown> = () => ({ status: phase });
+  let ops: OpsServer | null = null;
+  if (config.opsPort !== null) {
+    ops = await startOpsServer({
+      port: config.opsPort,
+      metrics: metricsRegistry,
+      logger,
+      outages,
+      portSetting: { option: '--ops-port' },
+      health: () => ({ ok: true, ...healthBody() }),
+    });
+  }
+  let bronze: Awaited<ReturnType<typeof prepareBronze>>;
+  try {
+    bronze = await retryWhileOutage(() => prepareBronze(connection, logLevel, connectTimeoutMs, outages), {
+      outages,
+      what: 'preparing the bronze topic',
+      signal,
+      maxOutageMs: config.maxOutageMs ?? undefined,
+      maxMs: 1000,
+    });
+  } catch (err) {
+    await ops?.close();
+    throw err;
+  }
   const { topic } = bronze;
   const source = createSource(config, bronze.nextSeq);
 
-  const metrics = createProducerMetrics();
+  const metrics = producerMetrics;
   metrics.setTargetRate(config.ratePerSec);
   const acknowledged = emptyByKind();
   const tally = { generated: 0, sent: 0, acked: 0, failed: 0, unanswered: 0, notSent: 0 };
@@ -96,12 +130,15 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
     type: bronze.type,
     kinds: CHANGE_KINDS.length,
     logLevel,
+    maxOutageMs: config.maxOutageMs,
     events: {
+      retrying: (reason) => outages.failed('broker', new Error(reason), 'sending'),
       sent: (c) => {
         tally.sent += c.total;
         metrics.sent(c);
       },
       acked: (c) => {
+        outages.recovered('broker');
         tally.acked += c.total;
         c.byKind.forEach((n, i) => (acknowledged[CHANGE_KINDS[i]!] += n));
         metrics.acked(c);
@@ -122,7 +159,7 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
     failed: tally.failed,
   });
 
-  let ops: OpsServer | null = null;
+  ctl.expose?.(() => ({ inFlight: sender.inFlight, queued: sender.queued }));
   let progress: Progress | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   let status: ProduceSummary['status'] = 'completed';
@@ -134,18 +171,12 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
         `the Kafka producers did not connect within ${connectTimeoutMs} ms`,
       );
     }
-    if (config.opsPort !== null) {
-      ops = await startOpsServer({
-        port: config.opsPort,
-        metrics: metrics.registry,
-        logger,
-        health: () => ({
-          ok: sender.failure === null,
-          status: sender.failure ? 'failed' : 'producing',
-          ...snapshot(),
-        }),
-      });
-    }
+    phase = 'producing';
+    healthBody = () => ({
+      ok: sender.failure === null,
+      status: sender.failure ? 'failed' : phase,
+      ...snapshot(),
+    });
     logger.info(
       {
         topic,
