@@ -37,7 +37,8 @@ export async function runUntilStopped(
   const reason = await Promise.race([
     shutdown.requested,
     (service.stopped ?? new Promise<never>(() => undefined)).then((err) => {
-      failure = err ?? new Error('the service stopped by itself');
+      // Stopping on request resolves it too: only a stop nobody asked for is a failure.
+      if (!shutdown.stopping) failure = err ?? new Error('the service stopped by itself');
       return 'failed';
     }),
   ]);

@@ -33,11 +33,17 @@ export interface TestContext {
 
 /** A context on the integration stack, with the contract's topics created under a fresh prefix. */
 export async function createTestContext(
-  options: { partitions?: number; name?: string } = {},
+  options: {
+    partitions?: number;
+    name?: string;
+    /** Over process.env: another stack's KAFKA_BROKERS and SCHEMA_REGISTRY_URL (a FaultStack's `env`). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestContext> {
   const prefix = `test-${options.name ?? 't'}-${randomSuffix()}.`;
   const connection = loadConnectionConfig({
     ...process.env,
+    ...options.env,
     TOPIC_PREFIX: prefix,
     KAFKA_CLIENT_ID: `test-${randomSuffix()}`,
   });

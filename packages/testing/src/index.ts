@@ -9,3 +9,4 @@ export * from './disorder';
 export * from './enriched';
 export * from './bronze';
 export * from './cdc-process';
+export * from './fault-stack';

@@ -58,55 +58,62 @@ const kafka = createKafka(data.connection, createLogger('producer', data.logLeve
 });
 
 /**
- * kafkajs retries a send whose broker does not answer; each retry of an idempotent producer keeps
- * the sequence numbers of the records not yet acknowledged (per broker), so a batch the broker
- * had written before the answer was lost is recognised as a duplicate and acknowledged once,
- * never written twice. That holds only inside one send() call (a new call after a give-up would
- * number records again on brokers that had acknowledged): so the outage is waited out inside
- * it, retrying about once a second for as long as --max-outage allows (a run until Ctrl-C: until
- * the lane is closed).
+ * kafkajs retries a send whose broker does not answer, but gives up when the whole cluster is
+ * unreachable (its reconnect fails inside the retry). The lane then sends the same chunk again,
+ * with the same producer, until it is acknowledged, the outage outlasts --max-outage, or the lane
+ * is closed. That is exactly once: an idempotent kafkajs producer advances a partition's sequence
+ * numbers only when a produce request succeeded, and rolls back all partitions of a request that
+ * failed, so a chunk the broker wrote before the answer was lost carries the same sequence numbers
+ * again and is acknowledged as a duplicate, never written twice. (With several brokers, one
+ * send() can succeed on one broker and then lose the whole cluster before the others answer; a
+ * resend would write the first broker's partitions again. Not possible with one broker, as on
+ * the local stack; downstream, the aggregator's version rule ignores such a duplicate.)
  */
-const RETRY_MAX_MS = 1000;
 const producer = kafka.producer({
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
-  retry: {
-    initialRetryTime: 300,
-    maxRetryTime: RETRY_MAX_MS,
-    retries:
-      data.maxOutageMs === null ? Number.MAX_SAFE_INTEGER : Math.ceil(data.maxOutageMs / RETRY_MAX_MS) + 3,
-  },
+  retry: { initialRetryTime: 300, maxRetryTime: 1000, retries: 5 },
 });
+let closing = false;
 
 let queue: Promise<void> = producer.connect().then(
   () => post({ type: 'ready' }),
   (err: unknown) => post({ type: 'fatal', error: errorMessage(err) }),
 );
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function send(m: Extract<ToLane, { type: 'send' }>): Promise<void> {
   current = m.id;
-  const started = Date.now();
+  const messages = readChunk(m);
+  let outageSince: number | null = null;
   try {
-    await producer.send({
-      topic: data.topic,
-      acks: -1,
-      timeout: data.requestTimeoutMs,
-      messages: readChunk(m),
-    });
-    post({ type: 'acked', id: m.id });
-  } catch (err) {
-    // kafkajs gives up on retriable errors after its retries (KafkaJSNumberOfRetriesExceeded).
-    const name = err instanceof Error ? err.name : '';
-    const retriable =
-      name === 'KafkaJSNumberOfRetriesExceeded' ||
-      (err as { retriable?: boolean }).retriable === true ||
-      outageOf(err) !== null;
-    const why =
-      retriable && data.maxOutageMs !== null
-        ? ` (no answer for ${Math.round((Date.now() - started) / 1000)} s; --max-outage is ${Math.round(data.maxOutageMs / 1000)} s)`
-        : '';
-    post({ type: 'failed', id: m.id, error: `${outageReason(err)}${why}`, retriable });
+    for (;;) {
+      try {
+        await producer.send({ topic: data.topic, acks: -1, timeout: data.requestTimeoutMs, messages });
+        post({ type: 'acked', id: m.id });
+        return;
+      } catch (err) {
+        const name = err instanceof Error ? err.name : '';
+        const retriable =
+          name === 'KafkaJSNumberOfRetriesExceeded' ||
+          (err as { retriable?: boolean }).retriable === true ||
+          outageOf(err) !== null;
+        outageSince ??= Date.now();
+        const outageMs = Date.now() - outageSince;
+        const tooLong = data.maxOutageMs !== null && outageMs >= data.maxOutageMs;
+        if (!retriable || closing || tooLong) {
+          const why = tooLong
+            ? ` (no answer for ${Math.round(outageMs / 1000)} s; --max-outage is ${Math.round(data.maxOutageMs! / 1000)} s)`
+            : '';
+          post({ type: 'failed', id: m.id, error: `${outageReason(err)}${why}`, retriable });
+          return;
+        }
+        post({ type: 'retrying', id: m.id, error: outageReason(err) });
+        await sleep(500);
+      }
+    }
   } finally {
     current = null;
   }
@@ -119,6 +126,7 @@ async function close(): Promise<void> {
 }
 
 port.on('message', (m: ToLane) => {
+  if (m.type === 'close') closing = true; // a send waiting out an outage gives up
   // Strictly one after another: two concurrent sends of an idempotent kafkajs producer can
   // reorder (or lose) records when one fails.
   queue = queue.then(() => (m.type === 'send' ? send(m) : close()));
