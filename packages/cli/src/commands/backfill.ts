@@ -7,6 +7,7 @@ import {
   intSetting,
   parseEnv,
   parseTimestamp,
+  Shutdown,
   type Env,
 } from '@cdc/core';
 import {
@@ -120,7 +121,7 @@ export function registerBackfillCommand(program: Command): void {
           }
           if (!opts.json)
             process.stdout.write(formatPlan(plan, config.topics.bronze).replace(/^.*\n/, '') + '\n');
-          await execute(deps, plan, switchTimeoutMs, opts.json === true, ctx.logger);
+          await execute(deps, plan, switchTimeoutMs, opts.json === true, ctx.logger, ctx.shutdownTimeoutMs);
         } finally {
           await control.close();
           await admin.disconnect();
@@ -135,19 +136,28 @@ async function execute(
   switchTimeoutMs: number,
   json: boolean,
   logger: BackfillDeps['logger'],
+  shutdownTimeoutMs: number,
 ): Promise<void> {
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
+  // The shared shutdown: the first signal stops after the running transaction (within
+  // SHUTDOWN_TIMEOUT_MS, whatever state the broker is in; the same command resumes), a second
+  // one exits at once.
+  const shutdown = new Shutdown({ timeoutMs: shutdownTimeoutMs, logger });
+  const abort = { signal: shutdown.signal };
+  let running: Promise<unknown> = Promise.resolve();
+  void shutdown.requested.then(async (signal) => {
     process.stderr.write(`\n${signal}: stopping after the running transaction; the same command resumes\n`);
-    process.once(signal, () => process.exit(EXIT_INTERRUPTED)); // a second signal: stop now
-    abort.abort(new Error(`interrupted by ${signal}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+    const outcome = await shutdown.stop({
+      close: () => running.then(
+        () => undefined,
+        () => undefined,
+      ),
+    });
+    if (outcome.timedOut) process.exit(EXIT_INTERRUPTED);
+  });
   const progress = backfillProgressReporter(logger, plan.epoch);
   let lastWaitNote = 0;
   try {
-    const finished = await executeBackfill(deps, plan, {
+    const work = executeBackfill(deps, plan, {
       switchTimeoutMs,
       signal: abort.signal,
       onSwitchWaiting: (pending) => {
@@ -164,6 +174,8 @@ async function execute(
         ),
       onProgress: (p) => progress.update(p),
     });
+    running = work;
+    const finished = await work;
     progress.stop();
     if (finished === null) {
       process.stderr.write('backfill interrupted; run the same command again to resume it\n');
@@ -182,7 +194,6 @@ async function execute(
     }
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    if (!shutdown.stopping) shutdown.dispose();
   }
 }
