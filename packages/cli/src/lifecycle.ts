@@ -33,18 +33,19 @@ export async function runUntilStopped(
     throw err;
   }
   shutdown.setTarget(service);
-  let failure: Error | null = null;
+  // A holder, not a `let`: it is set in a callback, which narrowing does not see.
+  const failure: { err: Error | null } = { err: null };
   const reason = await Promise.race([
     shutdown.requested,
     (service.stopped ?? new Promise<never>(() => undefined)).then((err) => {
       // Stopping on request resolves it too: only a stop nobody asked for is a failure.
-      if (!shutdown.stopping) failure = err ?? new Error('the service stopped by itself');
+      if (!shutdown.stopping) failure.err = err ?? new Error('the service stopped by itself');
       return 'failed';
     }),
   ]);
   const outcome = await shutdown.stop(service, reason);
   exitSoon();
-  if (failure) throw failure;
+  if (failure.err) throw failure.err;
   process.exitCode = outcome.code;
 }
 

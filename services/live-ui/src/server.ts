@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import {
   createKafka,
   createMetricsRegistry,
+  createControlClient,
   createRegistryClient,
   errorMessage,
   OutageTracker,
@@ -109,7 +110,13 @@ export async function startLiveUi(o: {
       since_last_change_ms: f.lastChangeAtMs ? Math.max(0, now - f.lastChangeAtMs) : null,
       last_event_ts_ms: f.lastEventTsMs || null,
       e2e_lag_ms: f.e2eLagMs,
-      ...(health?.current() ?? { stages: [], dead_letters: null, aggregator_last_batch: null, errors: [] }),
+      ...(health?.current() ?? {
+        stages: [],
+        dead_letters: null,
+        aggregator_last_batch: null,
+        derivation: null,
+        errors: [],
+      }),
       server_time: now,
     };
   };
@@ -226,6 +233,14 @@ export async function startLiveUi(o: {
     enricherGroupId: config.enricherGroupId,
     db,
     goldLag: () => gold?.lag() ?? null,
+    // The derivation settings and the newest backfill, for the pipeline panel.
+    control: createControlClient({
+      kafka,
+      registry: schemaRegistry,
+      topic: topics.control,
+      logger,
+      groupPrefix: `${o.connection.topicPrefix}cdc-live-ui`,
+    }),
     intervalMs: config.healthIntervalMs,
     logger,
     outages,

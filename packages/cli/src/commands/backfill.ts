@@ -42,7 +42,7 @@ const backfillEnv = z.object({ BACKFILL_SWITCH_TIMEOUT_MS: intSetting(1000, 3_60
 
 /** Maps and the like as plain JSON. */
 const toJson = (value: unknown): string =>
-  JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2);
+  JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? (Object.fromEntries(v) as unknown) : v), 2);
 
 export function registerBackfillCommand(program: Command): void {
   program
@@ -147,10 +147,11 @@ async function execute(
   void shutdown.requested.then(async (signal) => {
     process.stderr.write(`\n${signal}: stopping after the running transaction; the same command resumes\n`);
     const outcome = await shutdown.stop({
-      close: () => running.then(
-        () => undefined,
-        () => undefined,
-      ),
+      close: () =>
+        running.then(
+          () => undefined,
+          () => undefined,
+        ),
     });
     if (outcome.timedOut) process.exit(EXIT_INTERRUPTED);
   });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Admin, Kafka } from 'kafkajs';
 import {
+  backfillProgress,
   commitTimeOf,
   createControlClient,
   createKafka,
@@ -14,7 +15,6 @@ import {
   type Logger,
   type TopicNames,
 } from '@cdc/core';
-import { committedOffsets, progressOf } from '@cdc/enricher';
 import { newestEventTime, openReadOnly, recentBatches } from '@cdc/read-model';
 import { verdict, type GroupStatus, type StatusLimits, type StatusReport, type TopicStatus } from './report';
 
@@ -269,10 +269,7 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
       try {
         const b = latestBackfill(await control.read({ timeoutMs: 10_000 }));
         if (b && b.status !== 'FINISHED') {
-          const progress =
-            b.status === 'RUNNING'
-              ? progressOf(b.partitions, await committedOffsets(admin, b.group_id, names.bronze))
-              : null;
+          const progress = b.status === 'RUNNING' ? await backfillProgress(admin, b, names.bronze) : null;
           report.backfill = {
             epoch: b.epoch,
             status: b.status,

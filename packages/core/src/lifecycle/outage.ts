@@ -123,7 +123,10 @@ export class OutageTracker {
     if (s) {
       s.retries += 1;
       s.reason = reason;
-      this.log.debug({ dependency, what, err: reason, retries: s.retries }, `${dependency} still unreachable`);
+      this.log.debug(
+        { dependency, what, err: reason, retries: s.retries },
+        `${dependency} still unreachable`,
+      );
       return;
     }
     this.current.set(dependency, { dependency, since: this.now(), reason, retries: 0 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { intSetting, parseEnv, type Env } from '../config';
-import { errorMessage } from '../errors';
+import { CdcError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 
 /**
@@ -105,16 +105,13 @@ export class Shutdown {
     if (this.requestedAt !== null) return;
     this.requestedAt = this.now();
     this.reasonText = reason;
-    this.controller.abort(new Error(reason));
+    this.controller.abort(new CdcError('INTERRUPTED', `interrupted by ${reason}`));
     this.resolveRequested(reason);
   }
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     if (this.requestedAt === null) {
-      this.log.info(
-        { signal, deadlineMs: this.o.timeoutMs },
-        `${signal}: stopping (again to exit at once)`,
-      );
+      this.log.info({ signal, deadlineMs: this.o.timeoutMs }, `${signal}: stopping (again to exit at once)`);
       this.request(signal);
       return;
     }
