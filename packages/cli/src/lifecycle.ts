@@ -1,4 +1,4 @@
-import { AbortedError, Shutdown, type StopTarget } from '@cdc/core';
+import { AbortedError, Shutdown, sleep, type StopTarget } from '@cdc/core';
 import type { CommandContext } from './context';
 
 /**
@@ -21,7 +21,26 @@ export async function runUntilStopped(
   const shutdown = new Shutdown({ timeoutMs: ctx.shutdownTimeoutMs, logger: ctx.logger });
   let service: LongRunning;
   try {
-    service = await start(shutdown.signal, shutdown);
+    // The deadline holds during start-up too: a start stuck in a client call that does not
+    // listen to the signal (a producer's transactional init against a hanging broker) does not
+    // keep the process alive past SHUTDOWN_TIMEOUT_MS.
+    const starting = start(shutdown.signal, shutdown);
+    starting.catch(() => undefined); // settles after the deadline: nobody waits for it then
+    const started = await Promise.race([
+      starting,
+      shutdown.requested.then(() => sleep(Math.max(0, shutdown.remainingMs())).then(() => null)),
+    ]);
+    if (started === null) {
+      shutdown.dispose();
+      ctx.logger.warn(
+        { deadlineMs: ctx.shutdownTimeoutMs },
+        'stopped at the deadline while still starting (waiting for the broker or registry); nothing was in flight',
+      );
+      exitSoon();
+      process.exitCode = 0;
+      return;
+    }
+    service = started;
   } catch (err) {
     shutdown.dispose();
     exitSoon();

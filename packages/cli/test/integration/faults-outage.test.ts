@@ -4,6 +4,7 @@ import os from 'node:os';
 import { sleep, waitFor } from '@cdc/core';
 import {
   createTestContext,
+  endOffsets,
   startCdc,
   startFaultStack,
   type CdcProcess,
@@ -14,7 +15,6 @@ import {
   appliedOffsets,
   committedSum,
   duplicates,
-  endOffsets,
   eventIds,
   healthz,
   opsPortOf,

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { waitFor } from '@cdc/core';
 import {
   createTestContext,
+  endOffsets,
   startCdc,
   startFaultStack,
   type CdcProcess,
@@ -16,7 +17,6 @@ import {
   appliedOffsets,
   committedSum,
   duplicates,
-  endOffsets,
   eventIds,
   report,
   sum,
@@ -80,10 +80,10 @@ describe('faults: stopping with the broker up, down or hanging', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const cdc = (args: string[]): CdcProcess => {
+  const cdc = (args: string[], env: Record<string, string> = {}): CdcProcess => {
     const p = startCdc(args, {
       connection: ctx.connection,
-      env: { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(DEADLINE_MS) },
+      env: { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: String(DEADLINE_MS), ...env },
     });
     procs.push(p);
     return p;
@@ -131,7 +131,11 @@ describe('faults: stopping with the broker up, down or hanging', () => {
     const services = await startAll(12);
     stack.kafka.pause();
     try {
-      await stopAll(services, 'paused (SIGSTOP)');
+      // One more enricher, started against the hanging broker: stopped while it is still starting
+      // (a client call that does not listen to the signal), the deadline holds all the same.
+      const starting = cdc(['enrich', '--ops-port', '0', '--instance-id', 'starting']);
+      await starting.waitForOutput('ops endpoints', { timeoutMs: 30_000 });
+      await stopAll({ ...services, 'enricher starting': starting }, 'paused (SIGSTOP)');
     } finally {
       stack.kafka.resume();
     }
@@ -163,7 +167,11 @@ describe('faults: stopping with the broker up, down or hanging', () => {
   });
 
   test('cdc start with the broker stopped: Ctrl-C stops it within the deadline, no child left', async () => {
-    const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath]);
+    // Free ops ports for the children (others may run a pipeline on the defaults on this host).
+    const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath], {
+      ENRICHER_OPS_PORT: '0',
+      AGGREGATOR_OPS_PORT: '0',
+    });
     await start.waitForOutput('Dashboard:', { timeoutMs: 120_000 });
     const children = childrenOf(start.child.pid!);
     expect(children.length).toBe(3);

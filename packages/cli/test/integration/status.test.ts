@@ -38,7 +38,11 @@ describe('cdc status, ops ports, cdc start giving up on a child', () => {
     ctx.track(startCdc(args, { connection: ctx.connection, env }));
 
   test('against a running pipeline: every line, valid JSON, exit 0', async () => {
-    const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath]);
+    // Free ops ports for the children (others may run a pipeline on the defaults on this host).
+    const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath], {
+      ENRICHER_OPS_PORT: '0',
+      AGGREGATOR_OPS_PORT: '0',
+    });
     await start.waitForOutput('Dashboard:', { timeoutMs: 120_000 });
     await cdc(['produce', '--count', '500', '--seed', '5']).expectExit(0);
 
@@ -120,7 +124,10 @@ describe('cdc status, ops ports, cdc start giving up on a child', () => {
           `error \\[PORT_IN_USE\\]: port ${port} .* in use .*--ops-port <port> or ENRICHER_OPS_PORT=<port>`,
         ),
       );
-      const start = cdc(['start', '--no-produce', '--ui-port', String(port), '--db', dbPath]);
+      const start = cdc(['start', '--no-produce', '--ui-port', String(port), '--db', dbPath], {
+        ENRICHER_OPS_PORT: '0',
+        AGGREGATOR_OPS_PORT: '0',
+      });
       await start.expectExit(2, { timeoutMs: 120_000 });
       expect(start.stderr()).toMatch(
         /the live-ui cannot start \(exit code 2\), so the pipeline was stopped: .*--port <port> or UI_PORT=<port>/,

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { KafkaMessage } from 'kafkajs';
 import {
   createDecoder,
   createRegistryClient,
@@ -9,47 +8,11 @@ import {
   type BookingChange,
   type EnrichedBookingChange,
 } from '@cdc/core';
-import { uniqueGroupId, type CdcProcess, type TestContext } from '@cdc/testing';
+import { readToEnd, type CdcProcess, type TestContext } from '@cdc/testing';
 
-/** What the fault tests share: reading topics back, progress probes, timing. */
-
-export async function endOffsets(ctx: TestContext, topic: string): Promise<Map<number, number>> {
-  const offsets = await ctx.admin.fetchTopicOffsets(topic);
-  return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
-}
+/** What the fault tests share: event ids read back, progress probes, timing. */
 
 export const sum = (m: Map<number, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
-
-/** Reads a whole topic read-committed up to its current end. */
-export async function readToEnd(
-  ctx: TestContext,
-  topic: string,
-  timeoutMs = 60_000,
-): Promise<KafkaMessage[]> {
-  const ends = await endOffsets(ctx, topic);
-  const positions = new Map<number, number>();
-  const messages: KafkaMessage[] = [];
-  const consumer = ctx.kafka.consumer({ groupId: uniqueGroupId('read-to-end'), maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  try {
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      positions.set(payload.partition, Number(payload.lastOffset) + 1);
-    });
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        messages.push(message);
-      },
-    });
-    await waitFor(() => [...ends].every(([p, end]) => end === 0 || (positions.get(p) ?? 0) >= end), {
-      timeoutMs,
-      what: `reading ${topic} to its end`,
-    });
-    return messages;
-  } finally {
-    await consumer.disconnect();
-  }
-}
 
 /** Event ids of bronze (BookingChange) or silver (EnrichedBookingChange) records, in read order. */
 export async function eventIds(
