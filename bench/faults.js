@@ -58,7 +58,11 @@ async function until(check, timeoutMs = TIMEOUT_MS) {
 }
 
 async function stopTimed(p, signal = 'SIGTERM') {
-  if (!p.running()) return { ms: 0, code: 'already exited' };
+  if (!p.running()) {
+    // Stopped by itself before the signal: say how and why (its last lines of output).
+    const tail = p.stderr().trim().split('\n').slice(-3).join(' | ').slice(-600);
+    return { ms: 0, code: `already exited (${p.child.exitCode ?? p.child.signalCode})`, output: tail };
+  }
   const started = Date.now();
   p.child.kill(signal);
   const r = await Promise.race([p.exited, sleep(TIMEOUT_MS).then(() => 'timeout')]);
