@@ -20,6 +20,8 @@ const benches = [
   { name: 'stack', file: path.join(__dirname, 'stack.js'), ownStack: true },
   { name: 'kafkajs-idle-cpu', file: path.join(__dirname, 'idle-cpu.js') },
   { name: 'backfill', file: path.join(__dirname, 'backfill.js') },
+  // Stops, pauses and restarts a broker and registry of its own.
+  { name: 'faults', file: path.join(__dirname, 'faults.js'), ownStack: true },
 ];
 // The TypeScript benchmarks, bench/<stage>/<name>.ts, compiled by `tsc -b` to bench/dist/<stage>/<name>.js.
 const compiled = path.join(__dirname, 'dist');

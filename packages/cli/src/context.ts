@@ -1,14 +1,23 @@
-import { createLogger, loadConnectionConfig, type ConnectionConfig, type Logger } from '@cdc/core';
+import {
+  createLogger,
+  loadConnectionConfig,
+  loadShutdownTimeoutMs,
+  type ConnectionConfig,
+  type Logger,
+} from '@cdc/core';
 import { stackConfig, type StackConfig } from '@cdc/stack';
 
 /**
  * What every command needs: the connection settings (from KAFKA_BROKERS, SCHEMA_REGISTRY_URL,
- * TOPIC_PREFIX, or the local stack's addresses when those are unset) and a logger.
+ * TOPIC_PREFIX, or the local stack's addresses when those are unset), the shutdown deadline
+ * (SHUTDOWN_TIMEOUT_MS) and a logger.
  */
 export interface CommandContext {
   connection: ConnectionConfig;
   stack: StackConfig;
   logger: Logger;
+  /** How long a long-running command may take to stop after SIGTERM/Ctrl-C. */
+  shutdownTimeoutMs: number;
 }
 
 export function commandContext(service: string): CommandContext {
@@ -17,5 +26,10 @@ export function commandContext(service: string): CommandContext {
   env.KAFKA_BROKERS ??= `127.0.0.1:${stack.kafkaPort}`;
   env.SCHEMA_REGISTRY_URL ??= `http://127.0.0.1:${stack.registryPort}/apis/ccompat/v7`;
   const connection = loadConnectionConfig(env);
-  return { connection, stack, logger: createLogger(service, connection.logLevel) };
+  return {
+    connection,
+    stack,
+    logger: createLogger(service, connection.logLevel),
+    shutdownTimeoutMs: loadShutdownTimeoutMs(env),
+  };
 }

@@ -1,1 +1,2 @@
 export { buildProgram, main } from './main';
+export { STATUS_JSON_SCHEMA, verdict, type StatusReport } from './status/report';

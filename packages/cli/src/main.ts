@@ -7,6 +7,7 @@ import { registerProduceCommand } from './commands/produce';
 import { registerSchemaCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
 import { registerStartCommand } from './commands/start';
+import { registerStatusCommand } from './commands/status';
 import { registerTopicCommands } from './commands/topics';
 import { registerUiCommand } from './commands/ui';
 import { EXIT_USAGE } from './run';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerUiCommand(program);
   registerAlertsCommand(program);
   registerStartCommand(program);
+  registerStatusCommand(program);
   return program;
 }
 

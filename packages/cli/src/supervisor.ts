@@ -3,12 +3,21 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { prettyFactory } from 'pino-pretty';
 import type { Logger } from '@cdc/core';
+import { EXIT_USAGE } from './run';
 
 /**
  * Runs the pipeline's services as child processes of `cdc start`: one process per service (each
  * gets its own core and its own crash domain), their JSON logs shown readably with the service
- * name, a crashed child restarted with exponential backoff, and all of them stopped (SIGTERM,
- * then SIGKILL after a grace period) when the supervisor is asked to stop.
+ * name, a crashed child restarted with exponential backoff, and all of them stopped when the
+ * supervisor is asked to stop.
+ *
+ * - A child that exits with code 2 (bad configuration, a taken port) is not restarted: it would
+ *   fail the same way forever. The supervisor reports it through `onGiveUp` with the child's
+ *   error line, and `cdc start` stops the pipeline with that message.
+ * - Stopping: SIGTERM to every child, whose own shutdown deadline (SHUTDOWN_TIMEOUT_MS, set a
+ *   little shorter than the supervisor's) ends it; a child still alive at the supervisor's
+ *   deadline is SIGKILLed, so `stop()` always resolves within `stopTimeoutMs` and leaves no child
+ *   behind. `kill()` (a second Ctrl-C) SIGKILLs them at once. Pending restarts are cancelled.
  */
 export interface ChildSpec {
   name: string;
@@ -17,20 +26,50 @@ export interface ChildSpec {
 
 const CDC_BIN = path.resolve(__dirname, '../../../bin/cdc.js');
 const MAX_BACKOFF_MS = 30_000;
-const STOP_GRACE_MS = 15_000;
 
 export interface Supervisor {
+  /** SIGTERM, then SIGKILL at the deadline; resolves when every child has exited. */
   stop(): Promise<void>;
+  /** SIGKILL every child now. */
+  kill(): void;
+  /** Children still running. */
+  running(): number;
 }
 
-export function superviseChildren(specs: ChildSpec[], env: NodeJS.ProcessEnv, logger: Logger): Supervisor {
+export interface SupervisorOptions {
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** The whole stop (children's shutdown included) must end within this. */
+  stopTimeoutMs: number;
+  /** A child exited in a way a restart cannot fix (exit code 2), with its last error line. */
+  onGiveUp(child: string, code: number, message: string): void;
+}
+
+/** What to do when a child exits on its own (pure, unit-tested). */
+export function exitDecision(
+  code: number | null,
+  uptimeMs: number,
+  attempt: number,
+): { action: 'give-up' } | { action: 'restart'; attempt: number; delayMs: number } {
+  if (code === EXIT_USAGE) return { action: 'give-up' };
+  const next = uptimeMs > 60_000 ? 0 : attempt + 1;
+  return { action: 'restart', attempt: next, delayMs: Math.min(MAX_BACKOFF_MS, 1000 * 2 ** next) };
+}
+
+/** The children get this deadline, so they finish before the supervisor would SIGKILL them. */
+export const childShutdownTimeoutMs = (stopTimeoutMs: number): number =>
+  Math.max(500, stopTimeoutMs - Math.min(2000, Math.round(stopTimeoutMs / 5)));
+
+export function superviseChildren(specs: ChildSpec[], o: SupervisorOptions): Supervisor {
   const pretty = prettyFactory({
     colorize: process.stdout.isTTY,
     ignore: 'pid,hostname,service',
     translateTime: 'HH:MM:ss.l',
   });
   const running = new Map<string, ChildProcess>();
+  const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
+  const env = { ...o.env, SHUTDOWN_TIMEOUT_MS: String(childShutdownTimeoutMs(o.stopTimeoutMs)) };
 
   const launch = (spec: ChildSpec, attempt: number) => {
     const child = spawn(process.execPath, [CDC_BIN, ...spec.args], {
@@ -39,8 +78,10 @@ export function superviseChildren(specs: ChildSpec[], env: NodeJS.ProcessEnv, lo
     });
     running.set(spec.name, child);
     const startedAt = Date.now();
+    let lastError = '';
     const show = (line: string) => {
       if (!line.trim()) return;
+      if (/^error( \[[A-Z_]+\])?:/.test(line)) lastError = line;
       const out = line.startsWith('{') ? pretty(line).trimEnd() : line;
       process.stdout.write(`[${spec.name}] ${out}\n`);
     };
@@ -49,29 +90,49 @@ export function superviseChildren(specs: ChildSpec[], env: NodeJS.ProcessEnv, lo
     child.on('exit', (code, signal) => {
       running.delete(spec.name);
       if (stopping) return;
-      const stable = Date.now() - startedAt > 60_000;
-      const next = stable ? 0 : attempt + 1;
-      const delayMs = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** next);
-      logger.warn(
-        { child: spec.name, code, signal, restartInMs: delayMs },
+      const d = exitDecision(code, Date.now() - startedAt, attempt);
+      if (d.action === 'give-up') {
+        o.logger.error(
+          { child: spec.name, code },
+          `${spec.name} exited with code ${code}; not restarting it`,
+        );
+        o.onGiveUp(spec.name, code ?? EXIT_USAGE, lastError || `${spec.name} exited with code ${code}`);
+        return;
+      }
+      o.logger.warn(
+        { child: spec.name, code, signal, restartInMs: d.delayMs },
         `${spec.name} exited; restarting`,
       );
-      setTimeout(() => {
-        if (!stopping) launch(spec, next);
-      }, delayMs).unref();
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!stopping) launch(spec, d.attempt);
+      }, d.delayMs);
+      timers.add(timer);
     });
   };
   for (const spec of specs) launch(spec, 0);
 
+  const cancelRestarts = (): void => {
+    stopping = true;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+  };
+
   return {
+    running: () => running.size,
+    kill() {
+      cancelRestarts();
+      for (const child of running.values()) child.kill('SIGKILL');
+    },
     async stop() {
-      stopping = true;
+      cancelRestarts();
+      const deadline = Date.now() + Math.max(0, o.stopTimeoutMs - 250);
       await Promise.all(
         [...running.values()].map(
           (child) =>
             new Promise<void>((resolve) => {
               if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+              const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(0, deadline - Date.now()));
               child.once('exit', () => {
                 clearTimeout(timer);
                 resolve();

@@ -36,7 +36,9 @@ export type ErrorCode =
   | 'DB_INCONSISTENT'
   | 'DB_SCHEMA_UNSUPPORTED'
   | 'BATCH_CLOSED'
-  | 'WEBHOOK_FAILED';
+  | 'WEBHOOK_FAILED'
+  | 'ABORTED'
+  | 'FENCED_INSTANCE';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

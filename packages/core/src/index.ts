@@ -16,3 +16,4 @@ export * from './local-time';
 export * from './partitioner';
 export * from './worker-script';
 export * from './control';
+export * from './lifecycle';

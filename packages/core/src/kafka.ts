@@ -2,6 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, type Admin, type LogEntry } from 'kaf
 import { UsageError } from './errors';
 import type { ConnectionConfig } from './config';
 import type { Logger } from './logger';
+import type { OutageTracker } from './lifecycle/outage';
 import { topicSpecs, type TopicNames, type TopicOptions } from './topics';
 import { waitFor } from './wait';
 
@@ -21,14 +22,34 @@ const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  */
 const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
 
+/**
+ * kafkajs logs every failed connection, request timeout, consumer crash and restart of an outage
+ * at ERROR, many times a second while a broker is down. Those lines go to debug; a connection
+ * failure is reported to the outage tracker instead, which logs once per outage (see
+ * lifecycle/outage.ts). Protocol errors of a broker starting up (coordinator loading, no leader
+ * yet) are retried by kafkajs and go to debug too.
+ */
+const CONNECTION_FAILURE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|Connection error|Connection timeout|Closed connection|timed out|KafkaJSConnection|KafkaJSNumberOfRetriesExceeded|Failed to connect to seed broker/i;
+const RETRIED_NOISE =
+  /^Crash: |Restarting the consumer|coordinator|not the leader|LEADER_NOT_AVAILABLE|NOT_COORDINATOR|COORDINATOR_|The group is rebalancing|Failed to find group coordinator|Response (Metadata|Heartbeat|JoinGroup|SyncGroup|OffsetCommit|LeaveGroup)/i;
+
+export function kafkaLogDisposition(message: string, error: unknown): 'outage' | 'noise' | 'log' {
+  const text = `${message} ${typeof error === 'string' ? error : ''}`;
+  if (CONNECTION_FAILURE.test(text)) return 'outage';
+  if (RETRIED_NOISE.test(text)) return 'noise';
+  return 'log';
+}
+
 /** A kafkajs client whose logs go to our structured logger (kafkajs INFO chatter is demoted to debug). */
 export function createKafka(
   config: Pick<ConnectionConfig, 'brokers' | 'clientId'>,
   logger: Logger,
-  options: { connectionTimeoutMs?: number; retries?: number } = {},
+  options: { connectionTimeoutMs?: number; retries?: number; outages?: Pick<OutageTracker, 'failed'> } = {},
 ): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
   const log = logger.child({ component: 'kafkajs' });
+  const outages = options.outages;
   return new Kafka({
     clientId: config.clientId,
     brokers: config.brokers,
@@ -40,7 +61,19 @@ export function createKafka(
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
         const name = levelName[level] ?? 'info';
-        log[name === 'info' || message.startsWith(BOUNDED_RETRIES_WARNING) ? 'debug' : name](rest, message);
+        if (name === 'info' || message.startsWith(BOUNDED_RETRIES_WARNING)) {
+          log.debug(rest, message);
+          return;
+        }
+        const disposition = kafkaLogDisposition(message, rest.error);
+        if (disposition === 'log' || (disposition === 'outage' && !outages)) {
+          log[name](rest, message);
+          return;
+        }
+        log.debug(rest, message);
+        if (disposition === 'outage') {
+          outages?.failed('broker', new Error(typeof rest.error === 'string' ? rest.error : message));
+        }
       },
   });
 }
@@ -113,4 +146,16 @@ export function parseTimestamp(option: string, value: string): number {
     );
   }
   return ms;
+}
+
+/**
+ * Offset commits carry their commit time in the commit's metadata (`t=<epoch ms>`): Kafka keeps
+ * no commit time a client can read, and `cdc status` shows when each group last committed.
+ */
+export const commitMetadata = (nowMs: number = Date.now()): string => `t=${nowMs}`;
+
+/** The commit time written by `commitMetadata`, or null. */
+export function commitTimeOf(metadata: string | null | undefined): number | null {
+  const m = /^t=(\d+)$/.exec(metadata ?? '');
+  return m ? Number(m[1]) : null;
 }

@@ -80,11 +80,23 @@ export function writeKafkaConfig(o: KafkaNodeOptions): void {
 
 const classpath = (libDir: string) => `${libDir}/*`;
 
+/**
+ * A random cluster id as Kafka writes them (16 bytes, base64url), never starting with '-': the
+ * storage tool's argument parser would read such an id as an option and fail (1 start in 64),
+ * which is why Kafka's own Uuid.randomUuid() draws again in that case too.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url').slice(0, 22);
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 /** Formats the storage directory once (KRaft needs a cluster id before the first start). */
 export function formatStorageIfNeeded(java: string, libDir: string, o: KafkaNodeOptions): void {
   const f = kafkaFiles(o.dir);
   if (existsSync(path.join(f.dataDir, 'meta.properties'))) return;
-  const clusterId = randomBytes(16).toString('base64url').slice(0, 22);
+  const clusterId = newClusterId();
   const r = spawnSync(
     java,
     [

@@ -38,11 +38,17 @@ export interface TestContext {
  * (compacted, one partition). `cleanup()` deletes them all.
  */
 export async function createTestContext(
-  options: { partitions?: number; name?: string } = {},
+  options: {
+    partitions?: number;
+    name?: string;
+    /** Over process.env: another stack's KAFKA_BROKERS and SCHEMA_REGISTRY_URL (a FaultStack's `env`). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestContext> {
   const prefix = `test-${options.name ?? 't'}-${randomSuffix()}.`;
   const connection = loadConnectionConfig({
     ...process.env,
+    ...options.env,
     TOPIC_PREFIX: prefix,
     KAFKA_CLIENT_ID: `test-${randomSuffix()}`,
   });

@@ -11,3 +11,4 @@ export * from './enriched';
 export * from './backfills';
 export * from './bronze';
 export * from './cdc-process';
+export * from './fault-stack';

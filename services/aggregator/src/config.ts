@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { z } from 'zod';
 import {
   connectionSchema,
@@ -22,6 +24,12 @@ export interface AggregatorConfig {
   dbPath: string;
   /** Consumer group (offsets live in SQLite; the group's Kafka commits are for lag monitoring only). */
   groupId: string;
+  /**
+   * Static group membership id: stable per instance, so a restarted aggregator takes its
+   * partitions back at once. Default: derived from the database's absolute path (one database,
+   * one instance; the database lock already forbids two).
+   */
+  instanceId: string;
   /** Ops port for /healthz and /metrics (0 = a random free port). */
   opsPort: number;
   /** Publish a MovieKpis snapshot to gold after every batch. */
@@ -42,6 +50,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const aggregatorSchema = connectionSchema.extend({
   AGGREGATOR_DB_PATH: z.string().min(1, 'must be a file path').default(DEFAULT_DB_PATH),
   AGGREGATOR_GROUP_ID: name.optional(),
+  AGGREGATOR_INSTANCE_ID: name.optional(),
   AGGREGATOR_OPS_PORT: intSetting(0, 65535).default(9472),
   AGGREGATOR_PUBLISH_GOLD: bool.default('true'),
   AGGREGATOR_SESSION_TIMEOUT_MS: intSetting(6000, 300_000).default(10_000),
@@ -61,6 +70,9 @@ export function loadAggregatorConfig(env: Env = process.env): AggregatorConfig {
     topics: topicNames(connection.topicPrefix),
     dbPath: e.AGGREGATOR_DB_PATH,
     groupId: e.AGGREGATOR_GROUP_ID ?? `${connection.topicPrefix}cdc-aggregator`,
+    instanceId:
+      e.AGGREGATOR_INSTANCE_ID ??
+      `aggregator-${createHash('sha256').update(path.resolve(e.AGGREGATOR_DB_PATH)).digest('hex').slice(0, 12)}`,
     opsPort: e.AGGREGATOR_OPS_PORT,
     publishGold: e.AGGREGATOR_PUBLISH_GOLD,
     sessionTimeoutMs: e.AGGREGATOR_SESSION_TIMEOUT_MS,

@@ -1,12 +1,16 @@
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import {
+  commitMetadata,
   createDecoder,
+  createPipelineConsumer,
   createEncoder,
   createKafka,
   createRegistryClient,
   DecodeError,
   errorMessage,
   loadSchema,
+  OutageTracker,
+  retryWhileOutage,
   startOpsServer,
   valueSubject,
   type EnrichedBookingChange,
@@ -36,12 +40,26 @@ export interface RunningAggregator {
   readonly done: Promise<void>;
   health(): Health;
   stop(): Promise<void>;
+  /**
+   * Nothing an aggregator does is left half done by stopping: a batch and its offsets commit in
+   * one SQLite transaction, and gold snapshots not yet published are republished from SQLite.
+   */
+  unfinishedWork(): string[];
+}
+
+export interface AggregatorStartOptions {
+  /** Aborted when the process is asked to stop: waits for the broker or registry at start end. */
+  signal?: AbortSignal;
 }
 
 type Status = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 const LOGGED_DECODE_ERRORS_PER_BATCH = 5;
 
-export async function startAggregator(config: AggregatorConfig, logger: Logger): Promise<RunningAggregator> {
+export async function startAggregator(
+  config: AggregatorConfig,
+  logger: Logger,
+  options: AggregatorStartOptions = {},
+): Promise<RunningAggregator> {
   const log = logger.child({ component: 'aggregator' });
   const lock: DbLock = acquireDbLock(config.dbPath);
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
@@ -57,7 +75,7 @@ export async function startAggregator(config: AggregatorConfig, logger: Logger):
   try {
     const store = AggregatorStore.open(config.dbPath);
     cleanups.push(() => store.close());
-    return await start(config, log, store, cleanups, cleanup);
+    return await start(config, log, store, cleanups, cleanup, options.signal);
   } catch (err) {
     await cleanup();
     throw err;
@@ -70,12 +88,17 @@ async function start(
   store: AggregatorStore,
   cleanups: (() => Promise<void> | void)[],
   cleanup: () => Promise<void>,
+  signal: AbortSignal | undefined,
 ): Promise<RunningAggregator> {
   const topic = config.topics.silver;
   const metrics = createAggregatorMetrics();
   const registry = createRegistryClient(config.connection.registryUrl);
   const decoder = createDecoder<EnrichedBookingChange>(registry, loadSchema('EnrichedBookingChange').type);
-  const kafka = createKafka(config.connection, log);
+  // An unreachable broker or registry is waited out, at start too (core's lifecycle/outage.ts).
+  const outages = new OutageTracker({ logger: log });
+  const retry = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retryWhileOutage(fn, { outages, what, signal });
+  const kafka = createKafka(config.connection, log, { outages });
 
   let status: Status = 'starting';
   let batches = 0;
@@ -94,6 +117,8 @@ async function start(
     metrics: metrics.registry,
     logger: log,
     health: () => health(),
+    outages,
+    portSetting: { option: '--ops-port', env: 'AGGREGATOR_OPS_PORT' },
   });
   cleanups.push(() => ops.close());
 
@@ -101,15 +126,12 @@ async function start(
   let retryTimer: NodeJS.Timeout | undefined;
   if (config.publishGold) {
     const schema = loadSchema('MovieKpis');
-    const encoder = await createEncoder<MovieKpis>(
-      registry,
-      valueSubject(config.topics.gold),
-      schema.text,
-      schema.type,
+    const encoder = await retry('registering the gold schema', () =>
+      createEncoder<MovieKpis>(registry, valueSubject(config.topics.gold), schema.text, schema.type),
     );
     const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
     cleanups.push(() => producer.disconnect());
+    await retry('connecting the gold producer', () => producer.connect());
     const publisher = new GoldPublisher(producer, encoder, config.topics.gold, store.writer, metrics, log);
     gold = publisher;
     await publisher.flush(); // snapshots a crash left unpublished
@@ -121,7 +143,17 @@ async function start(
     cleanups.push(() => clearInterval(retryTimer));
   }
 
-  const consumer: Consumer = kafka.consumer({
+  let stopping: Promise<void> | undefined;
+  const consumer: Consumer = createPipelineConsumer(kafka, {
+    logger: log,
+    outages,
+    // Static membership: a restarted aggregator takes its partitions back at once.
+    groupInstanceId: config.instanceId,
+    stopping: () => stopping !== undefined || signal?.aborted === true,
+    onFatal: (err) => {
+      status = 'failed';
+      fail(err);
+    },
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
     heartbeatInterval: config.heartbeatIntervalMs,
@@ -150,21 +182,16 @@ async function start(
       store.writer.advanceOffset(topic, e.payload.partition, Number(e.payload.lastOffset) + 1);
     }
   });
-  consumer.on(consumer.events.CRASH, (e) => {
-    log.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
-    if (!e.payload.restart) {
-      status = 'failed';
-      fail(e.payload.error);
-    }
-  });
 
   const pendingCommits = new Map<number, number>();
   let lastCommitAt = 0;
   async function commitToKafka(force: boolean): Promise<void> {
     if (pendingCommits.size === 0 || (!force && Date.now() - lastCommitAt < config.commitIntervalMs)) return;
+    const metadata = commitMetadata(); // the commit time, for `cdc status`
     const partitions = [...pendingCommits].map(([partition, offset]) => ({
       partition,
       offset: String(offset),
+      metadata,
     }));
     pendingCommits.clear();
     lastCommitAt = Date.now();
@@ -216,8 +243,10 @@ async function start(
     await heartbeat();
   }
 
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await retry('connecting to Kafka', async () => {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+  });
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
   log.info({ db: config.dbPath, group: config.groupId, topic, opsPort: ops.port }, 'aggregator started');
 
@@ -238,7 +267,6 @@ async function start(
     };
   }
 
-  let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (status !== 'failed') status = 'stopping';
@@ -261,5 +289,6 @@ async function start(
     done,
     health,
     stop,
+    unfinishedWork: () => [],
   };
 }

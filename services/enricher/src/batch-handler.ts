@@ -1,5 +1,5 @@
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { errorMessage, sleep, type Logger } from '@cdc/core';
+import { errorMessage, sleep, type Logger, type OutageTracker } from '@cdc/core';
 import { TransactionFailedError, UnitRejectedError, type TransactionCommitter } from './committer';
 import type { DerivationSource } from './derivations';
 import type { GroupState } from './group-state';
@@ -44,6 +44,8 @@ export interface BatchHandlerDeps {
   retryInitialMs: number;
   retryMaxMs: number;
   logger: Logger;
+  /** A broker or registry outage is reported here (one warning per outage), not per retry. */
+  outages?: OutageTracker;
 }
 
 const REBALANCE_ERRORS = new Set([
@@ -179,6 +181,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
           deps.state.noteCommitted(topic, partition, s.nextOffset);
           deps.onCommitted?.(topic, partition, s.nextOffset);
           deps.metrics.setLag(topic, partition, Math.max(0, highWatermark - s.nextOffset));
+          deps.outages?.recovered('registry');
           result.committed += s.chunk.length;
         } else {
           failed = true;
@@ -207,16 +210,17 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
         if (pending.length === 0 || !alive()) return;
         if (r.error instanceof UnitRejectedError && r.error.reason !== 'partition-failed') return;
         deps.metrics.batchRetried();
-        log.warn(
-          {
-            partition,
-            offset: pending[0]!.offset,
-            records: pending.length,
-            attempt,
-            err: errorMessage(r.error),
-          },
-          'batch not committed; retrying after a backoff',
-        );
+        const retryFields = {
+          partition,
+          offset: pending[0]!.offset,
+          records: pending.length,
+          attempt,
+          err: errorMessage(r.error),
+        };
+        const cause = r.error instanceof TransactionFailedError ? r.error.cause : r.error;
+        if (deps.outages?.report(cause, `partition ${partition}`))
+          log.debug(retryFields, 'batch not committed; retrying');
+        else log.warn(retryFields, 'batch not committed; retrying after a backoff');
         if (r.uncertain) deps.state.invalidate(topic, partition);
         if (!(await waitBeforeRetry(attempt))) return;
         if (r.uncertain) {
@@ -230,6 +234,10 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
     } catch (err) {
       // Only a bug or an unreachable group coordinator gets here. Wait, then let kafkajs fetch again
       // from the first record not committed.
+      if (deps.outages?.report(err, `partition ${partition}`)) {
+        await sleep(deps.retryInitialMs);
+        return;
+      }
       log.error(
         { partition, err: errorMessage(err) },
         'batch handler failed; the batch will be fetched again',

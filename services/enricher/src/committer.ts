@@ -1,5 +1,5 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
-import { CdcError, errorMessage, sleep, type Logger } from '@cdc/core';
+import { CdcError, commitMetadata, errorMessage, sleep, type Logger, type OutageTracker } from '@cdc/core';
 import type { EnricherMetrics } from './metrics';
 import { KeyPartitioner } from '@cdc/core';
 import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
@@ -75,6 +75,8 @@ export interface CommitterOptions {
   retryMaxMs: number;
   /** Whether the unit's partition is still ours, in the generation it was fetched in. */
   isOwned(unit: TxUnit): boolean;
+  /** Broker failures are reported here (one warning per outage) instead of a warning per attempt. */
+  outages?: OutageTracker;
 }
 
 interface Pending {
@@ -94,6 +96,10 @@ export class TransactionCommitter {
   /** Ends the current linger early (a full transaction's worth queued, or closing). */
   private endLinger: (() => void) | null = null;
   private closed = false;
+  /** Input records submitted and not settled yet. */
+  private pendingRecords = 0;
+  /** Input records whose units did not commit after closing began (read again by the next run). */
+  private abandonedRecords = 0;
   private readonly log: Logger;
 
   constructor(private readonly o: CommitterOptions) {
@@ -112,11 +118,41 @@ export class TransactionCommitter {
   submit(unit: TxUnit): Promise<void> {
     if (this.closed) return Promise.reject(new UnitRejectedError('closed'));
     if (this.failed.has(unitKey(unit))) return Promise.reject(new UnitRejectedError('partition-failed'));
-    return new Promise<void>((resolve, reject) => {
+    this.pendingRecords += unit.recordsIn;
+    const settled = new Promise<void>((resolve, reject) => {
       this.queue.push({ unit, resolve, reject });
       if (this.endLinger && this.queuedRecords() >= this.o.transactionMaxRecords) this.endLinger();
       this.kick();
     });
+    const done = (committed: boolean): void => {
+      this.pendingRecords -= unit.recordsIn;
+      if (!committed && this.closed) this.abandonedRecords += unit.recordsIn;
+    };
+    settled.then(
+      () => done(true),
+      () => done(false),
+    );
+    return settled;
+  }
+
+  /**
+   * What stopping now leaves undone: records in a transaction not committed yet, and records whose
+   * transaction did not commit once closing began. Neither is lost: the broker aborts an open
+   * transaction (or the next instance fences it) and the records are read and enriched again.
+   */
+  unfinishedWork(): string[] {
+    const out: string[] = [];
+    if (this.pendingRecords > 0) {
+      out.push(
+        `a transaction of ${this.pendingRecords} input records not committed (aborted by the broker or fenced by the next instance; enriched again on the next start)`,
+      );
+    }
+    if (this.abandonedRecords > 0) {
+      out.push(
+        `${this.abandonedRecords} enriched input records not committed (read again on the next start)`,
+      );
+    }
+    return out;
   }
 
   /** Accept units of this partition again (its handler restarts from the first failed unit). */
@@ -192,6 +228,7 @@ export class TransactionCommitter {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.transact(units);
+        this.o.outages?.recovered('broker');
         if (attempt > 1)
           this.log.debug({ attempts: attempt, units: units.length }, 'transaction committed after retries');
         for (const p of group) p.resolve();
@@ -199,7 +236,10 @@ export class TransactionCommitter {
       } catch (err) {
         const e = err instanceof StageError ? err : new StageError('begin', err, null);
         const uncertain = e.stage === 'commit';
-        this.log.debug(failureFields(e, attempt, units.length), 'transaction attempt failed');
+        // An outage is logged once by the tracker; any other failed attempt at debug (the one
+        // warning comes when every attempt failed).
+        if (!this.o.outages?.report(e.error, `transaction (${e.stage})`))
+          this.log.debug(failureFields(e, attempt, units.length), 'transaction attempt failed');
         await this.recover(e);
         const retry =
           !uncertain && attempt < MAX_ATTEMPTS && !this.closed && units.every((u) => this.o.isOwned(u));
@@ -247,7 +287,13 @@ export class TransactionCommitter {
       throw new StageError('produce', err, txn);
     }
     try {
-      await txn.sendOffsets({ consumerGroupId: this.o.groupId, topics: planOffsets(units) });
+      // The commit time rides in the offsets' metadata (`cdc status` shows it).
+      const metadata = commitMetadata();
+      const topics = planOffsets(units).map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => ({ ...p, metadata })),
+      }));
+      await txn.sendOffsets({ consumerGroupId: this.o.groupId, topics });
     } catch (err) {
       throw new StageError('offsets', err, txn);
     }
@@ -287,8 +333,10 @@ export class TransactionCommitter {
         this.o.metrics.producerRecreated();
         return;
       } catch (err) {
-        this.log.warn({ attempt, err: errorMessage(err) }, 'could not create a new transactional producer');
-        if (this.closed && attempt >= 3) return;
+        if (!this.o.outages?.report(err, 'a new transactional producer')) {
+          this.log.warn({ attempt, err: errorMessage(err) }, 'could not create a new transactional producer');
+        }
+        if (this.closed) return;
         await sleep(backoffMs(attempt, this.o.retryInitialMs, this.o.retryMaxMs));
       }
     }

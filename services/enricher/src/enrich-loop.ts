@@ -1,5 +1,11 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
-import { errorMessage, type Logger } from '@cdc/core';
+import {
+  createPipelineConsumer,
+  errorMessage,
+  retryWhileOutage,
+  type Logger,
+  type OutageTracker,
+} from '@cdc/core';
 import { createBatchHandler, type BatchHandlerDeps } from './batch-handler';
 import { TransactionCommitter } from './committer';
 import type { EnricherConfig } from './config';
@@ -35,6 +41,15 @@ export interface EnrichLoopOptions {
    * the earliest offset: the consumer seeks there, and records below it are skipped regardless.
    */
   startOffsets?: Map<number, number>;
+  /** Broker and registry outages: reported here, waited out. */
+  outages?: OutageTracker;
+  /** Aborted when the process stops (ends waits for the broker at start). */
+  signal?: AbortSignal;
+  /**
+   * Static group membership: this instance's stable id (a restart takes its partitions back at
+   * once). Default: one random id per process.
+   */
+  groupInstanceId?: string;
 }
 
 export interface EnrichLoop {
@@ -45,6 +60,8 @@ export interface EnrichLoop {
   readonly stopped: Promise<Error>;
   /** Stops consuming, lets the in-flight transaction finish, disconnects. Idempotent. */
   close(): Promise<void>;
+  /** What stopping now would leave undone (see the committer). */
+  unfinishedWork(): string[];
 }
 
 export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop> {
@@ -75,6 +92,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
     retryInitialMs: config.retryInitialMs,
     retryMaxMs: config.retryMaxMs,
     isOwned: (unit) => state.isOwned(unit),
+    outages: o.outages,
   });
 
   const close = (): Promise<void> => {
@@ -88,9 +106,20 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
   };
 
   try {
-    await committer.start();
+    if (o.outages) {
+      await retryWhileOutage(() => committer.start(), {
+        outages: o.outages,
+        what: 'starting the transactional producer',
+        signal: o.signal,
+      });
+    } else await committer.start();
 
-    const c = kafka.consumer({
+    const c = createPipelineConsumer(kafka, {
+      logger,
+      outages: o.outages,
+      groupInstanceId: o.groupInstanceId,
+      stopping: () => closing !== null || o.signal?.aborted === true,
+      onFatal: (err) => resolveStopped(err),
       groupId: config.groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
@@ -109,11 +138,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
       o.onJoin?.(payload.memberId);
     });
     c.on(c.events.REBALANCING, () => state.markRebalancing());
-    c.on(c.events.CRASH, ({ payload }) => {
-      metrics.consumerCrashed();
-      log.error({ err: errorMessage(payload.error), restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart) resolveStopped(payload.error);
-    });
+    c.on(c.events.CRASH, () => metrics.consumerCrashed());
     await c.connect();
     await c.subscribe({ topic: config.topics.bronze, fromBeginning: true });
     await c.run({
@@ -140,6 +165,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
         retryInitialMs: config.retryInitialMs,
         retryMaxMs: config.retryMaxMs,
         logger,
+        outages: o.outages,
       }),
     });
     if (o.startOffsets) {
@@ -162,5 +188,6 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
     },
     stopped,
     close,
+    unfinishedWork: () => committer.unfinishedWork(),
   };
 }

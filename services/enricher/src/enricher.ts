@@ -6,10 +6,9 @@ import {
   createEncoder,
   createKafka,
   createRegistryClient,
-  errorMessage,
   loadSchema,
-  RegistryError,
-  sleep,
+  OutageTracker,
+  retryWhileOutage,
   startOpsServer,
   valueSubject,
   type BookingChange,
@@ -24,7 +23,6 @@ import { startEnrichLoop, type EnrichLoop } from './enrich-loop';
 import { EnricherMetrics, type EnricherStats } from './metrics';
 import { startSettingsSync, type SettingsSync } from './settings-sync';
 import type { EnrichDeps } from './transform';
-import { backoffMs } from './tx-plan';
 
 /**
  * The enricher: bronze → silver (+ dead letters), exactly once. A read-committed consumer
@@ -42,13 +40,31 @@ export interface Enricher {
   readonly stopped: Promise<Error>;
   /** Stops consuming, lets the in-flight transaction finish, disconnects everything. Idempotent. */
   close(): Promise<void>;
+  /** What stopping now would leave undone (empty: nothing). */
+  unfinishedWork(): string[];
 }
 
-const STARTUP_REGISTRY_DEADLINE_MS = 60_000;
+export interface EnricherStartOptions {
+  /**
+   * Aborted when the process is asked to stop: waits for an unreachable broker or registry at
+   * start end (the start rejects with an AbortedError) and the consumer is not restarted.
+   */
+  signal?: AbortSignal;
+}
 
-export async function startEnricher(config: EnricherConfig, logger: Logger): Promise<Enricher> {
+export async function startEnricher(
+  config: EnricherConfig,
+  logger: Logger,
+  options: EnricherStartOptions = {},
+): Promise<Enricher> {
   const log = logger.child({ component: 'enricher', instanceId: config.instanceId });
-  const kafka = createKafka(config.connection, logger);
+  const { signal } = options;
+  // An unreachable broker or registry is waited out, at start and while running: one warning
+  // per outage, /healthz 503 with the reason while it lasts (core's lifecycle/outage.ts).
+  const outages = new OutageTracker({ logger: log });
+  const retry = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+    retryWhileOutage(fn, { outages, what, signal });
+  const kafka = createKafka(config.connection, logger, { outages });
   const metrics = new EnricherMetrics();
   const closers: (() => Promise<void>)[] = [];
   let fatal: Error | null = null;
@@ -90,12 +106,21 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
   };
 
   try {
-    ops = await startOpsServer({ port: config.opsPort, metrics: metrics.registry, health, logger });
+    ops = await startOpsServer({
+      port: config.opsPort,
+      metrics: metrics.registry,
+      health,
+      logger,
+      outages,
+      portSetting: { option: '--ops-port', env: 'ENRICHER_OPS_PORT' },
+    });
     const opsServer = ops;
     closers.push(() => opsServer.close());
-    await admin.connect();
     closers.push(() => admin.disconnect());
-    await checkTopics(admin, config);
+    await retry('connecting to Kafka', async () => {
+      await admin.connect();
+      await checkTopics(admin, config);
+    });
 
     const registry = createRegistryClient(config.connection.registryUrl);
     const control = createControlClient({
@@ -104,20 +129,24 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
       topic: config.topics.control,
       logger,
       groupPrefix: `${config.groupId}.${config.instanceId}`,
+      outages,
+      stopping: () => closing !== null || signal?.aborted === true,
     });
     closers.push(() => control.close());
-    const settings = await startSettingsSync({
-      control,
-      groupId: config.groupId,
-      instanceId: config.instanceId,
-      timeZone: config.timeZone,
-      logger,
-      onFatal: stop,
-      retryInitialMs: config.retryInitialMs,
-      retryMaxMs: config.retryMaxMs,
-    });
+    const settings = await retry('reading the derivation settings', () =>
+      startSettingsSync({
+        control,
+        groupId: config.groupId,
+        instanceId: config.instanceId,
+        timeZone: config.timeZone,
+        logger,
+        onFatal: stop,
+        retryInitialMs: config.retryInitialMs,
+        retryMaxMs: config.retryMaxMs,
+      }),
+    );
     sync = settings;
-    const codec = await silverCodec(registry, config, log);
+    const codec = await retry('registering the silver schema', () => silverCodec(registry, config));
 
     // Before the first batch of each generation: the control topic read to its end (see settings-sync.ts).
     let ready: { generation: number; promise: Promise<void> } | null = null;
@@ -142,6 +171,10 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
       derivations: settings.derivations,
       beforeBatch,
       onJoin: (memberId) => settings.joined(memberId),
+      outages,
+      signal,
+      // Static membership: a restarted instance takes its partitions back at once.
+      groupInstanceId: config.instanceId,
     });
     void loop.stopped.then(stop);
     log.info(
@@ -168,6 +201,7 @@ export async function startEnricher(config: EnricherConfig, logger: Logger): Pro
     health,
     stopped,
     close,
+    unfinishedWork: () => loop?.unfinishedWork() ?? [],
   };
 }
 
@@ -187,41 +221,25 @@ async function checkTopics(admin: Admin, config: EnricherConfig): Promise<void> 
   }
 }
 
-/** Bronze decoder and silver encoder; the silver schema is registered once (see registerSilverSchema). */
+/**
+ * Bronze decoder and silver encoder; the silver schema is registered once (idempotent). An
+ * unreachable registry throws a retriable RegistryError: the caller waits it out.
+ */
 export async function silverCodec(
   registry: RegistryClient,
   config: EnricherConfig,
-  log: Logger,
 ): Promise<Pick<EnrichDeps, 'decode' | 'decodeKnown' | 'encode'>> {
-  const encoder = await registerSilverSchema(registry, config, log);
+  const { text, type } = loadSchema('EnrichedBookingChange');
+  const encoder: Encoder<EnrichedBookingChange> = await createEncoder<EnrichedBookingChange>(
+    registry,
+    valueSubject(config.topics.silver),
+    text,
+    type,
+  );
   const decoder = createDecoder<BookingChange>(registry, loadSchema('BookingChange').type);
   return {
     decode: (value) => decoder.decode(value),
     decodeKnown: (value) => decoder.decodeKnown(value),
     encode: (value) => encoder.encode(value),
   };
-}
-
-/** Registers the silver schema, waiting for a registry that is still starting (up to a minute). */
-async function registerSilverSchema(
-  registry: RegistryClient,
-  config: EnricherConfig,
-  log: Logger,
-): Promise<Encoder<EnrichedBookingChange>> {
-  const { text, type } = loadSchema('EnrichedBookingChange');
-  const deadline = Date.now() + STARTUP_REGISTRY_DEADLINE_MS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createEncoder<EnrichedBookingChange>(
-        registry,
-        valueSubject(config.topics.silver),
-        text,
-        type,
-      );
-    } catch (err) {
-      if (!(err instanceof RegistryError && err.retriable) || Date.now() > deadline) throw err;
-      log.warn({ attempt, err: errorMessage(err) }, 'schema registry not answering; retrying');
-      await sleep(backoffMs(attempt, 250, 5000));
-    }
-  }
 }

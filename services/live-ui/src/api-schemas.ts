@@ -299,13 +299,26 @@ export const configResponse = object({
   currency_symbol: str,
 });
 
-export const healthzResponse = object({
-  ok: { type: 'boolean' },
-  gold_ready: { type: 'boolean' },
-  db_available: { type: 'boolean' },
-  clients: int,
-  version: int,
-});
+export const healthzResponse = object(
+  {
+    ok: { type: 'boolean' },
+    gold_ready: { type: 'boolean' },
+    db_available: { type: 'boolean' },
+    clients: int,
+    version: int,
+    outages: {
+      type: 'array',
+      description: 'The broker or registry outages in progress (absent when none): not ready while one lasts',
+      items: object({
+        dependency: { type: 'string', enum: ['broker', 'registry'] },
+        since: { type: 'string', format: 'date-time' },
+        reason: str,
+        retries: int,
+      }),
+    },
+  },
+  ['outages'],
+);
 
 // ---------- alerts ----------
 

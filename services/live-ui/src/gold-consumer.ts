@@ -3,11 +3,13 @@ import type { Kafka } from 'kafkajs';
 import {
   CdcError,
   createDecoder,
+  createPipelineConsumer,
   errorMessage,
   loadSchema,
   NO_MOVIE_KEY,
   type Logger,
   type MovieKpis,
+  type OutageTracker,
   type RegistryClient,
   sleep,
 } from '@cdc/core';
@@ -34,6 +36,8 @@ export interface GoldConsumerOptions {
   logger: Logger;
   onRecord(key: string, value: MovieKpis | null, receivedAtMs: number): void;
   onDecodeError(): void;
+  /** Broker and registry outages: reported here (one warning per outage). */
+  outages?: OutageTracker;
 }
 
 export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldConsumer> {
@@ -77,12 +81,15 @@ export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldCon
   };
 
   const groupId = `live-ui-${randomBytes(6).toString('hex')}`;
-  const consumer = o.kafka.consumer({
+  let stopping = false;
+  const consumer = createPipelineConsumer(o.kafka, {
+    logger: o.logger,
+    outages: o.outages,
+    stopping: () => stopping,
     groupId,
     maxWaitTimeInMs: 250,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
   });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const next = Number(payload.lastOffset) + 1;
@@ -92,7 +99,6 @@ export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldCon
     if (target && next >= target.high && pending.delete(payload.partition)) checkReady();
   });
   let decodeErrorsLogged = 0;
-  let stopping = false;
   /** Retriable failures (the registry is down) are retried: skipping would lose a snapshot. */
   const decodeRetrying = async (bytes: Buffer): Promise<MovieKpis> => {
     for (let attempt = 0; ; attempt += 1) {
@@ -100,13 +106,20 @@ export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldCon
         return await decoder.decode(bytes);
       } catch (err) {
         if (stopping || !(err instanceof CdcError) || !err.retriable) throw err;
-        if (attempt === 0) o.logger.warn({ err: errorMessage(err) }, 'cannot decode gold yet; retrying');
+        if (!o.outages?.report(err, 'decoding gold') && attempt === 0)
+          o.logger.warn({ err: errorMessage(err) }, 'cannot decode gold yet; retrying');
         await sleep(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
       }
     }
   };
-  await consumer.connect();
-  await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+  } catch (err) {
+    stopping = true;
+    await consumer.disconnect().catch(() => undefined);
+    throw err;
+  }
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {

@@ -6,6 +6,7 @@ import {
   type BackfillStatus,
   type ControlClient,
   type Logger,
+  type OutageTracker,
   type TopicNames,
 } from '@cdc/core';
 import { aggregatorProgress, type DbHandle } from '@cdc/read-model';
@@ -130,6 +131,8 @@ export function startHealthPoller(o: {
   control: ControlClient | null;
   intervalMs: number;
   logger: Logger;
+  /** A poll that fails because the broker is down is an outage (one warning), not a warning per poll. */
+  outages?: OutageTracker;
 }): HealthPoller {
   let state: PipelineHealth = {
     polled_at: null,
@@ -212,6 +215,7 @@ export function startHealthPoller(o: {
       derivation,
       errors,
     };
+    if (errors.length === 0) o.outages?.recovered('broker');
   }
 
   const tick = (): void => {
@@ -219,7 +223,8 @@ export function startHealthPoller(o: {
     inFlight = true;
     running = poll()
       .catch((err: unknown) => {
-        o.logger.warn({ err: errorMessage(err) }, 'pipeline health poll failed');
+        if (!o.outages?.report(err, 'polling pipeline health'))
+          o.logger.warn({ err: errorMessage(err) }, 'pipeline health poll failed');
         state = { ...state, errors: [errorMessage(err)] };
         const a = admin;
         admin = null;

@@ -6,6 +6,9 @@ import {
   createControlClient,
   createRegistryClient,
   errorMessage,
+  OutageTracker,
+  PortInUseError,
+  retryWhileOutage,
   topicNames,
   type ConnectionConfig,
   type Logger,
@@ -36,14 +39,23 @@ export interface LiveUiServer {
   /** Resolves once the gold topic has been read to its end as of start. */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
+  /** Nothing the UI does is lost by stopping: it only reads. */
+  unfinishedWork(): string[];
 }
 
 export async function startLiveUi(o: {
   config: LiveUiConfig;
   connection: ConnectionConfig;
   logger: Logger;
+  /** Aborted when the process is asked to stop (ends the wait for an unreachable broker). */
+  signal?: AbortSignal;
 }): Promise<LiveUiServer> {
   const { config, logger } = o;
+  // The page and the API are served at once; gold is read as soon as the broker answers (an
+  // outage is waited out: one warning, /healthz 503 with the reason while it lasts).
+  const outages = new OutageTracker({ logger });
+  const stopController = new AbortController();
+  o.signal?.addEventListener('abort', () => stopController.abort(), { once: true });
   const registry = createMetricsRegistry('live-ui');
   const metrics = createLiveUiMetrics(registry);
   const db = createDbHandle(config.dbPath, logger);
@@ -135,14 +147,18 @@ export async function startLiveUi(o: {
         } catch {
           dbOk = false;
         }
+        const current = outages.status();
         return {
-          ready,
+          ready: ready && current.length === 0,
           body: {
-            ok: ready,
+            ok: ready && current.length === 0,
             gold_ready: ready,
             db_available: dbOk,
             clients: hub.clientCount(),
             version: log.version,
+            ...(current.length > 0
+              ? { outages: current.map((c) => ({ ...c, since: new Date(c.since).toISOString() })) }
+              : {}),
           },
         };
       },
@@ -154,7 +170,9 @@ export async function startLiveUi(o: {
   } catch (err) {
     await hub.close();
     await app.close();
-    throw err;
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? new PortInUseError(config.port, 'the dashboard', { option: '--port', env: 'UI_PORT' }, err)
+      : err;
   }
   const server = app.server;
   const port = (server.address() as AddressInfo).port;
@@ -186,63 +204,75 @@ export async function startLiveUi(o: {
     metrics.version.set(batch.version);
   };
 
-  const kafka = createKafka(o.connection, logger);
+  const kafka = createKafka(o.connection, logger, { outages });
   const schemaRegistry = createRegistryClient(o.connection.registryUrl);
-  try {
-    gold = await startGoldConsumer({
-      kafka,
-      registry: schemaRegistry,
-      topic: topics.gold,
-      logger,
-      onRecord(key, value, receivedAtMs) {
-        metrics.goldRecords.inc();
-        if (state.apply(key, value, receivedAtMs) && ready) scheduleFlush();
-      },
-      onDecodeError: () => metrics.goldDecodeErrors.inc(),
+  const goldStarting = retryWhileOutage(
+    () =>
+      startGoldConsumer({
+        kafka,
+        registry: schemaRegistry,
+        topic: topics.gold,
+        logger,
+        outages,
+        onRecord(key, value, receivedAtMs) {
+          metrics.goldRecords.inc();
+          if (state.apply(key, value, receivedAtMs) && ready) scheduleFlush();
+        },
+        onDecodeError: () => metrics.goldDecodeErrors.inc(),
+      }),
+    { outages, what: 'reading the gold topic', signal: stopController.signal, maxMs: 1000 },
+  ).then((g) => (gold = g));
+  const readyPromise = goldStarting
+    .then((g) => g.ready)
+    .then(() => {
+      state.takePending();
+      ready = true;
+      hub.flushWaiting();
+      logger.info({ movies: state.size, epoch }, 'gold topic read; pushing live changes');
+      if (state.hasPending) scheduleFlush();
     });
-  } catch (err) {
-    await hub.close();
-    await app.close();
-    throw err;
-  }
-  const goldConsumer = gold;
-  // Alerts (from `cdc alerts`): coalesced like gold, pushed whole (they are few).
-  let alertsTimer: NodeJS.Timeout | null = null;
-  try {
-    alertsFeed = await startAlertsConsumer({
-      kafka,
-      registry: createRegistryClient(o.connection.registryUrl),
-      topic: topics.alerts,
-      logger,
-      onRecord(id, alert) {
-        if (board.apply(id, alert) && alertsTimer === null) {
-          alertsTimer = setTimeout(() => {
-            alertsTimer = null;
-            hub.publishAlerts();
-          }, config.coalesceMs);
-        }
-      },
-    });
-  } catch (err) {
-    // The dashboard works without alerts (a pipeline from before them): said once, not fatal.
-    logger.warn(
-      { err: errorMessage(err), topic: topics.alerts },
-      'cannot read the alerts topic; no alerts shown',
-    );
-  }
-  const readyPromise = goldConsumer.ready.then(() => {
-    state.takePending();
-    ready = true;
-    hub.flushWaiting();
-    logger.info({ movies: state.size, epoch }, 'gold topic read; pushing live changes');
-    if (state.hasPending) scheduleFlush();
+  readyPromise.catch((err: unknown) => {
+    if (!stopController.signal.aborted)
+      logger.error({ err: errorMessage(err) }, 'cannot read the gold topic');
   });
+  // Alerts (from `cdc alerts`): coalesced like gold, pushed whole (they are few). Started in the
+  // background like gold; a pipeline without the alerts topic gets a dashboard without alerts.
+  let alertsTimer: NodeJS.Timeout | null = null;
+  const alertsStarting = retryWhileOutage(
+    () =>
+      startAlertsConsumer({
+        kafka,
+        registry: schemaRegistry,
+        topic: topics.alerts,
+        logger,
+        onRecord(id, alert) {
+          if (board.apply(id, alert) && alertsTimer === null) {
+            alertsTimer = setTimeout(() => {
+              alertsTimer = null;
+              hub.publishAlerts();
+            }, config.coalesceMs);
+          }
+        },
+      }),
+    { outages, what: 'reading the alerts topic', signal: stopController.signal, maxMs: 1000 },
+  ).then(
+    (a) => {
+      alertsFeed = a;
+    },
+    (err: unknown) => {
+      if (!stopController.signal.aborted)
+        logger.warn(
+          { err: errorMessage(err), topic: topics.alerts },
+          'cannot read the alerts topic; no alerts shown',
+        );
+    },
+  );
   health = startHealthPoller({
     kafka,
     topics,
     enricherGroupId: config.enricherGroupId,
     db,
-    goldLag: () => goldConsumer.lag(),
+    goldLag: () => gold?.lag() ?? null,
     // The derivation settings and the newest backfill, for the pipeline panel.
     control: createControlClient({
       kafka,
@@ -253,6 +283,7 @@ export async function startLiveUi(o: {
     }),
     intervalMs: config.healthIntervalMs,
     logger,
+    outages,
   });
   logger.info({ url, db: config.dbPath, gold: topics.gold, allowedOrigins }, 'live UI listening');
 
@@ -271,9 +302,13 @@ export async function startLiveUi(o: {
         // Stops accepting and closes idle connections; requests in flight get until the consumers
         // have stopped.
         const closed = app.close();
+        stopController.abort();
         await health?.stop();
+        if (alertsTimer) clearTimeout(alertsTimer);
+        await alertsStarting;
         await alertsFeed?.stop().catch(() => undefined);
-        await goldConsumer.stop().catch((err: unknown) => {
+        await goldStarting.catch(() => undefined);
+        await gold?.stop().catch((err: unknown) => {
           logger.warn({ err: errorMessage(err) }, 'gold consumer did not stop cleanly');
         });
         server.closeAllConnections();
@@ -282,5 +317,6 @@ export async function startLiveUi(o: {
       })();
       return stopping;
     },
+    unfinishedWork: () => [],
   };
 }

@@ -26,6 +26,7 @@ export interface ProduceArgs {
   producers?: string;
   opsPort?: string;
   timeScale?: string;
+  maxOutage?: string;
 }
 
 /** Generator settings the run fills in from the topic (ids continue after what it holds). */
@@ -50,7 +51,15 @@ export interface ProduceConfig {
   producers: number;
   /** Ops server port (0 = random); null = no ops server. */
   opsPort: number | null;
+  /**
+   * How long a broker or registry outage is waited out before the run ends (exit 1, with what was
+   * acknowledged); null = forever (a run until Ctrl-C, unless --max-outage says otherwise).
+   */
+  maxOutageMs: number | null;
 }
+
+/** A bounded run (--count, --duration, --scenario) gives up after an outage this long. */
+export const DEFAULT_MAX_OUTAGE_MS = 30_000;
 
 export const DEFAULT_RATE_PER_SEC = 50;
 export const DEFAULT_OPS_PORT = 9470;
@@ -86,6 +95,7 @@ export const FLAGS: Record<keyof ProduceArgs, string> = {
   producers: '--producers',
   opsPort: '--ops-port',
   timeScale: '--time-scale',
+  maxOutage: '--max-outage',
 };
 
 /** Options that shape generated events, so they make no sense with --scenario. */
@@ -187,6 +197,14 @@ const fields = {
         .min(0.001, 'must be a number from 0.001 to 10000, such as 20')
         .max(10_000, 'must be a number from 0.001 to 10000, such as 20'),
     ),
+  maxOutage: z.string().transform((s, ctx) => {
+    const ms = parseDuration(s);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 5m or 1h' });
+      return z.NEVER;
+    }
+    return ms;
+  }),
 } satisfies Record<keyof ProduceArgs, z.ZodTypeAny>;
 
 function parseInstant(s: string, ctx: z.RefinementCtx): number {
@@ -248,6 +266,7 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
   const batchSize = field(args, 'batchSize') ?? DEFAULT_BATCH_SIZE;
   const producers = field(args, 'producers');
   const opsPort = field(args, 'opsPort');
+  const maxOutageMs = field(args, 'maxOutage');
 
   const timeScale = field(args, 'timeScale') ?? 1;
 
@@ -282,6 +301,7 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
       batchSize,
       producers: producers ?? defaultProducers(rate === null ? null : rate * timeScale),
       opsPort: opsPort ?? null,
+      maxOutageMs: maxOutageMs ?? DEFAULT_MAX_OUTAGE_MS,
     };
   }
 
@@ -300,6 +320,8 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
     producers: producers ?? defaultProducers(rate === null ? null : rate * timeScale),
     // Continuous runs serve /healthz and /metrics; bounded ones only when asked.
     opsPort: opsPort ?? (count === null ? DEFAULT_OPS_PORT : null),
+    // A run until Ctrl-C waits out any outage; a bounded one ends after DEFAULT_MAX_OUTAGE_MS.
+    maxOutageMs: maxOutageMs ?? (count === null && durationMs === null ? null : DEFAULT_MAX_OUTAGE_MS),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   type BookingChange,
   type ConnectionConfig,
   type LogLevel,
+  type OutageTracker,
 } from '@cdc/core';
 import { race, sleep } from './timing';
 
@@ -40,6 +41,7 @@ export async function prepareBronze(
   connection: ConnectionConfig,
   logLevel: LogLevel,
   timeoutMs: number,
+  outages?: OutageTracker,
 ): Promise<Bronze> {
   const topic = topicNames(connection.topicPrefix).bronze;
   const { text, type } = loadSchema('BookingChange');
@@ -49,6 +51,7 @@ export async function prepareBronze(
   const kafka = createKafka(connection, createLogger('producer', logLevel), {
     connectionTimeoutMs: 3000,
     retries: timeoutMs >= 12_000 ? 2 : 1,
+    outages,
   });
   const admin = kafka.admin();
   const unavailable = (why: string, cause?: unknown) =>

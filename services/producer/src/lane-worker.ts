@@ -1,5 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createKafka, createLogger, errorMessage, type ConnectionConfig, type LogLevel } from '@cdc/core';
+import {
+  createKafka,
+  createLogger,
+  errorMessage,
+  outageOf,
+  outageReason,
+  type ConnectionConfig,
+  type LogLevel,
+} from '@cdc/core';
 import { readChunk } from './chunk';
 
 /**
@@ -13,6 +21,8 @@ export interface LaneWorkerData {
   topic: string;
   logLevel: LogLevel;
   requestTimeoutMs: number;
+  /** A send failing on an outage is retried for this long (null: until the lane is closed). */
+  maxOutageMs: number | null;
 }
 
 export type ToLane =
@@ -22,6 +32,8 @@ export type FromLane =
   | { type: 'ready' }
   | { type: 'acked'; id: number }
   | { type: 'failed'; id: number; error: string; retriable: boolean }
+  /** A send failed on an outage and is being sent again (same producer, same sequence numbers). */
+  | { type: 'retrying'; id: number; error: string }
   | { type: 'fatal'; error: string }
   | { type: 'closed' };
 
@@ -29,39 +41,81 @@ const port = parentPort!;
 const data = workerData as LaneWorkerData;
 const post = (m: FromLane): void => port.postMessage(m);
 
+let current: number | null = null;
+let lastRetryPost = 0;
+// A connection failure kafkajs logs while sending is told to the main thread, which reports the
+// outage once (core's outage tracker); kafkajs's own lines go to debug.
 const kafka = createKafka(data.connection, createLogger('producer', data.logLevel), {
   connectionTimeoutMs: 3000,
   retries: 2,
+  outages: {
+    failed: (_dependency, err) => {
+      if (current === null || Date.now() - lastRetryPost < 200) return;
+      lastRetryPost = Date.now();
+      post({ type: 'retrying', id: current, error: outageReason(err) });
+    },
+  },
 });
+
+/**
+ * kafkajs retries a send whose broker does not answer, but gives up when the whole cluster is
+ * unreachable (its reconnect fails inside the retry). The lane then sends the same chunk again,
+ * with the same producer, until it is acknowledged, the outage outlasts --max-outage, or the lane
+ * is closed. That is exactly once: an idempotent kafkajs producer advances a partition's sequence
+ * numbers only when a produce request succeeded, and rolls back all partitions of a request that
+ * failed, so a chunk the broker wrote before the answer was lost carries the same sequence numbers
+ * again and is acknowledged as a duplicate, never written twice. (With several brokers, one
+ * send() can succeed on one broker and then lose the whole cluster before the others answer; a
+ * resend would write the first broker's partitions again. Not possible with one broker, as on
+ * the local stack; downstream, the aggregator's version rule ignores such a duplicate.)
+ */
 const producer = kafka.producer({
   idempotent: true,
   maxInFlightRequests: 1,
   allowAutoTopicCreation: false,
-  // Bounded (about 35 s of retrying): a broker gone for longer fails the run, which then
-  // stops; with the default (retry forever) a dead broker would hang it.
-  retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
+  retry: { initialRetryTime: 300, maxRetryTime: 1000, retries: 5 },
 });
+let closing = false;
 
 let queue: Promise<void> = producer.connect().then(
   () => post({ type: 'ready' }),
   (err: unknown) => post({ type: 'fatal', error: errorMessage(err) }),
 );
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function send(m: Extract<ToLane, { type: 'send' }>): Promise<void> {
+  current = m.id;
+  const messages = readChunk(m);
+  let outageSince: number | null = null;
   try {
-    await producer.send({
-      topic: data.topic,
-      acks: -1,
-      timeout: data.requestTimeoutMs,
-      messages: readChunk(m),
-    });
-    post({ type: 'acked', id: m.id });
-  } catch (err) {
-    // kafkajs gives up on retriable errors after its retries (KafkaJSNumberOfRetriesExceeded).
-    const name = err instanceof Error ? err.name : '';
-    const retriable =
-      name === 'KafkaJSNumberOfRetriesExceeded' || (err as { retriable?: boolean }).retriable === true;
-    post({ type: 'failed', id: m.id, error: errorMessage(err), retriable });
+    for (;;) {
+      try {
+        await producer.send({ topic: data.topic, acks: -1, timeout: data.requestTimeoutMs, messages });
+        post({ type: 'acked', id: m.id });
+        return;
+      } catch (err) {
+        const name = err instanceof Error ? err.name : '';
+        const retriable =
+          name === 'KafkaJSNumberOfRetriesExceeded' ||
+          (err as { retriable?: boolean }).retriable === true ||
+          outageOf(err) !== null;
+        outageSince ??= Date.now();
+        const outageMs = Date.now() - outageSince;
+        const tooLong = data.maxOutageMs !== null && outageMs >= data.maxOutageMs;
+        if (!retriable || closing || tooLong) {
+          const why = tooLong
+            ? ` (no answer for ${Math.round(outageMs / 1000)} s; --max-outage is ${Math.round(data.maxOutageMs! / 1000)} s)`
+            : '';
+          post({ type: 'failed', id: m.id, error: `${outageReason(err)}${why}`, retriable });
+          return;
+        }
+        post({ type: 'retrying', id: m.id, error: outageReason(err) });
+        await sleep(500);
+      }
+    }
+  } finally {
+    current = null;
   }
 }
 
@@ -72,6 +126,7 @@ async function close(): Promise<void> {
 }
 
 port.on('message', (m: ToLane) => {
+  if (m.type === 'close') closing = true; // a send waiting out an outage gives up
   // Strictly one after another: two concurrent sends of an idempotent kafkajs producer can
   // reorder (or lose) records when one fails.
   queue = queue.then(() => (m.type === 'send' ? send(m) : close()));

@@ -1,6 +1,8 @@
 import {
   CdcError,
   errorMessage,
+  OutageTracker,
+  retryWhileOutage,
   startOpsServer,
   type BookingChange,
   type ConnectionConfig,
@@ -33,6 +35,8 @@ export interface RunControls {
   drainTimeoutMs?: number;
   /** Called once connected (and the ops server, if any, listens). */
   onStarted?: (info: { topic: string; opsPort: number | null; partitions: number }) => void;
+  /** Hands over a probe of the events in flight (for the shutdown's "abandoned" line). */
+  expose?: (probe: () => { inFlight: number; queued: number }) => void;
 }
 
 /**
@@ -50,6 +54,8 @@ const bookingKey = (c: BookingChange): string => (c.after ?? c.before)!.booking_
 /** Produces changes to the bronze topic as `config` says; resolves with what was acknowledged. */
 export async function runProducer(config: ProduceConfig, ctl: RunControls): Promise<ProduceSummary> {
   const { connection, logger, signal } = ctl;
+  const producerMetrics = createProducerMetrics();
+  const metricsRegistry = producerMetrics.registry;
   const logLevel = logger.level as LogLevel;
   // --time-scale: event time runs `timeScale` times faster than the clock, from the start.
   const baseClock = ctl.clock ?? Date.now;
@@ -60,11 +66,39 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
   const t0 = scale !== 1 || relative ? baseClock() : 0;
   const clock = scale === 1 ? baseClock : () => t0 + (baseClock() - t0) * scale;
   const connectTimeoutMs = ctl.connectTimeoutMs ?? 15_000;
-  const bronze = await prepareBronze(connection, logLevel, connectTimeoutMs);
+  // An unreachable broker or registry is waited out (one warning per outage, /healthz 503 with the
+  // reason): a run until Ctrl-C waits as long as it takes, a bounded run up to --max-outage.
+  const outages = new OutageTracker({ logger });
+  let phase: 'connecting' | 'producing' = 'connecting';
+  let healthBody: () => Record<string, unknown> = () => ({ status: phase });
+  let ops: OpsServer | null = null;
+  if (config.opsPort !== null) {
+    ops = await startOpsServer({
+      port: config.opsPort,
+      metrics: metricsRegistry,
+      logger,
+      outages,
+      portSetting: { option: '--ops-port' },
+      health: () => ({ ok: true, ...healthBody() }),
+    });
+  }
+  let bronze: Awaited<ReturnType<typeof prepareBronze>>;
+  try {
+    bronze = await retryWhileOutage(() => prepareBronze(connection, logLevel, connectTimeoutMs, outages), {
+      outages,
+      what: 'preparing the bronze topic',
+      signal,
+      maxOutageMs: config.maxOutageMs ?? undefined,
+      maxMs: 1000,
+    });
+  } catch (err) {
+    await ops?.close();
+    throw err;
+  }
   const { topic } = bronze;
   const source = createSource(config, bronze.nextSeq, t0);
 
-  const metrics = createProducerMetrics();
+  const metrics = producerMetrics;
   metrics.setTargetRate(config.ratePerSec);
   const acknowledged = emptyByKind();
   const tally = { generated: 0, sent: 0, acked: 0, failed: 0, unanswered: 0, notSent: 0 };
@@ -79,12 +113,15 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
     type: bronze.type,
     kinds: CHANGE_KINDS.length,
     logLevel,
+    maxOutageMs: config.maxOutageMs,
     events: {
+      retrying: (reason) => outages.failed('broker', new Error(reason), 'sending'),
       sent: (c) => {
         tally.sent += c.total;
         metrics.sent(c);
       },
       acked: (c) => {
+        outages.recovered('broker');
         tally.acked += c.total;
         c.byKind.forEach((n, i) => (acknowledged[CHANGE_KINDS[i]!] += n));
         metrics.acked(c);
@@ -105,7 +142,7 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
     failed: tally.failed,
   });
 
-  let ops: OpsServer | null = null;
+  ctl.expose?.(() => ({ inFlight: sender.inFlight, queued: sender.queued }));
   let progress: Progress | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   let status: ProduceSummary['status'] = 'completed';
@@ -117,18 +154,12 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
         `the Kafka producers did not connect within ${connectTimeoutMs} ms`,
       );
     }
-    if (config.opsPort !== null) {
-      ops = await startOpsServer({
-        port: config.opsPort,
-        metrics: metrics.registry,
-        logger,
-        health: () => ({
-          ok: sender.failure === null,
-          status: sender.failure ? 'failed' : 'producing',
-          ...snapshot(),
-        }),
-      });
-    }
+    phase = 'producing';
+    healthBody = () => ({
+      ok: sender.failure === null,
+      status: sender.failure ? 'failed' : phase,
+      ...snapshot(),
+    });
     logger.info(
       {
         topic,

@@ -29,6 +29,8 @@ export interface SenderEvents {
   sent(c: SendCounts): void;
   acked(c: SendCounts): void;
   failed(c: SendCounts, err: Error): void;
+  /** A send is waiting out an outage (the broker does not answer); `acked` follows when it ends. */
+  retrying(reason: string): void;
 }
 
 export interface SenderOptions {
@@ -43,6 +45,8 @@ export interface SenderOptions {
   logLevel: LogLevel;
   events: SenderEvents;
   requestTimeoutMs?: number;
+  /** How long a send waits out an outage (null: until closed). */
+  maxOutageMs: number | null;
 }
 
 export interface Sender {
@@ -84,6 +88,7 @@ export function createSender(o: SenderOptions): Sender {
     topic: o.topic,
     logLevel: o.logLevel,
     requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
+    maxOutageMs: o.maxOutageMs,
   };
   const lanes: Lane[] = [];
   let queued = 0;
@@ -130,6 +135,8 @@ export function createSender(o: SenderOptions): Sender {
       o.events.acked(counts(chunk));
       start(lane);
       notify();
+    } else if (m.type === 'retrying' && lane.inFlight?.id === m.id) {
+      o.events.retrying(m.error);
     } else if (m.type === 'failed' && lane.inFlight?.id === m.id) {
       fail(
         lane,

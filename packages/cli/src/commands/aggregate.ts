@@ -7,12 +7,14 @@ import {
 } from '@cdc/aggregator';
 import { UsageError, type Env } from '@cdc/core';
 import { commandContext } from '../context';
+import { runUntilStopped } from '../lifecycle';
 import { intOption, run } from '../run';
 
 interface AggregateOptions {
   db?: string;
   opsPort?: number;
   group?: string;
+  instanceId?: string;
   gold: boolean;
   rebuild?: boolean;
   allowPartial?: boolean;
@@ -31,6 +33,10 @@ export function registerAggregateCommand(program: Command): void {
       intOption('--ops-port', 0, 65535),
     )
     .option('--group <id>', 'consumer group (env AGGREGATOR_GROUP_ID, default <TOPIC_PREFIX>cdc-aggregator)')
+    .option(
+      '--instance-id <id>',
+      'stable id of this instance in its group (env AGGREGATOR_INSTANCE_ID, default derived from the database path)',
+    )
     .option('--no-gold', 'do not publish MovieKpis snapshots to the gold topic')
     .option(
       '--rebuild',
@@ -52,6 +58,7 @@ export function registerAggregateCommand(program: Command): void {
         if (opts.db !== undefined) env.AGGREGATOR_DB_PATH = opts.db;
         if (opts.opsPort !== undefined) env.AGGREGATOR_OPS_PORT = String(opts.opsPort);
         if (opts.group !== undefined) env.AGGREGATOR_GROUP_ID = opts.group;
+        if (opts.instanceId !== undefined) env.AGGREGATOR_INSTANCE_ID = opts.instanceId;
         if (!opts.gold) env.AGGREGATOR_PUBLISH_GOLD = 'false';
         const config = loadAggregatorConfig(env);
         if (opts.allowPartial && !opts.rebuild) throw new UsageError('--allow-partial goes with --rebuild');
@@ -82,13 +89,17 @@ export function registerAggregateCommand(program: Command): void {
           return;
         }
 
-        const aggregator = await startAggregator(config, ctx.logger);
-        await new Promise<void>((resolve, reject) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
-          aggregator.done.then(resolve, reject);
+        await runUntilStopped(ctx, async (signal) => {
+          const aggregator = await startAggregator(config, ctx.logger, { signal });
+          return {
+            close: () => aggregator.stop(),
+            unfinishedWork: () => aggregator.unfinishedWork(),
+            stopped: aggregator.done.then(
+              () => null,
+              (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+            ),
+          };
         });
-        await aggregator.stop();
       }),
     );
 }

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import {
-  CdcError,
   createControlClient,
   createKafka,
   createRegistryClient,
@@ -8,6 +7,7 @@ import {
   intSetting,
   parseEnv,
   parseTimestamp,
+  Shutdown,
   type Env,
 } from '@cdc/core';
 import {
@@ -131,7 +131,7 @@ export function registerBackfillCommand(program: Command): void {
           }
           if (!opts.json)
             process.stdout.write(formatPlan(plan, config.topics.bronze).replace(/^.*\n/, '') + '\n');
-          await execute(deps, plan, switchTimeoutMs, opts.json === true, ctx.logger);
+          await execute(deps, plan, switchTimeoutMs, opts.json === true, ctx.logger, ctx.shutdownTimeoutMs);
         } finally {
           await control.close();
           await admin.disconnect();
@@ -146,19 +146,29 @@ async function execute(
   switchTimeoutMs: number,
   json: boolean,
   logger: BackfillDeps['logger'],
+  shutdownTimeoutMs: number,
 ): Promise<void> {
-  const abort = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
+  // The shared shutdown: the first signal stops after the running transaction (within
+  // SHUTDOWN_TIMEOUT_MS, whatever state the broker is in; the same command resumes), a second
+  // one exits at once.
+  const shutdown = new Shutdown({ timeoutMs: shutdownTimeoutMs, logger });
+  const abort = { signal: shutdown.signal };
+  let running: Promise<unknown> = Promise.resolve();
+  void shutdown.requested.then(async (signal) => {
     process.stderr.write(`\n${signal}: stopping after the running transaction; the same command resumes\n`);
-    process.once(signal, () => process.exit(EXIT_INTERRUPTED)); // a second signal: stop now
-    abort.abort(new CdcError('INTERRUPTED', `interrupted by ${signal}`));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+    const outcome = await shutdown.stop({
+      close: () =>
+        running.then(
+          () => undefined,
+          () => undefined,
+        ),
+    });
+    if (outcome.timedOut) process.exit(EXIT_INTERRUPTED);
+  });
   const progress = backfillProgressReporter(logger, plan.epoch);
   let lastWaitNote = 0;
   try {
-    const finished = await executeBackfill(deps, plan, {
+    const work = executeBackfill(deps, plan, {
       switchTimeoutMs,
       signal: abort.signal,
       onSwitchWaiting: (pending) => {
@@ -175,6 +185,8 @@ async function execute(
         ),
       onProgress: (p) => progress.update(p),
     });
+    running = work;
+    const finished = await work;
     progress.stop();
     if (finished === null) {
       process.stderr.write('backfill interrupted; run the same command again to resume it\n');
@@ -193,7 +205,6 @@ async function execute(
     }
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    if (!shutdown.stopping) shutdown.dispose();
   }
 }

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { assertTimeZone } from '@cdc/core';
 import { loadEnricherConfig, startEnricher } from '@cdc/enricher';
 import { commandContext } from '../context';
+import { runUntilStopped } from '../lifecycle';
 import { intOption, run } from '../run';
 
 interface EnrichOptions {
@@ -50,7 +51,7 @@ export function registerEnrichCommand(program: Command): void {
         'ENRICHER_SEND_MAX_BYTES, ' +
         'ENRICHER_FETCH_MAX_BYTES, ENRICHER_FETCH_MAX_BYTES_PER_PARTITION, ENRICHER_PARTITIONS_CONCURRENCY,\n' +
         'ENRICHER_SESSION_TIMEOUT_MS, ENRICHER_HEARTBEAT_INTERVAL_MS, ENRICHER_TRANSACTION_TIMEOUT_MS,\n' +
-        'ENRICHER_RETRY_INITIAL_MS, ENRICHER_RETRY_MAX_MS.\n' +
+        'ENRICHER_RETRY_INITIAL_MS, ENRICHER_RETRY_MAX_MS; SHUTDOWN_TIMEOUT_MS (default 10000).\n' +
         'kafkajs has no KIP-447 fencing: each instance keeps one stable transactional id, <group>.<instance-id>.\n' +
         'To re-derive bronze (another time zone or rules version, from the beginning or a time): `cdc backfill`.\n',
     )
@@ -67,20 +68,7 @@ export function registerEnrichCommand(program: Command): void {
         if (opts.timeZone !== undefined) env.ENRICHER_TIME_ZONE = opts.timeZone;
         if (opts.opsPort !== undefined) env.ENRICHER_OPS_PORT = String(opts.opsPort);
         const config = loadEnricherConfig(env);
-        const enricher = await startEnricher(config, ctx.logger);
-
-        const reason = await new Promise<Error | null>((resolve) => {
-          const onSignal = (signal: NodeJS.Signals): void => {
-            ctx.logger.info({ signal }, 'shutting down');
-            process.once(signal, () => process.exit(130)); // a second signal: stop now
-            resolve(null);
-          };
-          process.once('SIGINT', onSignal);
-          process.once('SIGTERM', onSignal);
-          void enricher.stopped.then(resolve);
-        });
-        await enricher.close();
-        if (reason) throw reason;
+        await runUntilStopped(ctx, (signal) => startEnricher(config, ctx.logger, { signal }));
       }),
     );
 }

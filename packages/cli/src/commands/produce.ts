@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '@cdc/core';
+import { AbortedError, Shutdown, UsageError } from '@cdc/core';
 import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_GENERATOR,
@@ -14,6 +14,7 @@ import {
   type ProduceArgs,
 } from '@cdc/producer';
 import { commandContext } from '../context';
+import { exitSoon } from '../lifecycle';
 import { EXIT_FAILURE, run } from '../run';
 
 interface ProduceOptions extends ProduceArgs {
@@ -73,6 +74,11 @@ export function registerProduceCommand(program: Command): void {
       'event time runs k times faster than the clock, from now (--rate and --duration are then in event time): ' +
         'ten minutes of traffic in 30 s with --time-scale 20, for demos and tests',
     )
+    .option(
+      '--max-outage <time>',
+      'end the run (exit 1, with what was acknowledged) when the broker or registry stays unreachable this long ' +
+        '(default 30s with --count, --duration or --scenario; a run until Ctrl-C waits as long as it takes)',
+    )
     .option('--no-progress', 'no progress bar or progress log lines')
     .option('--json', 'print the summary as JSON')
     .action((opts: ProduceOptions) =>
@@ -87,33 +93,54 @@ export function registerProduceCommand(program: Command): void {
         }
         const config = parseProduceArgs(args);
         const ctx = commandContext('producer');
-        const stop = new AbortController();
-        let signals = 0;
-        const onSignal = (signal: NodeJS.Signals): void => {
-          signals++;
-          if (signals === 1) {
-            process.stderr.write(`\n${signal}: stopping; waiting for in-flight events to be acknowledged\n`);
-            stop.abort();
-          } else {
-            process.stderr.write(`${signal} again: exiting now; events still in flight are not counted\n`);
-            process.exit(130);
-          }
+        // The shared shutdown (core's Shutdown): the first signal stops generating and waits for
+        // the events in flight up to SHUTDOWN_TIMEOUT_MS; a second one exits at once.
+        const shutdown = new Shutdown({ timeoutMs: ctx.shutdownTimeoutMs, logger: ctx.logger });
+        let probe: () => { inFlight: number } = () => ({ inFlight: 0 });
+        const inFlightWork = (): string[] => {
+          const n = probe().inFlight;
+          return n > 0 ? [`${n} events sent and not acknowledged (they may or may not be written)`] : [];
         };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        try {
-          const summary = await runProducer(config, {
-            connection: ctx.connection,
-            logger: ctx.logger,
-            signal: stop.signal,
-            progress: progress ? 'auto' : 'none',
+        shutdown.setTarget({ close: () => Promise.resolve(), unfinishedWork: inFlightWork });
+        const running = runProducer(config, {
+          connection: ctx.connection,
+          logger: ctx.logger,
+          signal: shutdown.signal,
+          progress: progress ? 'auto' : 'none',
+          // What is still unacknowledged a little before the deadline is reported as unanswered.
+          drainTimeoutMs: Math.max(200, ctx.shutdownTimeoutMs - 1500),
+          expose: (p) => (probe = p),
+        });
+        void shutdown.requested.then(async () => {
+          const outcome = await shutdown.stop({
+            close: () =>
+              running.then(
+                () => undefined,
+                () => undefined,
+              ),
+            unfinishedWork: inFlightWork,
           });
-          process.stdout.write(json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
-          if (summary.status === 'failed') process.exitCode = EXIT_FAILURE;
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          // Not done by the deadline (a broker that does not answer): exit now, saying so above.
+          if (outcome.timedOut) process.exit(outcome.code);
+        });
+        let summary;
+        try {
+          summary = await running;
+        } catch (err) {
+          shutdown.dispose();
+          exitSoon();
+          if (err instanceof AbortedError) {
+            process.stderr.write('stopped before anything was produced\n');
+            return;
+          }
+          throw err;
         }
+        shutdown.dispose();
+        exitSoon();
+        process.stdout.write(json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+        // Failed or unanswered sends: work abandoned, never reported as sent.
+        if (summary.status === 'failed' || summary.failed > 0 || summary.unanswered > 0)
+          process.exitCode = EXIT_FAILURE;
       }),
     );
 }

@@ -1,8 +1,18 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { describeLoss, errorMessage, waitFor } from '@cdc/core';
+import {
+  AbortedError,
+  ConfigError,
+  describeLoss,
+  errorMessage,
+  OutageTracker,
+  retryWhileOutage,
+  Shutdown,
+  waitFor,
+} from '@cdc/core';
 import { stackUp } from '@cdc/stack';
 import { commandContext } from '../context';
+import { exitSoon } from '../lifecycle';
 import { intOption, run } from '../run';
 import { createTopics, registerSchemas } from '../setup';
 import { superviseChildren, type ChildSpec } from '../supervisor';
@@ -53,15 +63,33 @@ export function registerStartCommand(program: Command): void {
     .action((opts: StartOptions) =>
       run(async () => {
         const ctx = commandContext('start');
-        printStatus(await stackUp(ctx.stack, ctx.logger));
-        const topics = await createTopics(ctx.connection, ctx.logger, opts.partitions);
-        if (topics.created.length) process.stdout.write(`created ${topics.created.join(', ')}\n`);
-        for (const t of topics.losingHistory) {
-          process.stderr.write(
-            `warning: ${describeLoss(t)}: rebuilds and backfills cover only that window\n`,
+        // Ctrl-C works from the first moment: during start-up (waiting for a broker that is down)
+        // it ends the wait; once the services run, it stops them within SHUTDOWN_TIMEOUT_MS.
+        const shutdown = new Shutdown({ timeoutMs: ctx.shutdownTimeoutMs, logger: ctx.logger });
+        const outages = new OutageTracker({ logger: ctx.logger });
+        const retry = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
+          retryWhileOutage(fn, { outages, what, signal: shutdown.signal });
+        try {
+          printStatus(await stackUp(ctx.stack, ctx.logger));
+          const topics = await retry('creating the topics', () =>
+            createTopics(ctx.connection, ctx.logger, opts.partitions),
           );
+          if (topics.created.length) process.stdout.write(`created ${topics.created.join(', ')}\n`);
+          for (const t of topics.losingHistory) {
+            process.stderr.write(
+              `warning: ${describeLoss(t)}: rebuilds and backfills cover only that window\n`,
+            );
+          }
+          await retry('registering the schemas', () => registerSchemas(ctx.connection));
+        } catch (err) {
+          shutdown.dispose();
+          exitSoon();
+          if (err instanceof AbortedError || shutdown.stopping) {
+            process.stdout.write('stopped before the services were started\n');
+            return;
+          }
+          throw err;
         }
-        await registerSchemas(ctx.connection);
 
         const env = {
           ...process.env,
@@ -69,40 +97,58 @@ export function registerStartCommand(program: Command): void {
           SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
           AGGREGATOR_DB_PATH: path.resolve(opts.db),
         };
-        const supervisor = superviseChildren(pipelineChildren(opts), env, ctx.logger);
-        const stopped = new Promise<void>((resolve) => {
-          const stop = () => {
-            process.stdout.write('\nstopping the pipeline services…\n');
-            supervisor.stop().then(resolve, resolve);
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+        let gaveUp: { child: string; code: number; message: string } | null = null;
+        const supervisor = superviseChildren(pipelineChildren(opts), {
+          env,
+          logger: ctx.logger,
+          stopTimeoutMs: ctx.shutdownTimeoutMs,
+          onGiveUp: (child, code, message) => {
+            gaveUp ??= { child, code, message };
+            shutdown.request(`${child} failed`);
+          },
+        });
+        // A second Ctrl-C: the shutdown exits at once; no child may outlive it.
+        process.once('exit', () => supervisor.kill());
+        shutdown.setTarget({
+          close: () => supervisor.stop(),
+          unfinishedWork: () =>
+            supervisor.running() > 0 ? [`${supervisor.running()} service(s) still stopping (killed)`] : [],
         });
 
         const url = `http://127.0.0.1:${opts.uiPort}`;
         const ready = waitFor(
           async () => (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) })).ok,
-          {
-            timeoutMs: 60_000,
-            intervalMs: 500,
-            what: 'the dashboard',
-          },
+          { timeoutMs: 60_000, intervalMs: 500, what: 'the dashboard' },
         );
-        await Promise.race([
-          ready.then(
-            () =>
+        void Promise.race([ready, shutdown.requested]).then(
+          () => {
+            if (!shutdown.stopping)
               process.stdout.write(
                 `\n  Dashboard: ${url}\n  Stop: Ctrl-C (the broker and registry keep running; \`npx cdc stack down\` stops them)\n\n`,
-              ),
-            (err: unknown) =>
+              );
+          },
+          (err: unknown) => {
+            if (!shutdown.stopping)
               ctx.logger.error(
                 { err: errorMessage(err) },
                 'the dashboard did not come up; see its log lines above',
-              ),
-          ),
-          stopped,
-        ]);
-        await stopped;
+              );
+          },
+        );
+        const reason = await shutdown.requested;
+        if (!gaveUp) process.stdout.write('\nstopping the pipeline services…\n');
+        const outcome = await shutdown.stop(
+          { close: () => supervisor.stop(), unfinishedWork: () => [] },
+          reason,
+        );
+        exitSoon();
+        const failed = gaveUp as { child: string; code: number; message: string } | null;
+        if (failed) {
+          throw new ConfigError(
+            `the ${failed.child} cannot start (exit code ${failed.code}), so the pipeline was stopped: ${failed.message.replace(/^error( \[[A-Z_]+\])?: /, '')}`,
+          );
+        }
+        process.exitCode = outcome.code;
       }),
     );
 }

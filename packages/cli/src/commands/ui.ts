@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadLiveUiConfig, startLiveUi } from '@cdc/live-ui';
 import { commandContext } from '../context';
+import { runUntilStopped } from '../lifecycle';
 import { intOption, run } from '../run';
 
 /** `cdc ui`: the live dashboard, until SIGINT/SIGTERM. */
@@ -30,17 +31,16 @@ export function registerUiCommand(program: Command): void {
         if (opts.db !== undefined) env.AGGREGATOR_DB_PATH = opts.db;
         if (opts.allowedOrigins !== undefined) env.UI_ALLOWED_ORIGINS = opts.allowedOrigins;
         const config = loadLiveUiConfig(env);
-        const server = await startLiveUi({ config, connection: ctx.connection, logger: ctx.logger });
-        process.stdout.write(`dashboard at ${server.url}\n`);
-        await new Promise<void>((resolve) => {
-          const stop = (signal: NodeJS.Signals): void => {
-            ctx.logger.info({ signal }, 'stopping the live UI');
-            resolve();
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+        await runUntilStopped(ctx, async (signal) => {
+          const server = await startLiveUi({
+            config,
+            connection: ctx.connection,
+            logger: ctx.logger,
+            signal,
+          });
+          process.stdout.write(`dashboard at ${server.url}\n`);
+          return { close: () => server.stop(), unfinishedWork: () => server.unfinishedWork() };
         });
-        await server.stop();
       }),
     );
 }

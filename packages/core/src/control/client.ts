@@ -8,6 +8,8 @@ import type { Logger } from '../logger';
 import { valueSubject } from '../topics';
 import type { PipelineControl } from '../types';
 import { waitFor } from '../wait';
+import { createPipelineConsumer } from '../lifecycle/consumer';
+import type { OutageTracker } from '../lifecycle/outage';
 import { applyControl, emptyControlState, type ControlRecord, type ControlState } from './state';
 
 /**
@@ -39,6 +41,10 @@ export interface ControlClientOptions {
   groupPrefix: string;
   /** Long-poll wait of the reading consumer: how fast a running reader sees a new record. Default 500 ms. */
   maxWaitMs?: number;
+  /** Broker outages are reported here (one warning per outage). */
+  outages?: OutageTracker;
+  /** True once the process is stopping: a crashed reader is then not restarted. */
+  stopping?: () => boolean;
 }
 
 export class ControlTopicError extends CdcError {
@@ -61,6 +67,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
   let encoder: Promise<Encoder<PipelineControl>> | null = null;
   let starting: Promise<void> | null = null;
   let failure: Error | null = null;
+  let closed = false;
 
   const connectedAdmin = async (): Promise<Admin> => {
     if (!admin) {
@@ -72,7 +79,11 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
   };
 
   const start = async (): Promise<void> => {
-    const c = o.kafka.consumer({
+    const c = createPipelineConsumer(o.kafka, {
+      logger: o.logger,
+      outages: o.outages,
+      stopping: () => closed || (o.stopping?.() ?? false),
+      onFatal: (err) => (failure = err),
       groupId,
       readUncommitted: false,
       allowAutoTopicCreation: false,
@@ -84,9 +95,6 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
         const next = Number(payload.lastOffset) + 1;
         positions.set(payload.partition, Math.max(positions.get(payload.partition) ?? 0, next));
       }
-    });
-    c.on(c.events.CRASH, ({ payload }) => {
-      if (!payload.restart) failure = payload.error;
     });
     await c.connect();
     await c.subscribe({ topic: o.topic, fromBeginning: true });
@@ -125,7 +133,14 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
     topic: o.topic,
     state,
     async read(options = {}) {
-      starting ??= start();
+      starting ??= start().catch(async (err: unknown) => {
+        // Not started (the broker was unreachable): the next read starts it again.
+        starting = null;
+        const c = consumer;
+        consumer = null;
+        await c?.disconnect().catch(() => undefined);
+        throw err;
+      });
       await starting;
       const ends = await (await connectedAdmin()).fetchTopicOffsets(o.topic);
       try {
@@ -168,6 +183,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
       });
     },
     async close() {
+      closed = true;
       await consumer?.disconnect().catch(() => undefined);
       await producer?.disconnect().catch(() => undefined);
       if (consumer) {

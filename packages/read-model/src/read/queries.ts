@@ -202,3 +202,27 @@ export function aggregatorProgress(db: SqlSource): AggregatorProgress {
       .get() as AggregatorProgress['lastBatch'] | undefined) ?? null;
   return { offsets, lastBatch };
 }
+
+export interface BatchHistoryRow {
+  started_at: number;
+  duration_ms: number;
+  changes: number;
+  applied: number;
+  skipped: number;
+  snapshot_version: number;
+}
+
+/** The aggregator's last `limit` batches, newest first (`cdc status` shows them). */
+export function recentBatches(db: SqlSource, limit: number): BatchHistoryRow[] {
+  return db
+    .prepare(
+      'SELECT started_at, duration_ms, changes, applied, skipped, snapshot_version FROM batch_history ORDER BY id DESC LIMIT ?',
+    )
+    .all(limit) as BatchHistoryRow[];
+}
+
+/** The newest event time reflected in the KPIs (what gold shows), or null for an empty database. */
+export function newestEventTime(db: SqlSource): number | null {
+  const row = db.prepare('SELECT MAX(last_event_ts_ms) AS t FROM movie_kpis').get() as { t: number | null };
+  return row.t && row.t > 0 ? row.t : null;
+}

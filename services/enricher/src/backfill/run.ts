@@ -3,7 +3,9 @@ import {
   CdcError,
   committedOffsets,
   errorMessage,
+  OutageTracker,
   rangeProgress,
+  retryWhileOutage,
   waitFor,
   type BackfillPartition,
   type DerivationSettings,
@@ -66,7 +68,13 @@ export async function runRange(o: {
     if (o.signal?.aborted) resolve();
     o.signal?.addEventListener('abort', () => resolve(), { once: true });
   });
-  const codec = await silverCodec(o.registry, config, o.logger);
+  // A broker or registry outage during a backfill is waited out like in the live enricher.
+  const outages = new OutageTracker({ logger: o.logger });
+  const codec = await retryWhileOutage(() => silverCodec(o.registry, config), {
+    outages,
+    what: 'registering the silver schema',
+    signal: o.signal,
+  });
   const metrics = new EnricherMetrics();
   const loop = await startEnrichLoop({
     config,
@@ -86,6 +94,10 @@ export async function runRange(o: {
     },
     deadLetterHeaders: { [BACKFILL_DEAD_LETTER_HEADER]: String(o.settings.epoch) },
     startOffsets: new Map(o.partitions.map((p) => [p.partition, p.start])),
+    outages,
+    signal: o.signal,
+    // Static membership: a backfill run again after a kill takes its partitions back at once.
+    groupInstanceId: `backfill-${config.instanceId}`,
   });
   // Read again now that the transactional id fenced a killed run (its last commit is complete).
   for (const [partition, offset] of await committedOffsets(admin, config.groupId, topic)) {

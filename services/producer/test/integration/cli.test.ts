@@ -40,7 +40,10 @@ describe('cdc produce (process)', () => {
   });
 
   it('exits non-zero with a clear error when the broker cannot be reached', async () => {
-    const p = cdc(['produce', '--count', '10'], { KAFKA_BROKERS: '127.0.0.1:1', LOG_LEVEL: 'fatal' });
+    const p = cdc(['produce', '--count', '10', '--max-outage', '3s'], {
+      KAFKA_BROKERS: '127.0.0.1:1',
+      LOG_LEVEL: 'fatal',
+    });
     await p.expectExit(1);
     expect(p.stderr()).toMatch(/error \[BROKER_UNAVAILABLE\]: cannot use Kafka at 127\.0\.0\.1:1/);
   });

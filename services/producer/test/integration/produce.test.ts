@@ -247,7 +247,7 @@ describe('producer on the real broker', () => {
   });
 
   it('fails clearly when the broker or the registry cannot be reached', async () => {
-    const config = parseProduceArgs({ count: '10' });
+    const config = parseProduceArgs({ count: '10', maxOutage: '3s' });
     const noBroker = runProducer(config, {
       connection: { ...ctx.connection, brokers: ['127.0.0.1:1'] },
       logger: ctx.logger,

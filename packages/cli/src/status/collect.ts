@@ -1,0 +1,295 @@
+import { existsSync } from 'node:fs';
+import type { Admin, Kafka } from 'kafkajs';
+import {
+  backfillProgress,
+  commitTimeOf,
+  createControlClient,
+  createKafka,
+  createRegistryClient,
+  describeRetention,
+  errorMessage,
+  latestBackfill,
+  readRanges,
+  topicNames,
+  type ConnectionConfig,
+  type Logger,
+  type TopicNames,
+} from '@cdc/core';
+import { newestEventTime, openReadOnly, recentBatches } from '@cdc/read-model';
+import { verdict, type GroupStatus, type StatusLimits, type StatusReport, type TopicStatus } from './report';
+
+export interface CollectOptions {
+  connection: ConnectionConfig;
+  logger: Logger;
+  dbPath: string;
+  enricherGroupId: string;
+  aggregatorGroupId: string;
+  /** The broker's version when it is the local stack's (Kafka does not tell clients its version). */
+  localKafkaVersion: string | null;
+  limits: StatusLimits;
+  /** Earliest record times already read (kept across `--watch` refreshes). */
+  earliestCache?: Map<string, number | null>;
+  now?: () => number;
+}
+
+const ROLES: [TopicStatus['role'], keyof TopicNames][] = [
+  ['bronze', 'bronze'],
+  ['silver', 'silver'],
+  ['gold', 'gold'],
+  ['dead-letter', 'deadLetter'],
+  ['control', 'control'],
+];
+const isoOf = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const BATCHES_SHOWN = 5;
+
+async function registryStatus(url: string): Promise<StatusReport['stack']['registry']> {
+  const signal = () => AbortSignal.timeout(2000);
+  try {
+    const res = await fetch(`${url}/subjects`, { signal: signal() });
+    if (!res.ok) return { url, up: false, version: null, error: `HTTP ${res.status}` };
+  } catch (err) {
+    return { url, up: false, version: null, error: errorMessage((err as { cause?: unknown }).cause ?? err) };
+  }
+  let version: string | null = null;
+  for (const info of [`${new URL(url).origin}/apis/registry/v3/system/info`, `${url}/v1/metadata/version`]) {
+    try {
+      const res = await fetch(info, { signal: signal() });
+      if (!res.ok) continue;
+      const body = (await res.json()) as { name?: string; version?: string };
+      if (body.version) {
+        version = body.name ? `${body.name.replace(/ \(.*\)$/, '')} ${body.version}` : body.version;
+        break;
+      }
+    } catch {
+      /* no version endpoint */
+    }
+  }
+  return { url, up: true, version, error: null };
+}
+
+async function earliestTimes(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  offsets: { partition: number; low: number; high: number }[],
+  cache: Map<string, number | null>,
+  groupPrefix: string,
+): Promise<number | null> {
+  const todo = offsets.filter((p) => p.high > p.low && !cache.has(`${topic}/${p.partition}/${p.low}`));
+  if (todo.length > 0) {
+    const found = new Map<number, number>();
+    await readRanges({
+      kafka,
+      admin,
+      topic,
+      groupPrefix,
+      // A few offsets: the earliest may be a transaction marker rather than a record.
+      ranges: todo.map((p) => ({ partition: p.partition, start: p.low, end: Math.min(p.high, p.low + 100) })),
+      handle: (partition, messages) => {
+        if (!found.has(partition) && messages[0]) found.set(partition, Number(messages[0].timestamp));
+      },
+      maxBytesPerPartition: 64 * 1024,
+    });
+    for (const p of todo) cache.set(`${topic}/${p.partition}/${p.low}`, found.get(p.partition) ?? null);
+  }
+  const times = offsets
+    .map((p) => cache.get(`${topic}/${p.partition}/${p.low}`))
+    .filter((t): t is number => typeof t === 'number');
+  return times.length ? Math.min(...times) : null;
+}
+
+async function groupStatus(
+  admin: Admin,
+  stage: GroupStatus['stage'],
+  group: string,
+  topic: string,
+  ends: Map<number, { low: number; high: number }>,
+): Promise<GroupStatus> {
+  const [described] = (await admin.describeGroups([group])).groups;
+  const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  let last: number | null = null;
+  const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, p]));
+  const partitions = [...ends].map(([partition, { low, high }]) => {
+    const c = byPartition.get(partition);
+    const offset = c && Number(c.offset) >= 0 ? Number(c.offset) : null;
+    const t = commitTimeOf(c?.metadata);
+    if (t !== null) last = Math.max(last ?? 0, t);
+    return { partition, committed: offset, end: high, lag: Math.max(0, high - (offset ?? low)) };
+  });
+  const anyCommitted = partitions.some((p) => p.committed !== null);
+  return {
+    stage,
+    group,
+    topic,
+    state: described?.state ?? 'Unknown',
+    members: described?.members.length ?? 0,
+    lag: anyCommitted ? partitions.reduce((s, p) => s + (p.lag ?? 0), 0) : null,
+    partitions,
+    last_commit_at: isoOf(last),
+  };
+}
+
+/** Everything `cdc status` shows; never throws for an unreachable part (it says so instead). */
+export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
+  const now = (o.now ?? Date.now)();
+  const names = topicNames(o.connection.topicPrefix);
+  const quiet = o.logger.child({}, { level: 'silent' });
+  const address = o.connection.brokers.join(',');
+  const registry = await registryStatus(o.connection.registryUrl);
+  const report: Omit<StatusReport, 'healthy' | 'reasons'> = {
+    generated_at: new Date(now).toISOString(),
+    stack: {
+      broker: { address, up: false, brokers: null, version: null, error: null },
+      registry,
+    },
+    topics: [],
+    groups: [],
+    aggregator: { db: o.dbPath, batches: [], error: null },
+    dead_letters: null,
+    freshness: { newest_event_at: null, lag_ms: null },
+    backfill: null,
+  };
+
+  // The aggregator's database: its last batches and the newest event time it put into gold.
+  if (!existsSync(o.dbPath)) report.aggregator.error = `${o.dbPath} does not exist (the aggregator's --db)`;
+  else {
+    try {
+      const db = openReadOnly(o.dbPath);
+      try {
+        report.aggregator.batches = recentBatches(db, BATCHES_SHOWN).map((b) => ({
+          at: new Date(b.started_at).toISOString(),
+          changes: b.changes,
+          applied: b.applied,
+          duration_ms: b.duration_ms,
+        }));
+        const newest = newestEventTime(db);
+        report.freshness = {
+          newest_event_at: isoOf(newest),
+          lag_ms: newest === null ? null : Math.max(0, now - newest),
+        };
+      } finally {
+        db.close();
+      }
+    } catch (err) {
+      report.aggregator.error = errorMessage(err);
+    }
+  }
+
+  const kafka = createKafka(o.connection, quiet, { retries: 0, connectionTimeoutMs: 1500 });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    report.stack.broker = {
+      address,
+      up: true,
+      brokers: cluster.brokers.length,
+      version: o.localKafkaVersion,
+      error: null,
+    };
+  } catch (err) {
+    report.stack.broker.error = errorMessage(err);
+    await admin.disconnect().catch(() => undefined);
+    return { ...report, healthy: false, reasons: verdict(report, o.limits) };
+  }
+  try {
+    const existing = new Set(await admin.listTopics());
+    const retention = new Map(
+      (
+        await describeRetention(
+          admin,
+          ROLES.map(([, k]) => names[k]).filter((t) => existing.has(t)),
+        )
+      ).map((r) => [r.topic, r]),
+    );
+    const ends = new Map<string, Map<number, { low: number; high: number }>>();
+    const cache = o.earliestCache ?? new Map<string, number | null>();
+    for (const [role, key] of ROLES) {
+      const name = names[key];
+      if (!existing.has(name)) {
+        report.topics.push({
+          role,
+          name,
+          exists: false,
+          partitions: 0,
+          retention_ms: null,
+          cleanup_policy: null,
+          earliest_retained_at: null,
+          end_offsets: [],
+        });
+        continue;
+      }
+      const offsets = (await admin.fetchTopicOffsets(name))
+        .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
+        .sort((a, b) => a.partition - b.partition);
+      ends.set(name, new Map(offsets.map((p) => [p.partition, p])));
+      const r = retention.get(name);
+      const earliest =
+        role === 'control'
+          ? null
+          : await earliestTimes(
+              kafka,
+              admin,
+              name,
+              offsets,
+              cache,
+              `${o.connection.topicPrefix}cdc-status`,
+            ).catch(() => null);
+      report.topics.push({
+        role,
+        name,
+        exists: true,
+        partitions: offsets.length,
+        retention_ms: r?.retentionMs ?? null,
+        cleanup_policy: r?.cleanupPolicy ?? null,
+        earliest_retained_at: isoOf(earliest),
+        end_offsets: offsets.map((p) => p.high),
+      });
+      if (role === 'dead-letter') report.dead_letters = offsets.reduce((s, p) => s + (p.high - p.low), 0);
+    }
+
+    const bronzeEnds = ends.get(names.bronze);
+    const silverEnds = ends.get(names.silver);
+    if (bronzeEnds)
+      report.groups.push(await groupStatus(admin, 'enricher', o.enricherGroupId, names.bronze, bronzeEnds));
+    if (silverEnds)
+      report.groups.push(
+        await groupStatus(admin, 'aggregator', o.aggregatorGroupId, names.silver, silverEnds),
+      );
+
+    // A backfill not finished yet (the control topic): its group and progress.
+    if (registry.up && existing.has(names.control)) {
+      const control = createControlClient({
+        kafka,
+        registry: createRegistryClient(o.connection.registryUrl, { timeoutMs: 2000 }),
+        topic: names.control,
+        logger: quiet,
+        groupPrefix: `${o.connection.topicPrefix}cdc-status`,
+      });
+      try {
+        const b = latestBackfill(await control.read({ timeoutMs: 10_000 }));
+        if (b && b.status !== 'FINISHED') {
+          const progress = b.status === 'RUNNING' ? await backfillProgress(admin, b, names.bronze) : null;
+          report.backfill = {
+            epoch: b.epoch,
+            status: b.status,
+            time_zone: b.time_zone,
+            rules_version: b.rules_version,
+            done: progress?.done ?? null,
+            total: progress?.total ?? null,
+          };
+          if (bronzeEnds)
+            report.groups.push(await groupStatus(admin, 'backfill', b.group_id, names.bronze, bronzeEnds));
+        }
+      } finally {
+        await control.close();
+      }
+    }
+  } catch (err) {
+    report.stack.broker.error = errorMessage(err);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const reasons = verdict(report, o.limits);
+  return { ...report, healthy: reasons.length === 0, reasons };
+}

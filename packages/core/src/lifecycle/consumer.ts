@@ -1,0 +1,81 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import { errorMessage } from '../errors';
+import type { Logger } from '../logger';
+import { outageOf, type OutageTracker } from './outage';
+
+/**
+ * Every consumer of the pipeline is made here, so they all ride out a broker outage the same way:
+ *
+ *  - static membership (KIP-345, patched into kafkajs: patches/kafkajs+2.2.4.patch): a member id
+ *    that survives restarts. A service passes its stable instance id, so a process restarted
+ *    after SIGKILL takes over its predecessor's partitions at once instead of waiting out the
+ *    dead member's session; other consumers get one random id per process, which still makes
+ *    kafkajs's own restarts after a lost broker rejoin at once (without it, a restarted kafkajs
+ *    consumer is a new member and waits out the old one's session after a broker restart);
+ *  - fast, quiet restarts: kafkajs restarts a consumer that crashed on a retriable error after
+ *    its retry time; the retry is capped at 1 s, so the consumer notices a broker that is back
+ *    within about a second, and the crash is reported to the outage tracker (one warning per
+ *    outage) instead of an error per restart;
+ *  - no restart once the service is stopping (`stopping()`): kafkajs asks `restartOnFailure`,
+ *    and the patched runner drops a join still in progress when the consumer is stopped, so a
+ *    consumer that lost its broker does not restart forever after SIGTERM;
+ *  - a consumer fenced by another process with the same instance id (FENCED_INSTANCE_ID) or any
+ *    other crash kafkajs will not restart is reported through `onFatal`.
+ */
+export interface PipelineConsumerOptions extends Omit<ConsumerConfig, 'retry' | 'groupInstanceId'> {
+  logger: Logger;
+  outages?: OutageTracker;
+  /** Stable per instance for a service's consumer group; default one random id per process. */
+  groupInstanceId?: string;
+  /** True once the service is stopping: a crashed consumer is then not restarted. */
+  stopping: () => boolean;
+  /** A crash kafkajs does not restart (a non-retriable error, or fenced by another instance). */
+  onFatal?: (err: Error) => void;
+}
+
+const processInstance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
+/** A random static member id for this process, per group (groups without an instance of their own). */
+export const processInstanceId = (): string => processInstance;
+
+export function createPipelineConsumer(kafka: Kafka, o: PipelineConsumerOptions): Consumer {
+  const { logger, outages, stopping, onFatal, groupInstanceId, ...config } = o;
+  const log = logger.child({ component: 'consumer', groupId: config.groupId });
+  const consumer = kafka.consumer({
+    ...config,
+    groupInstanceId: groupInstanceId ?? processInstance,
+    retry: {
+      initialRetryTime: 100,
+      maxRetryTime: 1000,
+      retries: 8,
+      restartOnFailure: () => Promise.resolve(!stopping()),
+    },
+  });
+  const ok = (): void => outages?.recovered('broker');
+  consumer.on(consumer.events.GROUP_JOIN, ok);
+  consumer.on(consumer.events.FETCH, ok);
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    const err = payload.error;
+    if (payload.restart) {
+      if (outages && outageOf(err)) outages.failed(outageOf(err)!, err, `consumer of ${config.groupId}`);
+      else log.warn({ err: errorMessage(err) }, 'consumer crashed; kafkajs restarts it');
+      return;
+    }
+    if (stopping()) {
+      log.debug({ err: errorMessage(err) }, 'consumer stopped after a crash while stopping');
+      return;
+    }
+    const fenced = (err as { type?: string }).type === 'FENCED_INSTANCE_ID';
+    const reason = fenced
+      ? new Error(
+          `another process joined group ${config.groupId} with this instance's id (${groupInstanceId ?? processInstance}); ` +
+            'every running instance needs its own instance id',
+        )
+      : err;
+    log.error({ err: errorMessage(reason) }, 'consumer crashed and will not restart');
+    onFatal?.(reason);
+  });
+  return consumer;
+}
