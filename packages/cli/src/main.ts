@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAggregateCommand } from './commands/aggregate';
 import { registerBackfillCommand } from './commands/backfill';
 import { registerEnrichCommand } from './commands/enrich';
+import { registerImportCommand } from './commands/import';
 import { registerProduceCommand } from './commands/produce';
 import { registerSchemaCommands } from './commands/schemas';
 import { registerStackCommands } from './commands/stack';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerTopicCommands(program);
   registerSchemaCommands(program);
   registerProduceCommand(program);
+  registerImportCommand(program);
   registerEnrichCommand(program);
   registerBackfillCommand(program);
   registerAggregateCommand(program);
