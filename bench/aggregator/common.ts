@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import {
+  allTopics,
   createEncoder,
   createKafka,
   createLogger,
@@ -67,7 +68,7 @@ export async function setUp(name: string): Promise<BenchSetup> {
   const dir = mkdtempSync(path.join(tmpdir(), `cdc-bench-${name}-`));
   const cleanup = async () => {
     await admin.deleteGroups([`${prefix}aggregator`]).catch(() => undefined);
-    await admin.deleteTopics({ topics: Object.values(topics), timeout: 30_000 }).catch(() => undefined);
+    await admin.deleteTopics({ topics: allTopics(topics), timeout: 30_000 }).catch(() => undefined);
     await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });
   };

@@ -9,6 +9,7 @@
  */
 import os from 'node:os';
 import {
+  allTopics,
   createKafka,
   createLogger,
   createRegistryClient,
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    await admin.deleteTopics({ topics: Object.values(topics), timeout: 30_000 }).catch(() => undefined);
+    await admin.deleteTopics({ topics: allTopics(topics), timeout: 30_000 }).catch(() => undefined);
     await admin.disconnect();
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { openWritable } from '@cdc/read-model';
 import {
+  allTopics,
   createEncoder,
   createKafka,
   createLogger,
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
     for (const ws of sockets) ws.terminate();
     await ui?.stop();
     await producer.disconnect();
-    await admin.deleteTopics({ topics: Object.values(topics), timeout: 10_000 }).catch(() => undefined);
+    await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
     await admin.disconnect();
     rmSync(tmp, { recursive: true, force: true });
   }

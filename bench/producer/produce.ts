@@ -11,6 +11,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
+  allTopics,
   createKafka,
   createLogger,
   ensureTopics,
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await withAdmin(kafka, (admin) =>
-      admin.deleteTopics({ topics: Object.values(names), timeout: 10_000 }),
+      admin.deleteTopics({ topics: allTopics(names), timeout: 10_000 }),
     ).catch((err: unknown) =>
       process.stderr.write(`could not delete the benchmark topics: ${String(err)}\n`),
     );

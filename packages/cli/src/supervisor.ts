@@ -44,8 +44,8 @@ export function superviseChildren(specs: ChildSpec[], env: NodeJS.ProcessEnv, lo
       const out = line.startsWith('{') ? pretty(line).trimEnd() : line;
       process.stdout.write(`[${spec.name}] ${out}\n`);
     };
-    createInterface({ input: child.stdout! }).on('line', show);
-    createInterface({ input: child.stderr! }).on('line', show);
+    createInterface({ input: child.stdout }).on('line', show);
+    createInterface({ input: child.stderr }).on('line', show);
     child.on('exit', (code, signal) => {
       running.delete(spec.name);
       if (stopping) return;

@@ -1,3 +1,5 @@
+import { CdcError } from './errors';
+
 /**
  * Calendar fields of an instant in an IANA time zone. Intl is slow (microseconds per call), so
  * the zone's UTC offset is computed once per 15-minute bucket (every real zone changes its offset
@@ -16,7 +18,10 @@ export function assertTimeZone(timeZone: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
-    throw new RangeError(`unknown time zone '${timeZone}' (use an IANA name such as UTC or Europe/Berlin)`);
+    throw new CdcError(
+      'UNKNOWN_TIME_ZONE',
+      `unknown time zone '${timeZone}' (use an IANA name such as UTC or Europe/Berlin)`,
+    );
   }
 }
 
@@ -43,7 +48,7 @@ export function createOffsetLookup(timeZone: string): (epochMs: number) => numbe
       const p: Record<string, number> = {};
       for (const part of format.formatToParts(at))
         if (part.type !== 'literal') p[part.type] = Number(part.value);
-      offset = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - at;
+      offset = Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute, p.second) - at;
       if (offsets.size >= MAX_CACHED_BUCKETS) offsets.clear();
       offsets.set(bucket, offset);
     }
@@ -51,7 +56,7 @@ export function createOffsetLookup(timeZone: string): (epochMs: number) => numbe
   };
 }
 
-/** Calendar fields (date, hour, day of week) of instants in one zone. Throws RangeError for an unknown zone. */
+/** Calendar fields (date, hour, day of week) of instants in one zone. Throws a CdcError UNKNOWN_TIME_ZONE for an unknown zone. */
 export function createLocalTime(timeZone: string): (epochMs: number) => LocalTime {
   const offsetAt = createOffsetLookup(timeZone);
   return (epochMs) => {

@@ -63,7 +63,9 @@ export async function readRanges(o: {
     await consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch, pause }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        const pause = () => payload.pause();
         const r = ranges.get(batch.partition);
         if (broken || !r) return;
         const from = position.get(batch.partition) ?? r.start;

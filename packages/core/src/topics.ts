@@ -26,6 +26,15 @@ export function topicNames(prefix = ''): TopicNames {
   };
 }
 
+/** Every topic name of a pipeline, in the order above. */
+export const allTopics = (names: TopicNames): string[] => [
+  names.bronze,
+  names.silver,
+  names.deadLetter,
+  names.gold,
+  names.control,
+];
+
 export interface TopicSpec {
   topic: string;
   numPartitions: number;

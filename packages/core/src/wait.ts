@@ -1,3 +1,5 @@
+import { CdcError } from './errors';
+
 /** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
 export async function waitFor<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
@@ -14,7 +16,14 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}${why}`);
+      throw new CdcError(
+        'TIMED_OUT',
+        `timed out after ${options.timeoutMs} ms waiting for ${options.what}${why}`,
+        {
+          retriable: true,
+          cause: lastError,
+        },
+      );
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
   }

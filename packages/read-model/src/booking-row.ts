@@ -47,6 +47,8 @@ export const BOOKING_TABLE = [
   column('updated_at', 'INTEGER NOT NULL', (_r, b) => b.updated_at),
   column('event_id', 'TEXT NOT NULL', (r) => r.event_id ?? null),
   column('event_ts_ms', 'INTEGER NOT NULL', (r) => r.event_ts_ms ?? null),
+  // Last, so a database of schema version 1 migrated by ALTER TABLE (schema.ts) has the same layout.
+  column('derivation_epoch', 'INTEGER NOT NULL DEFAULT 0', (r) => r.derivation_epoch),
 ] as const;
 
 export type BookingColumn = (typeof BOOKING_TABLE)[number]['name'];
@@ -67,6 +69,7 @@ export type BookingRow = Record<BookingRowColumn, string | number | null>;
  */
 export const STATE_COLUMNS = [
   'version',
+  'derivation_epoch',
   'deleted',
   'movie_id',
   'status',
@@ -84,22 +87,29 @@ export const STATE_COLUMNS = [
 export type StateColumn = (typeof STATE_COLUMNS)[number];
 
 /**
- * The version of a stored row, as the version rule compares it (issue 10 adds the derivation
- * epoch here and to `versionOrder`, the one place that orders versions).
+ * The version of a stored row, as the version rule compares it: the booking's version (one per
+ * change at the source) and the derivation epoch of the silver record it came from (one per
+ * derivation of that change: a backfill re-derives under a newer epoch).
  */
 export interface RowVersion {
   version: number;
+  derivation_epoch: number;
 }
 
 /**
- * How a change's version relates to the stored row's: 'newer' replaces the row; 'not-newer' (a
- * duplicate or a stale re-delivery, tombstones included) changes nothing. Callers treat anything
- * but 'newer' as nothing to apply, so an outcome added here is safe until they handle it.
+ * How a change relates to the stored row (the contract's "which change wins"):
+ * - 'newer': a newer booking version — it becomes the current row, and is an event;
+ * - 'rederived': the same version under a newer derivation epoch — it replaces the row's derived
+ *   fields (and KPI contribution), and is no event;
+ * - 'not-newer': anything else (a duplicate, a stale version or a stale derivation) — skipped.
  */
-export type VersionOrder = 'newer' | 'not-newer';
+export type VersionOrder = 'newer' | 'rederived' | 'not-newer';
 
-export function versionOrder(incomingVersion: number, stored: RowVersion): VersionOrder {
-  return incomingVersion > stored.version ? 'newer' : 'not-newer';
+/** The one place versions are ordered (the live applier and the rebuild's replay both call it). */
+export function versionOrder(version: number, epoch: number, stored: RowVersion): VersionOrder {
+  if (version > stored.version) return 'newer';
+  // Equal versions are rare on the hot path (a duplicate or a backfill): one more comparison then.
+  return version === stored.version && epoch > stored.derivation_epoch ? 'rederived' : 'not-newer';
 }
 
 /** The stored state of one booking: exactly the `bookings` columns the KPIs and the version rule need. */
@@ -137,12 +147,14 @@ void stateFieldsMatch;
 export function storedFromImage(
   b: EnrichedBooking,
   version: number,
+  epoch: number,
   deleted: 0 | 1,
   eventId: string,
   eventTsMs: number,
 ): StoredBooking {
   return {
     version,
+    derivation_epoch: epoch,
     deleted,
     movie_id: b.movie_id,
     status: b.status,
@@ -164,7 +176,7 @@ export function storedFromImage(
 
 /**
  * A row to be written (it carries its `image`) as the values of BOOKING_COLUMNS, in order.
- * Spelled out for speed (it runs for every written row; calling BOOKING_TABLE's 24 `value`
+ * Spelled out for speed (it runs for every written row; calling BOOKING_TABLE's 25 `value`
  * functions costs more); a unit test checks it against BOOKING_TABLE, column by column.
  */
 export function bookingValues(row: StoredBooking): (string | number | null)[] {
@@ -194,6 +206,7 @@ export function bookingValues(row: StoredBooking): (string | number | null)[] {
     b.updated_at,
     row.event_id ?? null,
     row.event_ts_ms ?? null,
+    row.derivation_epoch,
   ];
 }
 

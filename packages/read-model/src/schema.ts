@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { CdcError } from '@cdc/core';
 import { BOOKINGS_DDL } from './booking-row';
 import { KPI_DEFINITIONS } from './kpi-definitions';
 
@@ -17,8 +18,20 @@ import { KPI_DEFINITIONS } from './kpi-definitions';
  *   transaction as the KPI changes.
  * - `batch_history`: one row per applied batch.
  * - `meta`: the schema version and the snapshot counters.
+ *
+ * Schema versions: 1, the first; 2 adds `bookings.derivation_epoch` (which derivation of its
+ * version the row carries) and `batch_history.rederived`. A database of an older version is
+ * migrated when opened for writing (`applySchema`: ALTER TABLE … ADD COLUMN, the old rows get 0,
+ * the epoch every record had before backfills existed), so an aggregator upgraded in place keeps
+ * its database and offsets. A database of a newer version is refused.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** Columns added after schema version 1: added to an older database by `applySchema`. */
+const ADDED_COLUMNS: readonly { table: string; column: string; sql: string }[] = [
+  { table: 'bookings', column: 'derivation_epoch', sql: 'INTEGER NOT NULL DEFAULT 0' },
+  { table: 'batch_history', column: 'rederived', sql: 'INTEGER NOT NULL DEFAULT 0' },
+];
 
 export const DEFAULT_DB_PATH = 'data/aggregator.db';
 
@@ -68,7 +81,8 @@ CREATE TABLE IF NOT EXISTS batch_history (
   skipped INTEGER NOT NULL,
   movies_changed INTEGER NOT NULL,
   offsets TEXT NOT NULL,
-  snapshot_version INTEGER NOT NULL
+  snapshot_version INTEGER NOT NULL,
+  rederived INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -78,19 +92,49 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 export function openWritable(file: string): Database.Database {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  applySchema(db);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    applySchema(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
-/** Creates the tables and indexes that do not exist yet, and records the schema version. */
+/**
+ * Creates the tables and indexes that do not exist yet, migrates a database of an older schema
+ * version (one transaction) and records the schema version. Refuses a database of a newer one.
+ */
 export function applySchema(db: Database.Database): void {
-  db.exec(SCHEMA_SQL);
-  db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(
-    'schema_version',
-    String(SCHEMA_VERSION),
-  );
+  const stored = storedSchemaVersion(db);
+  if (stored !== null && stored > SCHEMA_VERSION) {
+    throw new CdcError(
+      'DB_SCHEMA_UNSUPPORTED',
+      `the database ${db.name} has schema version ${stored}, newer than this version's (${SCHEMA_VERSION}): ` +
+        'upgrade, or rebuild it with this version (cdc aggregate --rebuild)',
+    );
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA_SQL);
+    for (const c of ADDED_COLUMNS) {
+      const columns = db.prepare(`SELECT name FROM pragma_table_info('${c.table}')`).pluck().all();
+      if (!columns.includes(c.column)) db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.sql}`);
+    }
+    db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
+      'schema_version',
+      String(SCHEMA_VERSION),
+    );
+  })();
+}
+
+/** The schema version a database records, or null for a new (empty) one. */
+export function storedSchemaVersion(db: Database.Database): number | null {
+  const meta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+  if (meta === undefined) return null;
+  const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
+  return v === undefined ? null : Number(v);
 }
 
 /** Opens an existing database read-only (queries only). Fails when it does not exist. */

@@ -37,6 +37,8 @@ export interface BatchWrite {
   changes: number;
   applied: number;
   skipped: number;
+  /** Of the applied: re-derivations (same version, newer derivation epoch). */
+  rederived: number;
   /** When the batch started: epoch ms, and `performance.now()` (for its duration). */
   startedAt: number;
   started: number;
@@ -57,6 +59,7 @@ export interface HistoryEntry {
   changes: number;
   applied: number;
   skipped: number;
+  rederived: number;
   movies: number;
   offsets: unknown;
 }
@@ -156,6 +159,7 @@ export class ReadModelWriter {
         changes: w.changes,
         applied: w.applied,
         skipped: w.skipped,
+        rederived: w.rederived,
         movies: movies.length,
         offsets,
       });
@@ -256,6 +260,7 @@ export class ReadModelWriter {
       entry.changes,
       entry.applied,
       entry.skipped,
+      entry.rederived,
       entry.movies,
       JSON.stringify(entry.offsets),
       this.snapshotVersion,

@@ -9,7 +9,8 @@ import type { ConnectionConfig } from '@cdc/core';
  * (build first: `npm run build`). Output is captured (and echoed with TEST_CDC_ECHO=1), waits
  * have timeouts and fail at once, with the process's output, if it exits first; and a process is
  * never left behind: `close()` (give it to `TestContext.track`) kills it, and so does the end of
- * the test process for any still running.
+ * the test process for any still running. `runCdc` runs a command to its end and returns its exit
+ * code and output.
  */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const CDC_BIN = path.join(REPO_ROOT, 'bin', 'cdc.js');
@@ -36,6 +37,13 @@ export interface WaitOptions {
   what: string;
 }
 
+/** How a command ended: its exit code (null when a signal ended it) and its whole output. */
+export interface CdcResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 export interface CdcProcess {
   readonly args: readonly string[];
   readonly child: ChildProcess;
@@ -57,12 +65,21 @@ export interface CdcProcess {
     options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number },
   ): Promise<RegExpExecArray>;
   signal(signal: NodeJS.Signals): void;
-  /** Sends `signal` (default SIGTERM) and returns the exit code; SIGKILLs and throws after `timeoutMs`. */
+  /** SIGSTOP: the process stalls where it is (as in a long pause of its host) until `resume()`. */
+  pause(): void;
+  /** SIGCONT after `pause()`. */
+  resume(): void;
+  /**
+   * Sends `signal` (default SIGTERM; a paused process is resumed to act on it) and returns the exit
+   * code; SIGKILLs and throws after `timeoutMs`.
+   */
   stop(signal?: NodeJS.Signals, options?: { timeoutMs?: number }): Promise<number | null>;
   /** SIGKILL, then waits for the exit. */
   kill(): Promise<void>;
   /** Waits for the exit (SIGKILL and throw after `timeoutMs`); throws with the output unless it is `code`. */
   expectExit(code: number | null, options?: { timeoutMs?: number }): Promise<void>;
+  /** Waits for the exit (SIGKILL and throw after `timeoutMs`, default 120 s); the code and output. */
+  result(options?: { timeoutMs?: number }): Promise<CdcResult>;
   /** Kills the process if it still runs (for `TestContext.track` and cleanup hooks). */
   close(): Promise<void>;
 }
@@ -107,10 +124,10 @@ export function startCdc(args: readonly string[], options: CdcOptions = {}): Cdc
   killAllOnExit();
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     out = (out + d.toString()).slice(-keep);
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-keep);
     if (echo) process.stderr.write(d);
   });
@@ -126,6 +143,7 @@ export function startCdc(args: readonly string[], options: CdcOptions = {}): Cdc
     });
   });
   const running = () => child.exitCode === null && child.signalCode === null;
+  let paused = false;
   const name = `cdc ${args.join(' ')}`;
 
   const describe = (): string => {
@@ -199,8 +217,17 @@ export function startCdc(args: readonly string[], options: CdcOptions = {}): Cdc
     signal(signal) {
       if (running()) child.kill(signal);
     },
+    pause() {
+      proc.signal('SIGSTOP');
+      paused = true;
+    },
+    resume() {
+      proc.signal('SIGCONT');
+      paused = false;
+    },
     async stop(signal = 'SIGTERM', { timeoutMs = 30_000 } = {}) {
       proc.signal(signal);
+      if (paused) proc.resume();
       return waitForExit(timeoutMs, `after ${signal}`);
     },
     async kill() {
@@ -211,7 +238,20 @@ export function startCdc(args: readonly string[], options: CdcOptions = {}): Cdc
       const actual = await waitForExit(timeoutMs, '');
       if (actual !== code) throw new Error(`${name} exited ${actual}, expected ${code}\n${describe()}`);
     },
+    async result({ timeoutMs = 120_000 } = {}) {
+      const code = await waitForExit(timeoutMs, '');
+      return { code, stdout: out, stderr: err };
+    },
     close: () => proc.kill(),
   };
   return proc;
+}
+
+/** Runs `cdc <args>` to its end (SIGKILL and throw after `timeoutMs`, default 120 s): its exit code and output. */
+export function runCdc(
+  args: readonly string[],
+  options: CdcOptions & { timeoutMs?: number } = {},
+): Promise<CdcResult> {
+  const { timeoutMs, ...start } = options;
+  return startCdc(args, start).result({ timeoutMs });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import {
+  allTopics,
   createKafka,
   createLogger,
   ensureTopics,
@@ -31,7 +32,11 @@ export interface TestContext {
   cleanup(): Promise<void>;
 }
 
-/** A context on the integration stack, with the contract's topics created under a fresh prefix. */
+/**
+ * A context on the integration stack, with the contract's topics created under a fresh prefix as
+ * `cdc topics create` makes them: bronze, silver, dead letters, gold and the control topic
+ * (compacted, one partition). `cleanup()` deletes them all.
+ */
 export async function createTestContext(
   options: { partitions?: number; name?: string } = {},
 ): Promise<TestContext> {
@@ -60,7 +65,7 @@ export async function createTestContext(
     },
     async cleanup() {
       for (const close of closers.reverse()) await close();
-      await admin.deleteTopics({ topics: Object.values(topics), timeout: 10_000 }).catch(() => undefined);
+      await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
       await admin.disconnect();
     },
   };

@@ -3,9 +3,11 @@
  * only: no package's `src` imports it.
  */
 export * from './context';
+export * from './read';
 export * from './seed';
 export * from './changes';
 export * from './disorder';
 export * from './enriched';
+export * from './backfills';
 export * from './bronze';
 export * from './cdc-process';

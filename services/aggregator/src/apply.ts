@@ -22,10 +22,13 @@ import { changeBookingId, changeVersion, contribute } from './kpi';
  * a source that caches them must drop its cache when the batch's transaction fails.
  */
 export interface BatchDelta extends KpiDelta {
+  /** Changes that changed a row: version advances and re-derivations. */
   applied: number;
+  /** Of the applied: re-derivations (same version, newer derivation epoch; no event). */
+  rederived: number;
   skipped: number;
   malformed: number;
-  /** Largest event time (ts_ms) among applied changes, 0 when none. */
+  /** Largest event time (ts_ms) among applied events (re-derivations excluded), 0 when none. */
   maxEventTsMs: number;
 }
 
@@ -36,13 +39,19 @@ export class BatchApplier {
   private readonly rows = new Map<string, StoredBooking>();
   private readonly movies = new Map<string, TouchedMovie>();
   private applied = 0;
+  private rederived = 0;
   private skipped = 0;
   private malformed = 0;
   private maxEventTsMs = 0;
 
   constructor(private readonly source: StateSource) {}
 
-  /** Applies one change. Not newer than the stored version (tombstones included): skipped. */
+  /**
+   * Applies one change (the read model's `versionOrder`): a newer version replaces the row and
+   * counts as an event; the same version under a newer derivation epoch replaces the row the same
+   * way (retract the old contribution, add the new: validity and categories may differ under new
+   * rules) but is no event; anything else (tombstones included) is skipped.
+   */
   apply(change: EnrichedBookingChange): ApplyOutcome {
     const version = changeVersion(change);
     const id = changeBookingId(change);
@@ -52,9 +61,19 @@ export class BatchApplier {
     }
     let current = this.rows.get(id);
     if (current === undefined) current = this.source.booking(id);
-    if (current !== undefined && versionOrder(version, current) !== 'newer') {
-      this.skipped += 1;
-      return 'skipped';
+    const epoch = change.derivation_epoch;
+    // A re-derivation is no event: it changes the row, never the event counters.
+    let event = true;
+    if (current !== undefined) {
+      const order = versionOrder(version, epoch, current);
+      if (order === 'not-newer') {
+        this.skipped += 1;
+        return 'skipped';
+      }
+      if (order === 'rederived') {
+        event = false;
+        this.rederived += 1;
+      }
     }
     const ts = change.ts_ms;
     if (current !== undefined && current.deleted === 0) this.contribution(current, -1, ts);
@@ -63,14 +82,16 @@ export class BatchApplier {
     let eventMovie: MovieCounters;
     if (change.op === 'd') {
       const image = change.before as EnrichedBooking;
-      row = storedFromImage(image, version, 1, change.event_id, ts);
+      row = storedFromImage(image, version, epoch, 1, change.event_id, ts);
       eventMovie = this.movie(movieKeyOf(image.movie_id)).state.counters;
-      eventMovie.deleted_bookings += 1;
+      if (event) eventMovie.deleted_bookings += 1;
     } else {
       const image = change.after as EnrichedBooking;
-      row = storedFromImage(image, version, 0, change.event_id, ts);
+      row = storedFromImage(image, version, epoch, 0, change.event_id, ts);
       eventMovie = this.contribution(row, 1, ts);
-      if (change.op === 'c') eventMovie.new_bookings += 1;
+      if (!event) {
+        // A re-derivation: the contribution is replaced (above), nothing is counted.
+      } else if (change.op === 'c') eventMovie.new_bookings += 1;
       else if (change.op === 'u') {
         eventMovie.updates += 1;
         const previous = change.before?.status ?? (current?.deleted === 0 ? current.status : undefined);
@@ -78,7 +99,8 @@ export class BatchApplier {
       }
     }
     if (ts > eventMovie.last_event_ts_ms) eventMovie.last_event_ts_ms = ts;
-    if (ts > this.maxEventTsMs) this.maxEventTsMs = ts;
+    // A re-derived record carries its old event time: it says nothing about freshness.
+    if (event && ts > this.maxEventTsMs) this.maxEventTsMs = ts;
     this.rows.set(id, row);
     this.applied += 1;
     return 'applied';
@@ -98,6 +120,7 @@ export class BatchApplier {
       bookings,
       movies: this.movies,
       applied: this.applied,
+      rederived: this.rederived,
       skipped: this.skipped,
       malformed: this.malformed,
       maxEventTsMs: this.maxEventTsMs,

@@ -27,6 +27,8 @@ export interface BatchResult {
   batchId: number;
   changes: number;
   applied: number;
+  /** Of the applied: re-derivations (same version, newer derivation epoch). */
+  rederived: number;
   skipped: number;
   malformed: number;
   undecodable: number;

@@ -10,12 +10,17 @@ export function createAggregatorMetrics() {
     registry,
     applied: new Counter({
       name: 'aggregator_changes_applied_total',
-      help: 'Changes applied to the KPIs',
+      help: 'Changes applied to the KPIs (version advances and re-derivations)',
+      registers,
+    }),
+    rederived: new Counter({
+      name: 'aggregator_changes_rederived_total',
+      help: 'Of the applied: re-derivations (same version, newer derivation epoch: no event)',
       registers,
     }),
     skipped: new Counter({
       name: 'aggregator_changes_skipped_total',
-      help: 'Changes not newer than the stored version (duplicates, stale): nothing changed',
+      help: 'Changes not newer than the stored (version, epoch) (duplicates, stale): nothing changed',
       registers,
     }),
     malformed: new Counter({
@@ -89,6 +94,7 @@ export function createAggregatorMetrics() {
     batch(r: BatchResult, partition: number, highWatermark: number, nowMs: number): void {
       m.applied.inc(r.applied);
       m.skipped.inc(r.skipped);
+      if (r.rederived) m.rederived.inc(r.rederived);
       if (r.malformed) m.malformed.inc(r.malformed);
       if (r.undecodable) m.undecodable.inc(r.undecodable);
       if (r.alreadyApplied) m.redelivered.inc(r.alreadyApplied);

@@ -1,4 +1,5 @@
 import {
+  CdcError,
   createDecoder,
   createRegistryClient,
   DecodeError,
@@ -42,7 +43,10 @@ export async function replaySilver(
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
     }
-    throw new Error('a change whose head decoded does not decode in full (a bug: they must agree)');
+    throw new CdcError(
+      'INTERNAL',
+      'a change whose head decoded does not decode in full (a bug: they must agree)',
+    );
   });
   let undecodable = 0;
   const skip = (err: unknown, partition: number, offset: number) => {

@@ -17,7 +17,7 @@ export interface WriterData {
 
 export interface WriterFinish {
   /** The replay's delta without bookings (they came as rows). */
-  delta: KpiDelta & Pick<BatchDelta, 'applied' | 'skipped'>;
+  delta: KpiDelta & Pick<BatchDelta, 'applied' | 'skipped' | 'rederived'>;
   now: number;
   offsets: PartitionOffset[];
   baseSnapshotVersion: number;
@@ -61,6 +61,7 @@ try {
         ...m.history,
         applied: m.delta.applied,
         skipped: m.delta.skipped,
+        rederived: m.delta.rederived,
         movies: movies.length,
       });
       open.exec('COMMIT');

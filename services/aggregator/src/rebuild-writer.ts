@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { workerScript } from '@cdc/core';
+import { CdcError, workerScript } from '@cdc/core';
 import { bookingValues, type StoredBooking } from '@cdc/read-model';
 import type { FromWriter, ToWriter, WriterData, WriterFinish } from './rebuild-writer-worker';
 
@@ -31,10 +31,12 @@ export function startTempWriter(file: string): TempWriter {
   const outcome = new Promise<{ movies: number }>((resolve, reject) => {
     worker.on('message', (m: FromWriter) => {
       if (m.type === 'done') resolve({ movies: m.movies });
-      else reject(new Error(`writing the rebuilt database failed: ${m.error}`));
+      else reject(new CdcError('REBUILD_FAILED', `writing the rebuilt database failed: ${m.error}`));
     });
     worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`the rebuild's writer thread exited (code ${code})`)));
+    worker.on('exit', (code) =>
+      reject(new CdcError('REBUILD_FAILED', `the rebuild's writer thread exited (code ${code})`)),
+    );
   });
   // Until finish() is awaited, a failure is only remembered.
   outcome.catch(() => undefined);

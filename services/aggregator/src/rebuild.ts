@@ -33,6 +33,8 @@ export interface RebuildResult {
   offsetsGone: number;
   changes: number;
   applied: number;
+  /** Of the applied: re-derivations (same version, newer derivation epoch). */
+  rederived: number;
   skipped: number;
   malformed: number;
   undecodable: number;
@@ -151,6 +153,7 @@ export async function rebuildDatabase(
       offsetsGone,
       changes: read.records,
       applied: delta.applied,
+      rederived: delta.rederived,
       skipped: delta.skipped,
       malformed: delta.malformed,
       undecodable: replayed.undecodable,

@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@cdc/core';
+import { CdcError, loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@cdc/core';
 
 /**
  * The part of a silver change a rebuild needs before it knows whether the change is a booking's
@@ -10,11 +10,11 @@ import { loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@c
  * would, or a rebuild would apply a change the live path skips: the rebuild's decoder is created
  * with core's `asStrictAs` option (see codec.ts).
  */
-const CHANGE_FIELDS = ['op', 'before', 'after', 'ts_ms'] as const;
+const CHANGE_FIELDS = ['op', 'before', 'after', 'ts_ms', 'derivation_epoch'] as const;
 const IMAGE_FIELDS = ['booking_id', 'movie_id', 'status', 'version'] as const;
 
 export type ImageHead = Pick<EnrichedBooking, (typeof IMAGE_FIELDS)[number]>;
-export type ReplayHead = Pick<EnrichedBookingChange, 'op' | 'ts_ms'> & {
+export type ReplayHead = Pick<EnrichedBookingChange, 'op' | 'ts_ms' | 'derivation_epoch'> & {
   before: ImageHead | null;
   after: ImageHead | null;
 };
@@ -37,14 +37,16 @@ export function replayHeadType(): avro.Type {
   const keep = (r: RecordSchema, names: readonly string[]): RecordSchema => {
     const fields = r.fields.filter((f) => names.includes(f.name));
     if (fields.length !== names.length) {
-      throw new Error(`${r.name} lacks a field the rebuild reads (${names.join(', ')})`);
+      throw new CdcError('INTERNAL', `${r.name} lacks a field the rebuild reads (${names.join(', ')})`);
     }
     return { ...r, fields };
   };
   const change = keep(schema, CHANGE_FIELDS);
   // `before` carries the image's record definition; `after` refers to it by name.
   change.fields = change.fields.map((f) =>
-    Array.isArray(f.type) ? { ...f, type: f.type.map((t) => (isRecord(t) ? keep(t, IMAGE_FIELDS) : t)) } : f,
+    Array.isArray(f.type)
+      ? { ...f, type: (f.type as unknown[]).map((t) => (isRecord(t) ? keep(t, IMAGE_FIELDS) : t)) }
+      : f,
   );
   headType = avro.Type.forSchema(change as unknown as avro.Schema);
   return headType;

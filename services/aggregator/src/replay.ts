@@ -17,8 +17,10 @@ import type { ImageHead, ReplayHead } from './replay-head';
 
 /**
  * The rebuild's applier: the same result as `BatchApplier` on an empty state, computed the cheap
- * way. While replaying it only keeps the newest change of every booking (version rule) and the
- * event counters; the KPIs are computed once at the end from the final rows, so nothing is ever
+ * way. While replaying it only keeps the newest change of every booking (the newest (version,
+ * derivation epoch): `versionOrder`) and the event counters, which count version advances only
+ * (a re-derivation replaces the kept change and counts nothing, so a version met in several
+ * epochs is counted once); the KPIs are computed once at the end from the final rows, so nothing is ever
  * retracted. The differential test checks it against the live path, column for column.
  *
  * Each change comes as its head (`ReplayHead`: what the version rule and the event counters
@@ -30,6 +32,7 @@ export class ReplayApplier {
   private readonly counters = new Map<string, MovieCounters>();
   private readonly statuses = new Map<string, string>();
   private applied = 0;
+  private rederived = 0;
   private skipped = 0;
   private malformed = 0;
   private maxEventTsMs = 0;
@@ -47,9 +50,19 @@ export class ReplayApplier {
       return 'malformed';
     }
     const entry = this.latest.get(id);
-    if (entry !== undefined && versionOrder(version, entry) !== 'newer') {
-      this.skipped += 1;
-      return 'skipped';
+    const epoch = change.derivation_epoch;
+    // A re-derivation is no event: it replaces the kept change, never the event counters.
+    let event = true;
+    if (entry !== undefined) {
+      const order = versionOrder(version, epoch, entry);
+      if (order === 'not-newer') {
+        this.skipped += 1;
+        return 'skipped';
+      }
+      if (order === 'rederived') {
+        event = false;
+        this.rederived += 1;
+      }
     }
     const ts = change.ts_ms;
     // Every movie the live path touches: the one the booking leaves, the one it joins, the event's.
@@ -60,7 +73,7 @@ export class ReplayApplier {
     if (change.op === 'd') {
       const from = (change.before as ImageHead).movie_id;
       const m = left !== undefined && left.movie_id === from ? left : this.touch(movieKeyOf(from), ts);
-      m.deleted_bookings += 1;
+      if (event) m.deleted_bookings += 1;
     } else {
       const image = change.after as ImageHead;
       // Mostly a booking stays with its movie and status: then no lookup by a new string.
@@ -69,20 +82,31 @@ export class ReplayApplier {
           ? left
           : this.touch(movieKeyOf(image.movie_id), ts);
       status = entry?.status === image.status ? entry.status : this.intern(image.status);
-      if (change.op === 'c') movie.new_bookings += 1;
+      if (!event) {
+        // A re-derivation: the kept change is replaced (below), nothing is counted.
+      } else if (change.op === 'c') movie.new_bookings += 1;
       else if (change.op === 'u') {
         movie.updates += 1;
         const previous = change.before?.status ?? (left !== undefined ? entry?.status : undefined);
         if (previous !== undefined && previous !== status) movie.status_changes += 1;
       }
     }
-    if (ts > this.maxEventTsMs) this.maxEventTsMs = ts;
+    if (event && ts > this.maxEventTsMs) this.maxEventTsMs = ts;
     if (entry === undefined) {
-      const fresh: Latest = { version, movie, status, chunk: EMPTY_CHUNK, start: 0, end: 0 };
+      const fresh: Latest = {
+        version,
+        derivation_epoch: epoch,
+        movie,
+        status,
+        chunk: EMPTY_CHUNK,
+        start: 0,
+        end: 0,
+      };
       this.arena.put(fresh, bytes);
       this.latest.set(id, fresh);
     } else {
       entry.version = version;
+      entry.derivation_epoch = epoch;
       entry.movie = movie;
       entry.status = status;
       this.arena.put(entry, bytes);
@@ -120,7 +144,14 @@ export class ReplayApplier {
       const change = this.full(ByteArena.view(entry));
       const deleted = change.op === 'd' ? 1 : 0;
       const image = (deleted ? change.before : change.after) as EnrichedBooking;
-      const row = storedFromImage(image, entry.version, deleted, change.event_id, change.ts_ms);
+      const row = storedFromImage(
+        image,
+        entry.version,
+        entry.derivation_epoch,
+        deleted,
+        change.event_id,
+        change.ts_ms,
+      );
       write(row);
       if (deleted) continue;
       const m = movies.get(movieKeyOf(image.movie_id)) as TouchedMovie;
@@ -142,6 +173,7 @@ export class ReplayApplier {
       bookings: [],
       movies,
       applied: this.applied,
+      rederived: this.rederived,
       skipped: this.skipped,
       malformed: this.malformed,
       maxEventTsMs: this.maxEventTsMs,

@@ -176,6 +176,8 @@ async function start(
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    // kafkajs builds these as closures over the batch, not as methods: destructuring them is safe.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     if (!isRunning() || isStale()) return;
     const open = store.openBatch(topic, batch.partition);

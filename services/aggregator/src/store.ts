@@ -51,6 +51,7 @@ export class AggregatorStore {
       changes,
       applied: d.applied,
       skipped: d.skipped,
+      rederived: d.rederived,
       startedAt: c.startedAt,
       started: c.started,
     });
@@ -58,6 +59,7 @@ export class AggregatorStore {
       batchId: written.batchId,
       changes,
       applied: d.applied,
+      rederived: d.rederived,
       skipped: d.skipped,
       malformed: d.malformed,
       undecodable: c.undecodable,

@@ -64,6 +64,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
   const log = deps.logger.child({ component: 'batch' });
 
   return async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    // kafkajs builds these as closures over the batch, not as methods: destructuring them is safe.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const { topic, partition } = batch;
     const generation = deps.state.generation;
@@ -156,7 +158,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
           deadLetterCodes: out.deadLetterCodes,
           generation,
         });
-        promise.then(lease.release, lease.release); // settled below, in order
+        const release = () => lease.release();
+        promise.then(release, release); // settled below, in order
         submitted.push({ chunk, nextOffset, promise });
         if (!(await beat())) break;
       }

@@ -1,5 +1,5 @@
 import type { Kafka, Producer, Transaction } from 'kafkajs';
-import { errorMessage, sleep, type Logger } from '@cdc/core';
+import { CdcError, errorMessage, sleep, type Logger } from '@cdc/core';
 import type { EnricherMetrics } from './metrics';
 import { KeyPartitioner } from '@cdc/core';
 import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
@@ -27,32 +27,31 @@ import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type
  * partition are refused until the partition handler calls `clearFailure` (it restarts from the
  * failed unit), so no offset is ever committed past records that were not.
  */
-export class UnitRejectedError extends Error {
+export class UnitRejectedError extends CdcError {
   constructor(readonly reason: 'partition-failed' | 'not-owned' | 'closed') {
-    super(`transaction unit refused: ${reason}`);
-    this.name = 'UnitRejectedError';
+    super('TRANSACTION_REFUSED', `transaction unit refused: ${reason}`, { retriable: reason !== 'closed' });
   }
 }
 
-export class TransactionFailedError extends Error {
+export class TransactionFailedError extends CdcError {
   constructor(
     message: string,
     /** True when commit() failed: the transaction may have committed. */
     readonly uncertain: boolean,
     cause: unknown,
   ) {
-    super(message, { cause });
-    this.name = 'TransactionFailedError';
+    super('TRANSACTION_FAILED', message, { retriable: true, cause });
   }
 }
 
-class StageError extends Error {
+/** A transaction that failed at one stage (internal: the committer recovers from it). */
+class StageError extends CdcError {
   constructor(
     readonly stage: 'begin' | 'produce' | 'offsets' | 'commit',
     readonly error: unknown,
     readonly txn: Transaction | null,
   ) {
-    super(`${stage}: ${errorMessage(error)}`);
+    super('TRANSACTION_FAILED', `${stage}: ${errorMessage(error)}`, { retriable: true, cause: error });
   }
 }
 
@@ -199,7 +198,7 @@ export class TransactionCommitter {
 
   private async transact(units: TxUnit[]): Promise<void> {
     const producer = this.producer;
-    if (!producer) throw new StageError('begin', new Error('no producer'), null);
+    if (!producer) throw new StageError('begin', new CdcError('INTERNAL', 'no producer'), null);
     const started = process.hrtime.bigint();
     let txn: Transaction;
     try {

@@ -1,5 +1,5 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, errorMessage, type ErrorCode } from '@cdc/core';
 
 /**
  * A dead letter is the original record (key, value and headers, byte for byte) plus headers
@@ -19,7 +19,7 @@ export const DLQ_HEADERS = {
 /** Code for a record that decoded but could not be enriched or encoded (e.g. a total beyond 2^53 cents). */
 export const ENRICH_FAILED = 'ENRICH_FAILED';
 /** Code for a record whose silver record would be larger than the broker accepts. */
-export const RECORD_TOO_LARGE = 'RECORD_TOO_LARGE';
+export const RECORD_TOO_LARGE = 'RECORD_TOO_LARGE' satisfies ErrorCode;
 
 const MAX_MESSAGE_CHARS = 1000;
 

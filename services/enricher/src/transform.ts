@@ -1,5 +1,11 @@
 import type { KafkaMessage, Message } from 'kafkajs';
-import { DecodeError, RegistryError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
+import {
+  CdcError,
+  DecodeError,
+  RegistryError,
+  type BookingChange,
+  type EnrichedBookingChange,
+} from '@cdc/core';
 import { deadLetter, errorCode, RECORD_TOO_LARGE, type SourcePosition } from './dead-letter';
 import type { Deriver } from './derive';
 
@@ -37,10 +43,6 @@ export interface ChunkOutput {
   invalid: number;
   /** Dead letters by error code. */
   deadLetterCodes: Map<string, number>;
-}
-
-class RecordTooLargeError extends Error {
-  readonly code = RECORD_TOO_LARGE;
 }
 
 /** HTTP statuses that say "not now" rather than "never" (the partition waits instead of dead-lettering). */
@@ -98,7 +100,10 @@ export async function enrichChunk(
       const enriched = deps.deriver.change(change, nowMs);
       const value = deps.encode(enriched);
       if (value.length > maxValueBytes) {
-        throw new RecordTooLargeError(`silver record of ${value.length} bytes exceeds ${maxValueBytes}`);
+        throw new CdcError(
+          RECORD_TOO_LARGE,
+          `silver record of ${value.length} bytes exceeds ${maxValueBytes}`,
+        );
       }
       const key = silverKey(change, m.key);
       out.silver.push({ key: typeof key === 'string' ? Buffer.from(key) : key, value });

@@ -97,7 +97,7 @@ export function planOffsets(units: readonly TxUnit[]): TopicOffsets[] {
   const byTopic = new Map<string, Map<number, number>>();
   for (const u of units) {
     let partitions = byTopic.get(u.topic);
-    if (!partitions) byTopic.set(u.topic, (partitions = new Map()));
+    if (!partitions) byTopic.set(u.topic, (partitions = new Map<number, number>()));
     partitions.set(u.partition, Math.max(partitions.get(u.partition) ?? -1, u.nextOffset));
   }
   return [...byTopic].map(([topic, partitions]) => ({

@@ -1,5 +1,5 @@
 import { NO_MOVIE_KEY, type MovieKpis } from '@cdc/core';
-import type { PipelineHealth } from './health';
+import type { DerivationHealth, PipelineHealth } from './health';
 import {
   SORT_COLUMNS,
   type BookingRowColumn as BookingColumn,
@@ -165,6 +165,11 @@ const bookingProperties = {
   updated_at: ms('Last changed'),
   event_id: str,
   event_ts_ms: ms('Source event time of the latest change'),
+  derivation_epoch: {
+    type: 'integer',
+    minimum: 0,
+    description: 'Which derivation of its version the row carries (0 until the first backfill)',
+  },
 } satisfies Record<BookingColumn, Schema>;
 
 const filtersEcho = object(filterProperties, Object.keys(filterProperties));
@@ -230,6 +235,26 @@ const stageLag = object(
   ['note'],
 );
 
+const backfillHealth = object({
+  epoch: { type: 'integer', description: 'The epoch the backfill derives with' },
+  status: { type: 'string', enum: ['SWITCHING', 'RUNNING', 'FINISHED'] },
+  time_zone: str,
+  rules_version: str,
+  from: { type: 'string', description: "Where its range starts: an ISO time or 'beginning'" },
+  created_at: ms('When it was started'),
+  finished_at: { ...nullable('integer'), description: 'When it finished (epoch ms)' },
+  done: { ...nullable('integer'), description: 'Bronze records re-derived so far; null while switching' },
+  total: { ...nullable('integer'), description: 'Bronze records in its range; null while switching' },
+} satisfies Record<keyof NonNullable<DerivationHealth['backfill']>, Schema>);
+
+const derivationHealth = object({
+  time_zone: { type: 'string', description: 'The time zone the enrichers derive with' },
+  rules_version: str,
+  epoch: { type: 'integer', description: 'The derivation epoch in force' },
+  since: ms('When these settings were recorded'),
+  backfill: { anyOf: [backfillHealth, { type: 'null' }], description: 'The newest backfill' },
+} satisfies Record<keyof DerivationHealth, Schema>);
+
 const pipelineHealthProperties = {
   polled_at: { ...nullable('integer'), description: 'When the pipeline was last polled (epoch ms)' },
   stages: { type: 'array', items: stageLag },
@@ -239,6 +264,10 @@ const pipelineHealthProperties = {
       object({ started_at: int, duration_ms: num, changes: int, snapshot_version: int }),
       { type: 'null' },
     ],
+  },
+  derivation: {
+    anyOf: [derivationHealth, { type: 'null' }],
+    description: 'Derivation settings from the control topic; null before an enricher recorded any',
   },
   errors: { type: 'array', items: str },
 } satisfies Record<keyof PipelineHealth, Schema>;

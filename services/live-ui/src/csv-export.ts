@@ -12,12 +12,13 @@ import type { CsvQuery } from './query';
 const CHUNK_CHARS = 64 * 1024;
 
 export function bookingsCsvStream(db: DbHandle, q: CsvQuery): Readable {
-  const { rows, close } = exportBookings(db, q);
+  const snapshot = exportBookings(db, q);
+  const rows = snapshot.rows;
   let released = false;
   const release = (): void => {
     if (released) return;
     released = true;
-    close();
+    snapshot.close();
   };
   function* chunks(): Generator<string> {
     let chunk = csvLine(BOOKING_ROW_COLUMNS);

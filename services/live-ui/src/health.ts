@@ -1,5 +1,13 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { errorMessage, type Logger, type TopicNames } from '@cdc/core';
+import {
+  backfillProgress,
+  errorMessage,
+  latestBackfill,
+  type BackfillStatus,
+  type ControlClient,
+  type Logger,
+  type TopicNames,
+} from '@cdc/core';
 import { aggregatorProgress, type DbHandle } from '@cdc/read-model';
 
 /**
@@ -8,7 +16,9 @@ import { aggregatorProgress, type DbHandle } from '@cdc/read-model';
  *
  * - enricher: its consumer group's committed offsets on bronze (group from ENRICHER_GROUP_ID);
  * - aggregator: its applied offsets, stored in SQLite, against the end of silver;
- * - live-ui: this server's position on gold.
+ * - live-ui: this server's position on gold;
+ * - derivation: the settings in force and the newest backfill with its progress, from the
+ *   control topic (pipeline state every enricher follows) and the backfill group's offsets.
  * A value that cannot be known (group absent, database missing) is null, with the reason.
  */
 export interface StageLag {
@@ -28,7 +38,28 @@ export interface PipelineHealth {
     changes: number;
     snapshot_version: number;
   } | null;
+  derivation: DerivationHealth | null;
   errors: string[];
+}
+
+/** The derivation settings in force and the newest backfill (null before any was run). */
+export interface DerivationHealth {
+  time_zone: string;
+  rules_version: string;
+  epoch: number;
+  since: number;
+  backfill: {
+    epoch: number;
+    status: BackfillStatus;
+    time_zone: string;
+    rules_version: string;
+    from: string;
+    created_at: number;
+    finished_at: number | null;
+    /** Bronze records re-derived so far, of `total` (null while the enrichers switch). */
+    done: number | null;
+    total: number | null;
+  } | null;
 }
 
 export interface HealthPoller {
@@ -60,12 +91,43 @@ async function groupLag(admin: Admin, groupId: string, topic: string, ends: Offs
   return lag;
 }
 
+async function derivationHealth(
+  admin: Admin,
+  control: ControlClient,
+  bronzeTopic: string,
+): Promise<DerivationHealth | null> {
+  const state = await control.read({ timeoutMs: 5000 });
+  if (!state.settings) return null;
+  const { time_zone, rules_version, epoch, since } = state.settings;
+  const b = latestBackfill(state);
+  const progress = b ? await backfillProgress(admin, b, bronzeTopic) : null;
+  return {
+    time_zone,
+    rules_version,
+    epoch,
+    since,
+    backfill: b && {
+      epoch: b.epoch,
+      status: b.status,
+      time_zone: b.time_zone,
+      rules_version: b.rules_version,
+      from: b.from,
+      created_at: b.created_at,
+      finished_at: b.finished_at,
+      done: progress?.done ?? null,
+      total: progress?.total ?? null,
+    },
+  };
+}
+
 export function startHealthPoller(o: {
   kafka: Kafka;
   topics: TopicNames;
   enricherGroupId: string;
   db: DbHandle;
   goldLag: () => Map<number, number> | null;
+  /** Reads the control topic (closed by stop()); null leaves `derivation` null. */
+  control: ControlClient | null;
   intervalMs: number;
   logger: Logger;
 }): HealthPoller {
@@ -74,6 +136,7 @@ export function startHealthPoller(o: {
     stages: [],
     dead_letters: null,
     aggregator_last_batch: null,
+    derivation: null,
     errors: [],
   };
   let admin: Admin | null = null;
@@ -132,11 +195,21 @@ export function startHealthPoller(o: {
       lag: gold ? [...gold.values()].reduce((s, n) => s + n, 0) : null,
     };
 
+    let derivation: DerivationHealth | null = null;
+    if (o.control) {
+      try {
+        derivation = await derivationHealth(a, o.control, o.topics.bronze);
+      } catch (err) {
+        note('derivation settings', err);
+      }
+    }
+
     state = {
       polled_at: Date.now(),
       stages: [enricher, aggregator, ui],
       dead_letters: dlq ? dlq.reduce((s, p) => s + (p.high - p.low), 0) : null,
       aggregator_last_batch: lastBatch,
+      derivation,
       errors,
     };
   }
@@ -168,6 +241,7 @@ export function startHealthPoller(o: {
       await running;
       await admin?.disconnect().catch(() => undefined);
       admin = null;
+      await o.control?.close().catch(() => undefined);
     },
   };
 }

@@ -75,6 +75,7 @@ const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0]
 
 export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino's Logger has more generics than fastify's logger type; without the assertion the instance type does not match
     loggerInstance: o.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     http: { maxHeaderSize: MAX_HEADER_BYTES },

@@ -83,7 +83,7 @@ export function describeQueryErrors(
   const unknown: string[] = [];
   const byName = new Map<string, string>();
   for (const e of errors as readonly VerboseError[]) {
-    const params = e.params as Record<string, unknown>;
+    const params = e.params;
     if (e.keyword === 'additionalProperties') {
       unknown.push(String(params.additionalProperty));
       continue;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import {
   createKafka,
   createMetricsRegistry,
+  createControlClient,
   createRegistryClient,
   errorMessage,
   topicNames,
@@ -97,7 +98,13 @@ export async function startLiveUi(o: {
       since_last_change_ms: f.lastChangeAtMs ? Math.max(0, now - f.lastChangeAtMs) : null,
       last_event_ts_ms: f.lastEventTsMs || null,
       e2e_lag_ms: f.e2eLagMs,
-      ...(health?.current() ?? { stages: [], dead_letters: null, aggregator_last_batch: null, errors: [] }),
+      ...(health?.current() ?? {
+        stages: [],
+        dead_letters: null,
+        aggregator_last_batch: null,
+        derivation: null,
+        errors: [],
+      }),
       server_time: now,
     };
   };
@@ -172,10 +179,11 @@ export async function startLiveUi(o: {
   };
 
   const kafka = createKafka(o.connection, logger);
+  const schemaRegistry = createRegistryClient(o.connection.registryUrl);
   try {
     gold = await startGoldConsumer({
       kafka,
-      registry: createRegistryClient(o.connection.registryUrl),
+      registry: schemaRegistry,
       topic: topics.gold,
       logger,
       onRecord(key, value, receivedAtMs) {
@@ -203,6 +211,14 @@ export async function startLiveUi(o: {
     enricherGroupId: config.enricherGroupId,
     db,
     goldLag: () => goldConsumer.lag(),
+    // The derivation settings and the newest backfill, for the pipeline panel.
+    control: createControlClient({
+      kafka,
+      registry: schemaRegistry,
+      topic: topics.control,
+      logger,
+      groupPrefix: `${o.connection.topicPrefix}cdc-live-ui`,
+    }),
     intervalMs: config.healthIntervalMs,
     logger,
   });

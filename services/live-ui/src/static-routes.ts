@@ -24,7 +24,9 @@ export async function registerStatic(app: FastifyInstance): Promise<void> {
     index: ['index.html'],
     cacheControl: false,
     lastModified: false,
-    setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
+    setHeaders: (res) => {
+      res.setHeader('cache-control', 'no-cache');
+    },
   });
   const chartDir = chartJsDir();
   app.get(CHART_JS_PATH, { schema: { hide: true } }, (_request, reply) =>

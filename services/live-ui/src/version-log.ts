@@ -1,3 +1,4 @@
+import { CdcError } from '@cdc/core';
 import type { MovieRow } from './gold-state';
 
 /**
@@ -34,7 +35,8 @@ export class VersionLog {
     private readonly maxEntries: number,
     initialVersion = 0,
   ) {
-    if (maxBatches < 1 || maxEntries < 1) throw new RangeError('version log bounds must be at least 1');
+    if (maxBatches < 1 || maxEntries < 1)
+      throw new CdcError('INVALID_ARGUMENT', 'version log bounds must be at least 1');
     this.floorVersion = initialVersion;
     this.current = initialVersion;
   }

@@ -13,6 +13,14 @@ import {
 import type { WsQuery } from './query';
 import type { ChangeBatch, VersionLog } from './version-log';
 
+/** A text frame's payload (ws hands over a Buffer, an ArrayBuffer or a fragment list). */
+const rawText = (data: RawData): string =>
+  Array.isArray(data)
+    ? Buffer.concat(data).toString()
+    : Buffer.isBuffer(data)
+      ? data.toString()
+      : Buffer.from(data).toString();
+
 /**
  * The websocket clients (accepted by ws-route.ts, which checks Origin, the query and the client
  * limit first): each gets a snapshot or what it missed, then every change batch. Heartbeats: a ping every
@@ -161,7 +169,7 @@ export function createWsHub(o: WsHubOptions): WsHub {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       c.alive = true;
       if (isBinary) return;
-      const msg = parseClientMessage(data.toString());
+      const msg = parseClientMessage(rawText(data));
       if (msg?.type === 'resync' && o.isReady()) sendSnapshot(c);
     });
     ws.on('error', (err) => o.logger.debug({ err: err.message }, 'websocket client error'));

@@ -72,7 +72,7 @@ export function createChunkBuilder(options: {
       pos = end;
     },
     take() {
-      const chunk: Chunk = { buffer: buf.buffer as ArrayBuffer, bounds, count, byKind };
+      const chunk: Chunk = { buffer: buf.buffer, bounds, count, byKind };
       // Records average out; size the next buffer for a full chunk of them.
       if (count > 0) bytesPerRecord = Math.max(64, Math.ceil((pos / count) * 1.25));
       buf = Buffer.allocUnsafeSlow(capacity * bytesPerRecord);

@@ -204,7 +204,7 @@ function field<K extends keyof ProduceArgs>(
   if (!r.success) {
     throw new UsageError(`${FLAGS[key]} ${r.error.issues[0]?.message ?? 'is invalid'} (got '${raw}')`);
   }
-  return r.data as z.output<(typeof fields)[K]>;
+  return r.data;
 }
 
 /** Validates the options; `nowMs` anchors the default booking-date range (the last 7 days). */

@@ -1,4 +1,5 @@
 import { xoroshiro128plus } from 'pure-rand';
+import { CdcError } from '@cdc/core';
 
 /**
  * A seeded random source (pure-rand's xoroshiro128+, mutated in place for speed). Same seed,
@@ -45,11 +46,12 @@ export function cumulative(weights: readonly number[]): Float64Array {
   const cdf = new Float64Array(weights.length);
   let sum = 0;
   weights.forEach((w, i) => {
-    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weight ${i} is ${w}; weights must be >= 0`);
+    if (!(w >= 0) || !Number.isFinite(w))
+      throw new CdcError('INVALID_ARGUMENT', `weight ${i} is ${w}; weights must be >= 0`);
     sum += w;
     cdf[i] = sum;
   });
-  if (!(sum > 0)) throw new RangeError('at least one weight must be positive');
+  if (!(sum > 0)) throw new CdcError('INVALID_ARGUMENT', 'at least one weight must be positive');
   return cdf;
 }
 

@@ -138,7 +138,7 @@ export function createSender(o: SenderOptions): Sender {
         lane,
         m.retriable
           ? new CdcError('BROKER_UNAVAILABLE', `send failed after retries: ${m.error}`, { retriable: true })
-          : new Error(`send failed: ${m.error}`),
+          : new CdcError('SEND_FAILED', `send failed: ${m.error}`),
       );
     }
   }
@@ -182,7 +182,7 @@ export function createSender(o: SenderOptions): Sender {
           });
           worker.on('exit', (code) => {
             lane.alive = false;
-            const err = new Error(`producer lane exited (code ${code})`);
+            const err = new CdcError('SEND_FAILED', `producer lane exited (code ${code})`);
             // A lane that dies on its own takes its partitions with it: stop the run. (One
             // terminated while closing keeps its unanswered chunk: the run reports those.)
             if (!closing) fail(lane, err);

@@ -71,7 +71,8 @@ export function registerAggregateCommand(program: Command): void {
             }
             process.stdout.write(
               `rebuilt ${config.dbPath} from ${config.topics.silver}: ${r.changes} changes ` +
-                `(${r.applied} applied, ${r.skipped} skipped, ${r.undecodable} undecodable), ` +
+                `(${r.applied} applied, of which ${r.rederived} re-derived, ${r.skipped} skipped, ` +
+                `${r.undecodable} undecodable), ` +
                 `${r.bookings} bookings, ${r.movies} movies in ${(r.totalMs / 1000).toFixed(1)} s ` +
                 `(${Math.round(r.changesPerSecond)} changes/s)\n`,
             );

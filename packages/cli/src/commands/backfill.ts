@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import {
+  CdcError,
   createControlClient,
   createKafka,
   createRegistryClient,
@@ -41,7 +42,7 @@ const backfillEnv = z.object({ BACKFILL_SWITCH_TIMEOUT_MS: intSetting(1000, 3_60
 
 /** Maps and the like as plain JSON. */
 const toJson = (value: unknown): string =>
-  JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? Object.fromEntries(v) : v), 2);
+  JSON.stringify(value, (_k, v: unknown) => (v instanceof Map ? (Object.fromEntries(v) as unknown) : v), 2);
 
 export function registerBackfillCommand(program: Command): void {
   program
@@ -140,7 +141,7 @@ async function execute(
   const onSignal = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\n${signal}: stopping after the running transaction; the same command resumes\n`);
     process.once(signal, () => process.exit(EXIT_INTERRUPTED)); // a second signal: stop now
-    abort.abort(new Error(`interrupted by ${signal}`));
+    abort.abort(new CdcError('INTERRUPTED', `interrupted by ${signal}`));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

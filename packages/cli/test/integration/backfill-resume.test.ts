@@ -1,6 +1,18 @@
-import { createRegistryClient, testing, waitFor, type EnrichedBookingChange } from '@cdc/core';
-import { testing as bronze } from '@cdc/enricher';
-import { controlClient, readSilver, runCdc, spawnCdc, stopProcess, type CdcProcess } from '../support/cdc';
+import { createRegistryClient, sleep, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
+import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  createTestContext,
+  produceAll,
+  readSilver,
+  runCdc,
+  seededRandom,
+  startCdc,
+  testControlClient,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
 
 /**
  * A backfill SIGKILLed several times (and interrupted once with SIGINT) and resumed each time by
@@ -19,31 +31,26 @@ const SMALL = {
 const ARGS = ['backfill', '--time-zone', 'Asia/Tokyo', '--from-beginning', '--execute'];
 
 describe('cdc backfill, killed and resumed', () => {
-  const contexts: testing.TestContext[] = [];
-  const running: CdcProcess[] = [];
+  const contexts: TestContext[] = [];
   afterEach(async () => {
-    for (const p of running.splice(0)) await stopProcess(p);
     for (const ctx of contexts.splice(0)) await ctx.cleanup();
   });
 
-  const withBronze = async (name: string): Promise<testing.TestContext> => {
-    const ctx = await testing.createTestContext({ name, partitions: 3 });
+  /** A context whose bronze holds `changes` (the same in both contexts of the test). */
+  const withBronze = async (name: string, changes: readonly BookingChange[]): Promise<TestContext> => {
+    const ctx = await createTestContext({ name, partitions: 3 });
     contexts.push(ctx);
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = bronze.makeChanges(TOTAL, { bookings: 6000, idPrefix: 'r' });
-    await bronze.produceAll(
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    await produceAll(
       ctx.kafka,
       ctx.topics.bronze,
-      changes.map((c) => bronze.bronzeMessage(encoder, c)),
+      changes.map((c) => bronzeMessage(encoder, c)),
       { perSend: 5000 },
     );
     return ctx;
   };
 
-  const committed = async (ctx: testing.TestContext): Promise<number> => {
+  const committed = async (ctx: TestContext): Promise<number> => {
     const [t] = await ctx.admin.fetchOffsets({
       groupId: `${ctx.connection.topicPrefix}cdc-backfill.e1`,
       topics: [ctx.topics.bronze],
@@ -62,48 +69,47 @@ describe('cdc backfill, killed and resumed', () => {
   };
 
   it('ends equal to an uninterrupted backfill', async () => {
-    const seed = Date.now();
-    process.stderr.write(`backfill-resume: kill delays seeded with ${seed}\n`);
-    let state = seed;
-    const random = (): number => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const seed = testSeed('backfill killed and resumed');
+    const changes = bookingChanges(TOTAL, { seed, idPrefix: 'r', liveBookings: 6000 });
+    const random = seededRandom(seed + 1); // the kill moments
 
-    const killed = await withBronze('bf-killed');
-    const env = { TOPIC_PREFIX: killed.connection.topicPrefix, ...SMALL };
+    const killed = await withBronze('bf-killed', changes);
+    const options = { connection: killed.connection, env: SMALL };
     for (let kill = 1; kill <= 4; kill++) {
-      const p = spawnCdc(ARGS, env);
-      running.push(p);
+      const p = killed.track(startCdc(ARGS, options));
       const before = await committed(killed);
-      await waitFor(async () => (await committed(killed)) > before || p.child.exitCode !== null, {
+      // Fails at once if the run ends first: it must still be under way.
+      await p.waitFor(async () => (await committed(killed)) > before, {
         timeoutMs: 60_000,
         intervalMs: 50,
         what: `progress of run ${kill}`,
       });
-      expect(p.child.exitCode).toBeNull(); // still under way
-      await new Promise((r) => setTimeout(r, Math.floor(random() * 300)));
+      expect(p.running()).toBe(true); // still under way
+      await sleep(random.int(0, 299));
       if (kill < 4) {
-        expect(await stopProcess(p, 'SIGKILL')).toBeNull();
+        expect(await p.stop('SIGKILL')).toBeNull();
       } else {
         // Interrupted: it lets the running transaction finish and says how to resume.
-        expect(await stopProcess(p, 'SIGINT')).toBe(130);
+        expect(await p.stop('SIGINT')).toBe(130);
         expect(p.stderr()).toContain('run the same command again to resume it');
       }
     }
     const done = await committed(killed);
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(TOTAL);
-    const last = await runCdc(ARGS, env);
+    const last = await runCdc(ARGS, options);
     expect(last.stderr).toBe('');
     expect(last.code).toBe(0);
     expect(last.stdout).toContain(
       `backfill epoch 1 finished: ${TOTAL.toLocaleString('en-US')} bronze records`,
     );
-    expect((await controlClient(killed).read()).backfills.get(1)).toMatchObject({
+    expect((await testControlClient(killed).read()).backfills.get(1)).toMatchObject({
       status: 'FINISHED',
       records: TOTAL,
     });
 
-    const clean = await withBronze('bf-clean');
-    const once = await runCdc(ARGS, { TOPIC_PREFIX: clean.connection.topicPrefix, ...SMALL });
+    const clean = await withBronze('bf-clean', changes);
+    const once = await runCdc(ARGS, { connection: clean.connection, env: SMALL });
     expect(once.code).toBe(0);
 
     const resumed = byEvent(await readSilver(killed));

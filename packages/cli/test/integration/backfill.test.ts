@@ -1,50 +1,74 @@
-import { createDecoder, createRegistryClient, loadSchema, testing, waitFor } from '@cdc/core';
-import { testing as bronze } from '@cdc/enricher';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createDecoder, createRegistryClient, loadSchema, waitFor, type MovieKpis } from '@cdc/core';
 import {
-  controlClient,
+  bookingChanges,
+  bookingIdOf,
+  bronzeEncoder,
+  bronzeMessage,
+  createTestContext,
   endOffsets,
-  groupsOf,
+  produceAll,
   readSilver,
-  readToEndWithPartitions,
+  readToEnd,
   runCdc,
-  spawnCdc,
-  stopProcess,
-  type CdcProcess,
-} from '../support/cdc';
+  startCdc,
+  testControlClient as controlClient,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
+import { dbTables, waitAggregated, withDb, type DbTables } from '../support/aggregator-db';
 
 /**
  * `cdc backfill` as users run it, against the real broker and registry: the seed scenario
- * enriched in UTC by a running `cdc enrich`, re-derived in New York time. The dry run changes
- * nothing; --execute writes exactly one re-derived record per bronze record, and the live
- * enricher derives what comes afterwards with the new settings.
+ * enriched in UTC by a running `cdc enrich` and aggregated by a running `cdc aggregate`,
+ * re-derived in New York time. The dry run changes nothing; --execute writes exactly one
+ * re-derived record per bronze record, the aggregator's rows and KPIs follow without counting an
+ * event twice, the live enricher derives what comes afterwards with the new settings, and
+ * `cdc aggregate --rebuild` gives the same tables.
  */
 const FAST = { ENRICHER_SESSION_TIMEOUT_MS: '6000', ENRICHER_HEARTBEAT_INTERVAL_MS: '1000' };
 
 describe('cdc backfill', () => {
-  let ctx: testing.TestContext;
-  const running: CdcProcess[] = [];
-  const env = () => ({ TOPIC_PREFIX: ctx.connection.topicPrefix, ...FAST });
+  let ctx: TestContext;
+  /** `cdc <args>` on this test's topics, run to its end: exit code and output. */
+  const cdc = (args: string[], env: Record<string, string> = {}) =>
+    runCdc(args, { connection: ctx.connection, env: { ...FAST, ...env } });
+  /** `cdc <args>` on this test's topics, left running (killed by ctx.cleanup()). */
+  const start = (args: string[], env: Record<string, string> = {}) =>
+    ctx.track(startCdc(args, { connection: ctx.connection, env: { ...FAST, ...env } }));
 
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'backfill' });
+    ctx = await createTestContext({ name: 'backfill' });
   });
-  afterEach(async () => {
-    for (const p of running.splice(0)) await stopProcess(p);
-    await ctx.cleanup();
-  });
+  afterEach(() => ctx.cleanup());
+
+  /** The consumer groups of this test's prefix (the test's own control clients excluded). */
+  const groupsOf = async (): Promise<string[]> => {
+    const { groups } = await ctx.admin.listGroups();
+    const prefix = ctx.connection.topicPrefix;
+    return groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith(prefix) && !g.startsWith(`${prefix}test`))
+      .sort();
+  };
 
   /** What a dry run or a refused command must leave untouched. */
   const snapshot = async () => ({
     control: await endOffsets(ctx, ctx.topics.control),
     silver: await endOffsets(ctx, ctx.topics.silver),
     deadLetters: await endOffsets(ctx, ctx.topics.deadLetter),
-    groups: await groupsOf(ctx),
+    groups: await groupsOf(),
   });
 
-  it('re-derives the seed scenario in New York time: dry run first, then exactly once, and live enrichment follows', async () => {
-    expect((await runCdc(['produce', '--scenario', 'seed'], env())).code).toBe(0);
-    const enricher = spawnCdc(['enrich', '--ops-port', '0'], env());
-    running.push(enricher);
+  it('re-derives the seed scenario in New York time: dry run first, then exactly once; the KPIs follow, counters unchanged, live enrichment follows, a rebuild agrees', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cdc-backfill-'));
+    ctx.track({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    const db = path.join(dir, 'aggregator.db');
+    expect((await cdc(['produce', '--scenario', 'seed'])).code).toBe(0);
+    const enricher = start(['enrich', '--ops-port', '0']);
+    const aggregator = start(['aggregate', '--db', db, '--ops-port', '0']);
     const control = controlClient(ctx);
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(
@@ -58,10 +82,28 @@ describe('cdc backfill', () => {
     const utc = await readSilver(ctx);
     expect(utc.every((r) => r.derivation_epoch === 0 && r.time_zone === 'UTC')).toBe(true);
     expect(utc.every((r) => (r.after ?? r.before)!.booking_hour === 10)).toBe(true);
+    await waitAggregated(ctx, db, 'the aggregator to apply the UTC records');
+    const utcTables = dbTables(db);
+    const rows = () =>
+      withDb(db, (d) =>
+        d
+          .prepare('SELECT booking_id, booking_hour, day_of_week, derivation_epoch FROM bookings ORDER BY 1')
+          .raw()
+          .all(),
+      );
+    expect(rows()).toEqual(['B001', 'B002', 'B003', 'B004', 'B005'].map((id) => [id, 10, 3, 0]));
+    const snapshotVersions = () =>
+      new Map(
+        withDb(db, (d) => d.prepare('SELECT movie_key, snapshot_version FROM movie_kpis').raw().all()) as [
+          string,
+          number,
+        ][],
+      );
+    const utcVersions = snapshotVersions();
 
-    // Dry run: the plan, and nothing changed (control topic, silver, consumer groups).
+    // Dry run: the plan, and nothing changed (control topic, silver, consumer groups, the database).
     const before = await snapshot();
-    const dry = await runCdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning'], env());
+    const dry = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning']);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('dry run: nothing was changed');
     expect(dry.stdout).toMatch(/settings now: +time zone UTC, rules 1, epoch 0/);
@@ -70,15 +112,13 @@ describe('cdc backfill', () => {
     expect(dry.stdout).toMatch(/bookings last changed before the range: 0/);
     expect(dry.stdout).toContain(`1 member(s) must acknowledge the new epoch: ${group} member`);
     const plan = JSON.parse(
-      (await runCdc(['backfill', '--time-zone', 'America/New_York', '--json'], env())).stdout,
+      (await cdc(['backfill', '--time-zone', 'America/New_York', '--json'])).stdout,
     ) as { epoch: number; records: number; stats: { bookingsInRange: number } };
     expect(plan).toMatchObject({ epoch: 1, records: 7, stats: { bookingsInRange: 5 } });
     expect(await snapshot()).toEqual(before);
+    expect(dbTables(db)).toEqual(utcTables);
 
-    const run = await runCdc(
-      ['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute'],
-      env(),
-    );
+    const run = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
     expect(run.stderr).not.toMatch(/^error/m);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('backfill epoch 1 finished: 7 bronze records re-derived');
@@ -96,59 +136,117 @@ describe('cdc backfill', () => {
     expect(state.settings).toMatchObject({ time_zone: 'America/New_York', rules_version: '1', epoch: 1 });
     expect(state.backfills.get(1)).toMatchObject({ status: 'FINISHED', records: 7, from: 'beginning' });
     expect(state.enrichers.get(`enricher/${group}/enricher-0`)?.epoch).toBe(1);
-    expect((await groupsOf(ctx)).filter((g) => g.includes('cdc-backfill'))).toEqual([]); // its group is gone
+    expect((await groupsOf()).filter((g) => g.includes('cdc-backfill'))).toEqual([]); // its group is gone
+
+    // The aggregator: every booking re-derived (06:00 in New York, still a Wednesday), one active
+    // hour per movie, the hour-10 reference counts retracted; every KPI, the event counters
+    // included, as before; each movie re-published (a newer snapshot version, in gold too).
+    await waitAggregated(ctx, db, 'the aggregator to apply the re-derived records');
+    expect(rows()).toEqual(['B001', 'B002', 'B003', 'B004', 'B005'].map((id) => [id, 6, 3, 1]));
+    const nyTables = dbTables(db);
+    expect(nyTables.movie_kpis).toEqual(utcTables.movie_kpis);
+    expect(nyTables.movie_kpis.every((m) => m.active_hours === 1)).toBe(true);
+    expect(nyTables.movie_hour_counts).toEqual(
+      ['M001', 'M002', 'M003', 'M004', 'M005'].map((movie_key) => ({ movie_key, booking_hour: 6, n: 1 })),
+    );
+    expect(
+      withDb(db, (d) => d.prepare('SELECT SUM(rederived), SUM(skipped) FROM batch_history').raw().get()),
+    ).toEqual([5, 2]); // the cancelled bookings' first versions are stale
+    const nyVersions = snapshotVersions();
+    for (const [movie, version] of utcVersions) expect(nyVersions.get(movie)).toBeGreaterThan(version);
+    const kpisDecoder = createDecoder<MovieKpis>(
+      createRegistryClient(ctx.connection.registryUrl),
+      loadSchema('MovieKpis').type,
+    );
+    await waitFor(
+      async () => {
+        const newest = new Map<string, number>();
+        for (const m of await readToEnd(ctx, ctx.topics.gold)) {
+          const k = await kpisDecoder.decode(m.value);
+          const key = m.key?.toString() ?? '';
+          newest.set(key, Math.max(newest.get(key) ?? 0, k.snapshot_version));
+        }
+        return [...nyVersions].every(([movie, version]) => newest.get(movie) === version);
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: 'the re-derived KPIs to reach gold' },
+    );
 
     // A new event, enriched by the running enricher with the new settings.
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const [late] = bronze.makeChanges(1, {
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    const [late] = bookingChanges(1, {
+      seed: testSeed('backfill: the event after it'),
       idPrefix: 'after-backfill',
       startMs: Date.UTC(2025, 8, 3, 12, 0),
+      dirtyRatio: 0,
     });
-    await bronze.produceAll(ctx.kafka, ctx.topics.bronze, [bronze.bronzeMessage(encoder, late!)]);
+    await produceAll(ctx.kafka, ctx.topics.bronze, [bronzeMessage(encoder, late!)]);
     const derived = await waitFor(
       async () => (await readSilver(ctx)).find((r) => r.event_id === late!.event_id),
       { timeoutMs: 30_000, intervalMs: 500, what: 'the live enricher to derive the new event' },
     );
     expect(derived).toMatchObject({ derivation_epoch: 1, time_zone: 'America/New_York' });
-    expect(derived.after?.booking_hour).toBe(7); // 11:59 UTC
+    // A booking date within 30 days before 2025-09-03 12:00 UTC: New York is UTC-4.
+    const utcHour = new Date(late!.after!.booking_date).getUTCHours();
+    const nyHour = (utcHour + 20) % 24;
+    expect(derived.after?.booking_hour).toBe(nyHour);
+    // … and applied: a new booking, an event counted, the status changes untouched.
+    await waitAggregated(ctx, db, 'the aggregator to apply the new event');
+    expect(
+      withDb(db, (d) =>
+        d
+          .prepare('SELECT booking_hour, derivation_epoch FROM bookings WHERE booking_id = ?')
+          .raw()
+          .get(late!.after!.booking_id),
+      ),
+    ).toEqual([nyHour, 1]);
+    const total = (tables: DbTables, column: 'new_bookings' | 'status_changes') =>
+      tables.movie_kpis.reduce((sum, m) => sum + Number(m[column]), 0);
+    const live = dbTables(db);
+    expect(total(live, 'new_bookings')).toBe(total(utcTables, 'new_bookings') + 1);
+    expect(total(live, 'status_changes')).toBe(total(utcTables, 'status_changes'));
+
+    // A rebuild from silver (UTC and New York records, the new event) gives the same tables.
+    const rebuilt = path.join(dir, 'rebuilt.db');
+    const rebuild = await cdc(['aggregate', '--rebuild', '--db', rebuilt]);
+    expect(rebuild.code).toBe(0);
+    expect(rebuild.stdout).toMatch(/15 changes \(13 applied, of which 5 re-derived, 2 skipped/);
+    expect(dbTables(rebuilt)).toEqual(live);
+    expect(await aggregator.stop('SIGTERM')).toBe(0);
 
     // The same command again: already done (exit 0); status says so.
-    const again = await runCdc(
-      ['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute'],
-      env(),
-    );
+    const again = await cdc(['backfill', '--time-zone', 'America/New_York', '--from-beginning', '--execute']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Nothing to do: backfill epoch 1');
-    const status = await runCdc(['backfill', '--status'], env());
+    const status = await cdc(['backfill', '--status']);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(
       'backfill epoch 1: FINISHED, time zone UTC, rules 1, epoch 0 -> time zone America/New_York',
     );
     expect(status.stdout).toContain(`${group}/enricher-0: epoch 1`);
-    expect(await stopProcess(enricher, 'SIGTERM')).toBe(0);
+    expect(await enricher.stop('SIGTERM')).toBe(0);
   });
 
   it('re-derives only what reached bronze at or after --from, and counts the bookings it leaves', async () => {
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
     const now = Date.now();
-    const stamped = (idPrefix: string, count: number, bookings: number, ts: number) =>
-      bronze
-        .makeChanges(count, { idPrefix, bookings, invalidEvery: 0 })
-        .map((c) => ({ ...bronze.bronzeMessage(encoder, c), timestamp: String(ts) }));
-    // 300 old changes of 300 bookings, then 300 new ones of the first 75 of them.
-    await bronze.produceAll(ctx.kafka, ctx.topics.bronze, [
-      ...stamped('old', 300, 300, now - 3_600_000),
-      ...stamped('new', 300, 75, now - 1000),
+    // 600 changes of one history: the first 300 reached bronze an hour ago, the next 300 a second
+    // ago. The new ones change some of the old bookings (and create others); the rest of the old
+    // bookings were last changed before the range.
+    const changes = bookingChanges(600, { seed: testSeed('backfill --from'), dirtyRatio: 0 });
+    const [old, recent] = [changes.slice(0, 300), changes.slice(300)];
+    const stamped = (list: typeof changes, ts: number) =>
+      list.map((c) => ({ ...bronzeMessage(encoder, c), timestamp: String(ts) }));
+    await produceAll(ctx.kafka, ctx.topics.bronze, [
+      ...stamped(old, now - 3_600_000),
+      ...stamped(recent, now - 1000),
     ]);
+    const inRange = new Set(recent.map(bookingIdOf));
+    const onlyBefore = new Set(old.map(bookingIdOf).filter((b) => !inRange.has(b)));
+    expect(onlyBefore.size).toBeGreaterThan(0);
+    expect(old.some((c) => inRange.has(bookingIdOf(c)))).toBe(true); // old bookings changed again
     const from = new Date(now - 60_000).toISOString();
     const args = ['backfill', '--time-zone', 'Europe/Berlin', '--from', from];
-    const plan = JSON.parse((await runCdc([...args, '--json'], env())).stdout) as {
+    const plan = JSON.parse((await cdc([...args, '--json'])).stdout) as {
       records: number;
       currentRecorded: boolean;
       stats: { bookingsInRange: number; bookingsBefore: number };
@@ -156,15 +254,16 @@ describe('cdc backfill', () => {
     expect(plan).toMatchObject({
       records: 300,
       currentRecorded: false,
-      stats: { bookingsInRange: 75, bookingsBefore: 225 },
+      stats: { bookingsInRange: inRange.size, bookingsBefore: onlyBefore.size },
     });
 
     // No enricher has ever run (no settings recorded, no live group): nothing to wait for.
-    const run = await runCdc([...args, '--execute'], env());
+    const run = await cdc([...args, '--execute']);
     expect(run.code).toBe(0);
     const silver = await readSilver(ctx);
     expect(silver).toHaveLength(300);
-    expect(silver.every((r) => r.event_id.startsWith('new') && r.derivation_epoch === 1)).toBe(true);
+    expect(silver.map((r) => r.event_id).sort()).toEqual(recent.map((c) => c.event_id).sort());
+    expect(silver.every((r) => r.derivation_epoch === 1)).toBe(true);
     expect(silver.every((r) => r.time_zone === 'Europe/Berlin')).toBe(true);
     expect((await controlClient(ctx).read()).backfills.get(1)).toMatchObject({
       from,
@@ -174,17 +273,17 @@ describe('cdc backfill', () => {
   });
 
   it('while the live pipeline keeps writing, no record keeps the old derivation (the switch before the range end)', async () => {
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = bronze.makeChanges(12_000, { bookings: 2000, idPrefix: 'live' });
-    const messages = changes.map((c) => bronze.bronzeMessage(encoder, c));
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    const changes = bookingChanges(12_000, {
+      seed: testSeed('backfill while the pipeline writes'),
+      idPrefix: 'live',
+      liveBookings: 2000,
+    });
+    const messages = changes.map((c) => bronzeMessage(encoder, c));
     const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     await producer.connect();
     await producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(0, 6000) });
-    const enricher = spawnCdc(['enrich', '--ops-port', '0'], { ...env(), ENRICHER_CHUNK_RECORDS: '200' });
-    running.push(enricher);
+    const enricher = start(['enrich', '--ops-port', '0'], { ENRICHER_CHUNK_RECORDS: '200' });
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(async () => (await controlClient(ctx).read()).enrichers.size === 1, {
       timeoutMs: 60_000,
@@ -207,25 +306,21 @@ describe('cdc backfill', () => {
     const sentBefore = sent;
     // The live enricher stalls (SIGSTOP) just as the backfill starts: the backfill records the new
     // settings, then must wait for its acknowledgement before it captures the range's end.
-    enricher.child.kill('SIGSTOP');
-    const backfill = spawnCdc(['backfill', '--time-zone', 'America/New_York', '--execute'], env());
-    running.push(backfill);
+    enricher.pause();
+    const backfill = start(['backfill', '--time-zone', 'America/New_York', '--execute']);
     const control = controlClient(ctx);
     await waitFor(async () => (await control.read()).backfills.get(1)?.status === 'SWITCHING', {
       timeoutMs: 30_000,
       what: 'the backfill to record the new settings',
     });
-    await waitFor(
-      () => backfill.stderr().includes('waiting for 1 live enricher member(s) to switch to epoch 1'),
-      {
-        timeoutMs: 30_000,
-        what: 'the backfill to wait for the stalled enricher',
-      },
-    );
+    await backfill.waitForOutput('waiting for 1 live enricher member(s) to switch to epoch 1', {
+      stream: 'stderr',
+      timeoutMs: 30_000,
+    });
     const endsAtResume = await endOffsets(ctx, ctx.topics.bronze);
     expect(control.state.backfills.get(1)?.status).toBe('SWITCHING');
-    enricher.child.kill('SIGCONT');
-    expect(await backfill.exited).toBe(0);
+    enricher.resume();
+    await backfill.expectExit(0);
     backfillDone = true;
     expect(sent).toBeGreaterThan(sentBefore); // the live pipeline was writing throughout
     expect(sent).toBeLessThan(messages.length);
@@ -234,7 +329,7 @@ describe('cdc backfill', () => {
     await waitFor(
       async () => {
         const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [ctx.topics.bronze] });
-        return t!.partitions.every((p) => Number(p.offset) >= (ends[p.partition] ?? 0));
+        return t!.partitions.every((p) => Number(p.offset) >= (ends.get(p.partition) ?? 0));
       },
       { timeoutMs: 60_000, intervalMs: 250, what: 'the live enricher to catch up' },
     );
@@ -242,7 +337,7 @@ describe('cdc backfill', () => {
     const backfilled = (await controlClient(ctx).read()).backfills.get(1)!;
     const rangeEnd = new Map(backfilled.partitions.map((p) => [p.partition, p.end]));
     // The end was captured after the stalled enricher came back and switched.
-    for (const [partition, end] of rangeEnd) expect(end).toBeGreaterThanOrEqual(endsAtResume[partition]!);
+    for (const [partition, end] of rangeEnd) expect(end).toBeGreaterThanOrEqual(endsAtResume.get(partition)!);
     const bronzeAt = new Map<string, { partition: number; offset: number }>();
     for (const [partition, list] of await bronzeByPartition()) {
       for (const { eventId, offset } of list) bronzeAt.set(eventId, { partition, offset });
@@ -272,7 +367,7 @@ describe('cdc backfill', () => {
       loadSchema('BookingChange').type,
     );
     const out = new Map<number, { eventId: string; offset: number }[]>();
-    for (const m of await readToEndWithPartitions(ctx, ctx.topics.bronze)) {
+    for (const m of await readToEnd(ctx, ctx.topics.bronze)) {
       const list = out.get(m.partition) ?? [];
       list.push({ eventId: (await decoder.decode(m.value)).event_id, offset: Number(m.offset) });
       out.set(m.partition, list);
@@ -281,34 +376,32 @@ describe('cdc backfill', () => {
   };
 
   it('refuses bad input with exit 2, naming the option, and changes nothing', async () => {
-    const encoder = await bronze.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    await bronze.produceAll(
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    await produceAll(
       ctx.kafka,
       ctx.topics.bronze,
-      bronze.makeChanges(60, { idPrefix: 'bad' }).map((c) => bronze.bronzeMessage(encoder, c)),
+      bookingChanges(60, { seed: testSeed('backfill bad input'), idPrefix: 'bad' }).map((c) =>
+        bronzeMessage(encoder, c),
+      ),
     );
-    const enricher = spawnCdc(['enrich', '--ops-port', '0'], env());
-    running.push(enricher);
+    start(['enrich', '--ops-port', '0']);
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     const bronzeEnds = await endOffsets(ctx, ctx.topics.bronze);
     await waitFor(
       async () => {
         if ((await controlClient(ctx).read()).enrichers.size === 0) return false;
         const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [ctx.topics.bronze] });
-        return t!.partitions.every((p) => Number(p.offset) >= (bronzeEnds[p.partition] ?? 0));
+        return t!.partitions.every((p) => Number(p.offset) >= (bronzeEnds.get(p.partition) ?? 0));
       },
       { timeoutMs: 60_000, intervalMs: 250, what: 'the enricher to record the settings and enrich bronze' },
     );
     // History deleted at the head of one partition.
     const ends = await endOffsets(ctx, ctx.topics.bronze);
-    const [partition, high] = Object.entries(ends).sort((x, y) => y[1] - x[1])[0]!;
+    const [partition, high] = [...ends].sort((x, y) => y[1] - x[1])[0]!;
     const deleteBefore = Math.floor(high / 2);
     await ctx.admin.deleteTopicRecords({
       topic: ctx.topics.bronze,
-      partitions: [{ partition: Number(partition), offset: String(deleteBefore) }],
+      partitions: [{ partition, offset: String(deleteBefore) }],
     });
     const before = await snapshot();
     const cases: [string[], RegExp][] = [
@@ -333,10 +426,7 @@ describe('cdc backfill', () => {
       [['--status', '--execute'], /cannot be used with option/],
     ];
     for (const [args, message] of cases) {
-      const r = await runCdc(
-        ['backfill', ...args, '--execute'].filter((a, i, all) => all.indexOf(a) === i),
-        env(),
-      );
+      const r = await cdc(['backfill', ...args, '--execute'].filter((a, i, all) => all.indexOf(a) === i));
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
       expect(r.stderr).toMatch(message);
     }

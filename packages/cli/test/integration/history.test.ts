@@ -3,16 +3,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigResourceTypes } from 'kafkajs';
 import {
+  allTopics,
   createEncoder,
   createRegistryClient,
   loadSchema,
-  testing,
   topicNames,
   valueSubject,
   type EnrichedBookingChange,
 } from '@cdc/core';
-import { createDeriver, testing as bronze } from '@cdc/enricher';
-import { endOffsets, runCdc } from '../support/cdc';
+import {
+  bookingChanges,
+  bookingIdOf,
+  createTestContext,
+  endOffsets,
+  enrich,
+  produceAll,
+  runCdc,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
 
 /**
  * History is kept: `cdc topics create` gives bronze and silver unlimited retention and reports,
@@ -20,12 +29,15 @@ import { endOffsets, runCdc } from '../support/cdc';
  * head was deleted refuses unless --allow-partial.
  */
 describe('topics keep their history', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
+  /** `cdc <args>` to its end on this test's broker and registry, under `topicPrefix` (default the test's). */
+  const cdc = (args: string[], topicPrefix = ctx.connection.topicPrefix) =>
+    runCdc(args, { connection: ctx.connection, env: { TOPIC_PREFIX: topicPrefix } });
   const extraTopics: string[] = [];
   let dir: string;
 
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'history' });
+    ctx = await createTestContext({ name: 'history' });
     dir = mkdtempSync(path.join(os.tmpdir(), 'cdc-history-'));
   });
   afterEach(async () => {
@@ -48,10 +60,8 @@ describe('topics keep their history', () => {
 
   it('cdc topics create gives bronze and silver retention.ms=-1 and reports existing topics that lose history', async () => {
     const fresh = topicNames(`${ctx.connection.topicPrefix}fresh.`);
-    extraTopics.push(...Object.values(fresh));
-    const created = await runCdc(['topics', 'create'], {
-      TOPIC_PREFIX: `${ctx.connection.topicPrefix}fresh.`,
-    });
+    extraTopics.push(...allTopics(fresh));
+    const created = await cdc(['topics', 'create'], `${ctx.connection.topicPrefix}fresh.`);
     expect(created.code).toBe(0);
     expect(await retention([fresh.bronze, fresh.silver])).toEqual({
       [fresh.bronze]: '-1',
@@ -61,7 +71,7 @@ describe('topics keep their history', () => {
 
     // An existing bronze that deletes after 7 days is reported, not changed; --retention warns.
     const old = topicNames(`${ctx.connection.topicPrefix}old.`);
-    extraTopics.push(...Object.values(old));
+    extraTopics.push(...allTopics(old));
     await ctx.admin.createTopics({
       waitForLeaders: true,
       topics: [
@@ -72,9 +82,7 @@ describe('topics keep their history', () => {
         },
       ],
     });
-    const again = await runCdc(['topics', 'create', '--retention', '30d'], {
-      TOPIC_PREFIX: `${ctx.connection.topicPrefix}old.`,
-    });
+    const again = await cdc(['topics', 'create', '--retention', '30d'], `${ctx.connection.topicPrefix}old.`);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`${old.bronze} keeps only 7 days (retention.ms=604800000)`);
     expect(again.stderr).toContain('bronze and silver created with retention 30 days');
@@ -93,32 +101,27 @@ describe('topics keep their history', () => {
       text,
       type,
     );
-    const deriver = createDeriver('UTC');
-    const changes = bronze.makeChanges(300, { idPrefix: 'h' });
-    await bronze.produceAll(
+    const changes = bookingChanges(300, { seed: testSeed('rebuild over a cut silver'), idPrefix: 'h' });
+    await produceAll(
       ctx.kafka,
       ctx.topics.silver,
-      changes.map((c) => ({ key: bronze.bookingIdOf(c), value: silver.encode(deriver.change(c)) })),
+      changes.map((c) => ({ key: bookingIdOf(c), value: silver.encode(enrich(c)) })),
     );
     const ends = await endOffsets(ctx, ctx.topics.silver);
     await ctx.admin.deleteTopicRecords({
       topic: ctx.topics.silver,
-      partitions: Object.entries(ends).map(([partition, end]) => ({
-        partition: Number(partition),
-        offset: String(Math.min(10, end)),
-      })),
+      partitions: [...ends].map(([partition, end]) => ({ partition, offset: String(Math.min(10, end)) })),
     });
-    const gone = Object.values(ends).reduce((sum, end) => sum + Math.min(10, end), 0);
-    const env = { TOPIC_PREFIX: ctx.connection.topicPrefix };
+    const gone = [...ends.values()].reduce((sum, end) => sum + Math.min(10, end), 0);
     const db = path.join(dir, 'aggregator.db');
 
-    const refused = await runCdc(['aggregate', '--rebuild', '--db', db], env);
+    const refused = await cdc(['aggregate', '--rebuild', '--db', db]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`no longer holds its first ${gone} offsets`);
     expect(refused.stderr).toMatch(/the oldest record still there is from \d{4}-\d\d-\d\dT/);
     expect(refused.stderr).toContain('--allow-partial');
 
-    const partial = await runCdc(['aggregate', '--rebuild', '--db', db, '--allow-partial'], env);
+    const partial = await cdc(['aggregate', '--rebuild', '--db', db, '--allow-partial']);
     expect(partial.code).toBe(0);
     expect(partial.stdout).toContain(`partial rebuild: the first ${gone} offsets`);
     expect(partial.stdout).toContain(`${300 - gone} changes`);

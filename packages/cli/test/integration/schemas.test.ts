@@ -1,31 +1,25 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { createRegistryClient, loadConnectionConfig, testing, topicNames, valueSubject } from '@cdc/core';
+import { createRegistryClient, loadConnectionConfig, topicNames, valueSubject } from '@cdc/core';
+import { randomSuffix, runCdc } from '@cdc/testing';
 
 /** `cdc schemas register` sets the levels (services never do); `cdc schemas check` reads them. */
-const CDC = path.resolve(__dirname, '../../../../bin/cdc.js');
-const exec = promisify(execFile);
 
 describe('cdc schemas register / check', () => {
-  const prefix = `test-schemas-${testing.randomSuffix()}.`;
+  const prefix = `test-schemas-${randomSuffix()}.`;
   const connection = loadConnectionConfig({ ...process.env, TOPIC_PREFIX: prefix });
   const registry = createRegistryClient(connection.registryUrl);
   const topics = topicNames(prefix);
   const subjects = [topics.bronze, topics.silver, topics.gold, topics.control].map(valueSubject);
 
-  /** Runs `cdc <args>` on the topics under `topicPrefix`; its exit code and output. */
-  const cdc = async (topicPrefix: string, ...args: string[]): Promise<{ code: number; stdout: string }> => {
-    try {
-      const { stdout } = await exec(process.execPath, [CDC, ...args], {
-        env: { ...process.env, TOPIC_PREFIX: topicPrefix, LOG_LEVEL: 'warn' },
-      });
-      return { code: 0, stdout };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      if (typeof e.code !== 'number') throw err;
-      return { code: e.code, stdout: `${e.stdout ?? ''}${e.stderr ?? ''}` };
-    }
+  /**
+   * Runs `cdc <args>` on the topics under `topicPrefix`; its exit code and output (stdout, and
+   * stderr after it when it fails).
+   */
+  const cdc = async (
+    topicPrefix: string,
+    ...args: string[]
+  ): Promise<{ code: number | null; stdout: string }> => {
+    const r = await runCdc(args, { connection, env: { TOPIC_PREFIX: topicPrefix, LOG_LEVEL: 'warn' } });
+    return { code: r.code, stdout: r.code === 0 ? r.stdout : `${r.stdout}${r.stderr}` };
   };
   const levelOf = async (subject: string): Promise<unknown> =>
     (
@@ -63,7 +57,7 @@ describe('cdc schemas register / check', () => {
   });
 
   it('check exits 1 naming the subject whose latest version the schema cannot read', async () => {
-    const other = `test-schemas-${testing.randomSuffix()}.`;
+    const other = `test-schemas-${randomSuffix()}.`;
     const gold = valueSubject(topicNames(other).gold);
     const old = {
       type: 'record',

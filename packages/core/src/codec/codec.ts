@@ -75,7 +75,7 @@ export function createDecoder<T>(
       const strict = options.asStrictAs;
       if (strict !== undefined) {
         // The library's writer type skips as avsc does; a strict decoder needs its own copy.
-        writer = avro.Type.forSchema(writer.schema() as avro.Schema, strictSkipOptions());
+        writer = avro.Type.forSchema(writer.schema(), strictSkipOptions());
         if (!writer.equals(strict)) strict.createResolver(writer);
       }
       if (writer.equals(readerType)) {

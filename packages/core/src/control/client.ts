@@ -174,7 +174,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
         const a = await connectedAdmin().catch(() => null);
         await a?.deleteGroups([groupId]).catch(() => undefined);
       }
-      await (admin as Admin | null)?.disconnect().catch(() => undefined);
+      await admin?.disconnect().catch(() => undefined);
       consumer = producer = admin = null;
     },
   };

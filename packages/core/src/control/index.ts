@@ -1,2 +1,3 @@
 export * from './state';
 export * from './client';
+export * from './progress';

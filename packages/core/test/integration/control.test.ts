@@ -1,33 +1,21 @@
 import {
-  createControlClient,
-  createRegistryClient,
   enricherRecord,
   settingsRecord,
-  testing,
   waitFor,
   type ControlRecord,
   type DerivationSettings,
 } from '../../src';
+import { createTestContext, testControlClient, type TestContext } from '@cdc/testing';
 
 /** The control topic: settings written by one client are read back, and heard, by another. */
 describe('control topic', () => {
-  let ctx: testing.TestContext;
+  let ctx: TestContext;
   beforeEach(async () => {
-    ctx = await testing.createTestContext({ name: 'control' });
+    ctx = await createTestContext({ name: 'control' });
   });
   afterEach(() => ctx.cleanup());
 
-  const client = () =>
-    ctx.track(
-      createControlClient({
-        kafka: ctx.kafka,
-        registry: createRegistryClient(ctx.connection.registryUrl),
-        topic: ctx.topics.control,
-        logger: ctx.logger,
-        groupPrefix: `${ctx.connection.topicPrefix}test`,
-        maxWaitMs: 100,
-      }),
-    );
+  const client = () => testControlClient(ctx);
 
   it('round-trips the settings and acknowledgements, and a running reader hears changes', async () => {
     const writer = client();

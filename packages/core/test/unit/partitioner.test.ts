@@ -3,6 +3,7 @@ import { seededRandom, testSeed } from '@cdc/testing';
 import { KeyPartitioner, murmur2 } from '../../src';
 
 // kafkajs's own (Long-based) implementation, the reference.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a kafkajs internal without types
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (
   key: Buffer,
 ) => number;

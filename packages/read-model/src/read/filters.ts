@@ -30,6 +30,7 @@ export const SORT_COLUMNS = [
   'lost_revenue_cents',
   'is_valid_booking',
   'version',
+  'derivation_epoch',
   'updated_at',
 ] as const satisfies readonly BookingRowColumn[];
 export type SortColumn = (typeof SORT_COLUMNS)[number];

@@ -44,7 +44,7 @@ describe('the bookings row', () => {
     const db = new Database(':memory:');
     applySchema(db);
     const writer = new ReadModelWriter(db);
-    const row = storedFromImage(image, 5, 0, 'ev-7', 99);
+    const row = storedFromImage(image, 5, 2, 0, 'ev-7', 99);
     db.transaction(() => writer.writeDelta({ bookings: [row], movies: new Map() }, 0, []))();
     expect(db.prepare('SELECT * FROM bookings').all()).toEqual([
       {
@@ -72,6 +72,7 @@ describe('the bookings row', () => {
         updated_at: 12,
         event_id: 'ev-7',
         event_ts_ms: 99,
+        derivation_epoch: 2,
       },
     ]);
     expect(Object.keys(db.prepare('SELECT * FROM bookings').get() as object)).toEqual(BOOKING_COLUMNS);
@@ -80,21 +81,27 @@ describe('the bookings row', () => {
     expect(Object.keys(page.rows[0] as object)).toEqual(BOOKING_ROW_COLUMNS);
     expect(BOOKING_ROW_COLUMNS).toEqual(BOOKING_COLUMNS.filter((c) => c !== 'deleted'));
     // The writer's source reads back the stored state (the cached row drops its image).
-    expect(writer.source.booking('B1')).toMatchObject({ version: 5, deleted: 0, lost_revenue_cents: 3750 });
+    expect(writer.source.booking('B1')).toMatchObject({
+      version: 5,
+      derivation_epoch: 2,
+      deleted: 0,
+      lost_revenue_cents: 3750,
+    });
     db.close();
   });
 
   test("the writer's hand-written values follow BOOKING_TABLE, column by column", () => {
     const rows = [
-      storedFromImage(image, 5, 0, 'ev-7', 99),
+      storedFromImage(image, 5, 0, 0, 'ev-7', 99),
       storedFromImage(
         { ...image, movie_id: null, customer_id: null, validation_errors: ['a', 'b'] },
         2,
+        3,
         1,
         'x',
         1,
       ),
-      storedFromImage({ ...image, is_valid_booking: false, status: 'PENDING' }, 9, 0, 'y', 2),
+      storedFromImage({ ...image, is_valid_booking: false, status: 'PENDING' }, 9, 1, 0, 'y', 2),
     ];
     for (const row of rows) {
       const image = row.image as EnrichedBooking;
@@ -103,10 +110,19 @@ describe('the bookings row', () => {
     }
   });
 
-  test('only a newer version replaces a stored row', () => {
-    expect(versionOrder(3, { version: 2 })).toBe('newer');
-    expect(versionOrder(2, { version: 2 })).toBe('not-newer');
-    expect(versionOrder(1, { version: 2 })).toBe('not-newer');
+  test('a newer version replaces a stored row; the same version re-derived under a newer epoch too', () => {
+    const stored = { version: 2, derivation_epoch: 1 };
+    // A newer version wins whatever its epoch (a live change derived before a backfill's switch).
+    expect(versionOrder(3, 0, stored)).toBe('newer');
+    expect(versionOrder(3, 1, stored)).toBe('newer');
+    expect(versionOrder(3, 5, stored)).toBe('newer');
+    expect(versionOrder(2, 2, stored)).toBe('rederived');
+    expect(versionOrder(2, 9, stored)).toBe('rederived');
+    // A duplicate, an older derivation, an older version (whatever its epoch): nothing to apply.
+    expect(versionOrder(2, 1, stored)).toBe('not-newer');
+    expect(versionOrder(2, 0, stored)).toBe('not-newer');
+    expect(versionOrder(1, 0, stored)).toBe('not-newer');
+    expect(versionOrder(1, 7, stored)).toBe('not-newer');
   });
 });
 

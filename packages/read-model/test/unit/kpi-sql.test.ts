@@ -124,7 +124,7 @@ describe(`KPIs generated as SQL (seed ${SEED})`, () => {
   const rows = Array.from({ length: 600 }, (_, i) => {
     const image = randomImage(i, rnd);
     const deleted = rnd() < 0.1 ? 1 : 0;
-    return storedFromImage(image, image.version, deleted, `e${i}`, image.updated_at + 1000);
+    return storedFromImage(image, image.version, 0, deleted, `e${i}`, image.updated_at + 1000);
   });
   const db = new Database(':memory:');
   applySchema(db);

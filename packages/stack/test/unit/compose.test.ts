@@ -216,7 +216,11 @@ describe('docker-compose.yml (static checks; no container engine)', () => {
   it('publishes the default ports of `cdc stack up`, on 127.0.0.1 only', () => {
     const kafka = service('kafka');
     const [kafkaPort] = publishedPorts(kafka);
-    expect(kafkaPort).toEqual({ ip: '127.0.0.1', host: defaults.kafkaPort, container: expect.any(Number) });
+    expect(kafkaPort).toEqual({
+      ip: '127.0.0.1',
+      host: defaults.kafkaPort,
+      container: expect.any(Number) as number,
+    });
     const props = kafkaPropertiesFromEnv(kafka.environment);
     // Clients on the host are told to come back to the published port...
     const advertised = (props['advertised.listeners'] ?? '').split(',');

@@ -77,8 +77,8 @@ const rowKpis = (delta: BatchDelta, key: string) => {
 
 describe('the live applier against the KPI definitions', () => {
   test('for every definition, some rows count and some do not (a tombstone counts nowhere)', () => {
-    const stored = ROWS.map((b) => storedFromImage(enrichImage(b, TS), 1, 0, 'e', TS));
-    stored.push(storedFromImage(enrichImage(booking(0, {}), TS), 2, 1, 'e', TS));
+    const stored = ROWS.map((b) => storedFromImage(enrichImage(b, TS), 1, 0, 0, 'e', TS));
+    stored.push(storedFromImage(enrichImage(booking(0, {}), TS), 2, 0, 1, 'e', TS));
     for (const d of ROW_KPIS) {
       const counted = stored.filter((r) => measure(d, [r]) !== 0).length;
       expect([d.column, counted > 0, counted < stored.length]).toEqual([d.column, true, true]);
@@ -91,7 +91,7 @@ describe('the live applier against the KPI definitions', () => {
       const created = new BatchApplier(EMPTY_SOURCE);
       created.apply(change('c', null, b));
       const delta = created.finish();
-      const expected = evaluateKpis([storedFromImage(enrichImage(b, TS), 1, 0, 'e', TS)]);
+      const expected = evaluateKpis([storedFromImage(enrichImage(b, TS), 1, 0, 0, 'e', TS)]);
       expect(rowKpis(delta, 'M1')).toEqual(expected);
 
       const both = new BatchApplier(EMPTY_SOURCE);

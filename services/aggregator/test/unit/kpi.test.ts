@@ -174,3 +174,91 @@ describe('BatchApplier', () => {
     });
   });
 });
+
+describe('BatchApplier: re-derivations (same version, newer derivation epoch)', () => {
+  const newYork = createDeriver('America/New_York', { epoch: 1 });
+  const utc1 = createDeriver('UTC', { epoch: 1 });
+  const rederive = (c: EnrichedBookingChange, d = newYork): EnrichedBookingChange => d.change(c, 0);
+
+  test('replaces the derived fields and the KPI contribution; the event counters do not move', () => {
+    const c1 = change('c', null, base);
+    const u2 = change('u', base, { ...base, version: 2, status: 'CANCELLED' });
+    const { outcomes, row, delta } = run([c1, u2, rederive(u2)]);
+    expect(outcomes).toEqual(['applied', 'applied', 'applied']);
+    expect(delta.rederived).toBe(1);
+    expect(delta.bookings.map((b) => [b.version, b.derivation_epoch, b.booking_hour])).toEqual([[2, 1, 6]]);
+    // 10:00 UTC is 06:00 in New York: one active hour, the new one; one update, one status change.
+    expect(row('M1')).toMatchObject({
+      active_hours: 1,
+      cancelled_bookings: 1,
+      updates: 1,
+      status_changes: 1,
+    });
+    expect(delta.movies.get('M1')?.state.hours).toEqual(
+      new Map([
+        [10, 0],
+        [6, 1],
+      ]),
+    );
+  });
+
+  test('a stale derivation or a duplicate re-derivation is skipped; an older version under a newer epoch too', () => {
+    const c1 = change('c', null, base);
+    const u2 = change('u', base, { ...base, version: 2 });
+    const { outcomes, row, delta } = run([c1, u2, rederive(u2), u2, rederive(u2), rederive(c1)]);
+    expect(outcomes).toEqual(['applied', 'applied', 'applied', 'skipped', 'skipped', 'skipped']);
+    expect(delta.rederived).toBe(1);
+    expect(delta.skipped).toBe(3);
+    expect(row('M1')).toMatchObject({ active_hours: 1, new_bookings: 1, updates: 1, total_bookings: 1 });
+    expect(delta.bookings[0]?.booking_hour).toBe(6);
+  });
+
+  test('a re-derivation arriving before its original is the version advance; the original is then stale', () => {
+    const c1 = change('c', null, base);
+    const { outcomes, row } = run([rederive(c1), c1]);
+    expect(outcomes).toEqual(['applied', 'skipped']);
+    expect(row('M1')).toMatchObject({ new_bookings: 1, active_hours: 1, total_bookings: 1 });
+  });
+
+  test('validity and categories may change under new rules: the whole contribution is replaced', () => {
+    const c1 = change('c', null, base);
+    // Another rules version could judge the same booking differently: invalid and LARGE_GROUP here.
+    const stricter = { ...utc1.change(c1, 0) };
+    stricter.after = {
+      ...(stricter.after as NonNullable<EnrichedBookingChange['after']>),
+      is_valid_booking: false,
+      validation_errors: ['a_new_rule'],
+      booking_size_category: 'LARGE_GROUP',
+    };
+    const first = run([c1]).row('M1');
+    expect(first).toMatchObject({ valid_bookings: 1, group_bookings: 1, total_active_revenue_cents: 3000 });
+    const { row } = run([c1, stricter]);
+    expect(row('M1')).toMatchObject({
+      total_bookings: 1,
+      valid_bookings: 0,
+      invalid_bookings: 1,
+      group_bookings: 0,
+      large_group_bookings: 0,
+      total_active_revenue_cents: 0,
+      active_hours: 0,
+      booking_days: 0,
+      new_bookings: 1,
+    });
+  });
+
+  test("a re-derived delete replaces the tombstone's derived fields and stays a tombstone", () => {
+    const c1 = change('c', null, base);
+    const d2 = change('d', base, null);
+    const { outcomes, row, delta } = run([c1, d2, rederive(d2), rederive(c1)]);
+    expect(outcomes).toEqual(['applied', 'applied', 'applied', 'skipped']);
+    expect(delta.bookings.map((b) => [b.version, b.derivation_epoch, b.deleted, b.booking_hour])).toEqual([
+      [2, 1, 1, 6],
+    ]);
+    expect(row('M1')).toMatchObject({
+      total_bookings: 0,
+      new_bookings: 1,
+      deleted_bookings: 1,
+      active_hours: 0,
+    });
+  });
+});

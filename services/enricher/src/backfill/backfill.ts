@@ -2,6 +2,8 @@ import type { Admin, Kafka } from 'kafkajs';
 import {
   backfillRecord,
   CdcError,
+  committedOffsets,
+  rangeProgress,
   deletedHistory,
   enricherGroups,
   settingsRecord,
@@ -23,7 +25,6 @@ import {
   estimateDuration,
   fromLabel,
   planRanges,
-  progressOf,
   rangeRecords,
   targetOf,
   validateFrom,
@@ -31,7 +32,7 @@ import {
   type BackfillAction,
   type BackfillRequest,
 } from './plan';
-import { committedOffsets, runRange, type RangeProgress, type RunRangeResult } from './run';
+import { runRange, type RangeProgress, type RunRangeResult } from './run';
 import { liveMembers, waitForSwitch, type LiveMember } from './switch';
 
 /**
@@ -119,7 +120,7 @@ export async function planBackfill(
     }));
     rangeSource = b.status === 'SWITCHING' ? 'recorded start, end as of now' : 'recorded';
     if (b.status !== 'SWITCHING')
-      progress = progressOf(b.partitions, await committedOffsets(admin, b.group_id, bronze));
+      progress = rangeProgress(b.partitions, await committedOffsets(admin, b.group_id, bronze));
   }
   const lows = new Map(offsets.map((p) => [p.partition, p.low]));
   const stats =

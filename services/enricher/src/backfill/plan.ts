@@ -154,27 +154,6 @@ export function planRanges(
 export const rangeRecords = (partitions: BackfillPartition[]): number =>
   partitions.reduce((sum, p) => sum + Math.max(0, p.end - p.start), 0);
 
-export interface PartitionProgress extends BackfillPartition {
-  /** The backfill group's committed offset (start when none yet). */
-  committed: number;
-  done: number;
-  total: number;
-}
-
-export function progressOf(
-  partitions: BackfillPartition[],
-  committed: Map<number, number>,
-): { partitions: PartitionProgress[]; done: number; total: number; complete: boolean } {
-  const out = partitions.map((p) => {
-    const c = Math.max(committed.get(p.partition) ?? p.start, p.start);
-    const total = Math.max(0, p.end - p.start);
-    return { ...p, committed: c, done: Math.min(total, c - p.start), total };
-  });
-  const done = out.reduce((s, p) => s + p.done, 0);
-  const total = out.reduce((s, p) => s + p.total, 0);
-  return { partitions: out, done, total, complete: out.every((p) => p.committed >= p.end) };
-}
-
 /** Re-derived records per second of a finished backfill's last run, or null. */
 export function measuredRate(b: BackfillState): number | null {
   return b.status === 'FINISHED' && b.run_ms > 0 && b.run_records >= 1000

@@ -1,11 +1,14 @@
 import type { Admin, Kafka } from 'kafkajs';
 import {
   CdcError,
+  committedOffsets,
   errorMessage,
+  rangeProgress,
   waitFor,
   type BackfillPartition,
   type DerivationSettings,
   type Logger,
+  type RangeProgress,
   type RegistryClient,
 } from '@cdc/core';
 import type { EnricherConfig } from '../config';
@@ -14,7 +17,6 @@ import { startEnrichLoop } from '../enrich-loop';
 import { silverCodec } from '../enricher';
 import { EnricherMetrics } from '../metrics';
 import { deriverFor } from '../rules';
-import { progressOf } from './plan';
 
 /**
  * Re-derives a bounded range of bronze into silver with the enricher's exactly-once machinery
@@ -25,7 +27,7 @@ import { progressOf } from './plan';
  */
 export const BACKFILL_DEAD_LETTER_HEADER = 'dlq.backfill.epoch';
 
-export type RangeProgress = ReturnType<typeof progressOf>;
+export type { RangeProgress } from '@cdc/core';
 
 export interface RunRangeResult {
   complete: boolean;
@@ -35,17 +37,6 @@ export interface RunRangeResult {
   /** Transactions this run committed and aborted. */
   transactions: number;
   aborted: number;
-}
-
-export async function committedOffsets(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-): Promise<Map<number, number>> {
-  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return new Map(
-    (t?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, Number(p.offset)]),
-  );
 }
 
 export async function runRange(o: {
@@ -64,7 +55,7 @@ export async function runRange(o: {
   const topic = config.topics.bronze;
   const started = performance.now();
   const committed = await committedOffsets(admin, config.groupId, topic);
-  const initial = progressOf(o.partitions, committed);
+  const initial = rangeProgress(o.partitions, committed);
   o.onProgress?.(initial);
   if (initial.complete) return { complete: true, records: 0, ms: 0, transactions: 0, aborted: 0 };
 
@@ -89,7 +80,7 @@ export async function runRange(o: {
     rangeEnd: (_topic, partition) => ends.get(partition) ?? 0,
     onCommitted: (_topic, partition, next) => {
       committed.set(partition, Math.max(committed.get(partition) ?? 0, next));
-      const p = progressOf(o.partitions, committed);
+      const p = rangeProgress(o.partitions, committed);
       o.onProgress?.(p);
       if (p.complete) finish();
     },
@@ -100,7 +91,7 @@ export async function runRange(o: {
   for (const [partition, offset] of await committedOffsets(admin, config.groupId, topic)) {
     committed.set(partition, Math.max(committed.get(partition) ?? 0, offset));
   }
-  const fenced = progressOf(o.partitions, committed);
+  const fenced = rangeProgress(o.partitions, committed);
   if (fenced.complete) finish();
   let failure: Error | null = null;
   let reachedEnd = false;
@@ -124,7 +115,7 @@ export async function runRange(o: {
   // a transaction become visible to OffsetFetch once its markers are written (no KIP-447
   // "require stable" in kafkajs), so after the last commit they may lag for a moment.
   const brokerProgress = async () =>
-    progressOf(o.partitions, await committedOffsets(admin, config.groupId, topic));
+    rangeProgress(o.partitions, await committedOffsets(admin, config.groupId, topic));
   let final = await brokerProgress();
   if (reachedEnd && !final.complete) {
     final = await waitFor(

@@ -1,7 +1,11 @@
-import type { ControlState, DerivationSettings, BackfillState } from '@cdc/core';
+import {
+  backfillProgress,
+  type BackfillState,
+  type ControlState,
+  type DerivationSettings,
+  type RangeProgress,
+} from '@cdc/core';
 import { liveGroupsOf, type BackfillDeps } from './backfill';
-import { progressOf } from './plan';
-import { committedOffsets, type RangeProgress } from './run';
 import { liveMembers, type LiveMember } from './switch';
 
 /** `cdc backfill --status`: the settings, the enrichers' acknowledgements, every backfill. */
@@ -21,12 +25,7 @@ export async function backfillStatus(deps: BackfillDeps): Promise<BackfillStatus
       .map(async (b) => ({
         state: b,
         progress:
-          b.status === 'RUNNING'
-            ? progressOf(
-                b.partitions,
-                await committedOffsets(deps.admin, b.group_id, deps.config.topics.bronze),
-              )
-            : null,
+          b.status === 'RUNNING' ? await backfillProgress(deps.admin, b, deps.config.topics.bronze) : null,
       })),
   );
   return {

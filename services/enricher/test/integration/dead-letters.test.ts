@@ -13,7 +13,9 @@ import {
   bronzeMessage,
   CHURN_MIX,
   createTestContext,
+  decodeSilver,
   produceAll,
+  readToEnd,
   seededRandom,
   testSeed,
   type TestContext,
@@ -25,7 +27,7 @@ import {
   startEnricher,
   type Enricher,
 } from '../../src';
-import { decodeSilver, outOfOrderBookings, readTopicToEnd, waitForGroupCaughtUp } from '../helpers/kafka';
+import { outOfOrderBookings, waitForGroupCaughtUp } from '../helpers/kafka';
 
 interface Bad {
   message: Message;
@@ -134,9 +136,9 @@ describe('enricher: dead letters and bad data', () => {
     await waitForGroupCaughtUp(ctx, config.groupId, ctx.topics.bronze, 90_000);
 
     // Where each bad record landed in bronze, to check the dead letters' source headers.
-    const bronze = await readTopicToEnd(ctx, ctx.topics.bronze);
-    const dlq = await readTopicToEnd(ctx, ctx.topics.deadLetter);
-    const silverMessages = await readTopicToEnd(ctx, ctx.topics.silver);
+    const bronze = await readToEnd(ctx, ctx.topics.bronze);
+    const dlq = await readToEnd(ctx, ctx.topics.deadLetter);
+    const silverMessages = await readToEnd(ctx, ctx.topics.silver);
 
     // Exactly the 100 bad records, each once, with original key, value and headers.
     expect(dlq).toHaveLength(100);

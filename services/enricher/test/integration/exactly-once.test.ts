@@ -6,18 +6,13 @@ import {
   bronzeMessage,
   CHURN_MIX,
   createTestContext,
+  decodeSilver,
+  readToEnd,
   seededRandom,
   testSeed,
   type TestContext,
 } from '@cdc/testing';
-import {
-  committedSum,
-  decodeSilver,
-  outOfOrderBookings,
-  readTopicToEnd,
-  spawnEnricher,
-  waitForGroupCaughtUp,
-} from '../helpers/kafka';
+import { committedSum, outOfOrderBookings, spawnEnricher, waitForGroupCaughtUp } from '../helpers/kafka';
 
 /**
  * Exactly once under crashes, with the enricher running as a process (`node bin/cdc.js enrich`,
@@ -64,7 +59,7 @@ async function trickleChanges(
 }
 
 async function expectExactlyOnce(ctx: TestContext, eventIds: string[]): Promise<void> {
-  const silver = await decodeSilver(ctx, await readTopicToEnd(ctx, ctx.topics.silver, { timeoutMs: 90_000 }));
+  const silver = await decodeSilver(ctx, await readToEnd(ctx, ctx.topics.silver, { timeoutMs: 90_000 }));
   const seen = new Map<string, number>();
   for (const s of silver) seen.set(s.event_id, (seen.get(s.event_id) ?? 0) + 1);
   const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
@@ -75,7 +70,7 @@ async function expectExactlyOnce(ctx: TestContext, eventIds: string[]): Promise<
   });
   expect(silver).toHaveLength(eventIds.length);
   expect(outOfOrderBookings(silver)).toEqual([]);
-  const dlq = await readTopicToEnd(ctx, ctx.topics.deadLetter);
+  const dlq = await readToEnd(ctx, ctx.topics.deadLetter);
   expect(dlq).toHaveLength(0);
 }
 

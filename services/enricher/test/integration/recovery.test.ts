@@ -7,18 +7,14 @@ import {
   bronzeMessage,
   CHURN_MIX,
   createTestContext,
+  decodeSilver,
   produceAll,
+  readToEnd,
   testSeed,
   type TestContext,
 } from '@cdc/testing';
 import { loadEnricherConfig, startEnricher, type Enricher, type EnricherConfig } from '../../src';
-import {
-  committedSum,
-  decodeSilver,
-  outOfOrderBookings,
-  readTopicToEnd,
-  waitForGroupCaughtUp,
-} from '../helpers/kafka';
+import { committedSum, outOfOrderBookings, waitForGroupCaughtUp } from '../helpers/kafka';
 
 /** A proxy in front of the schema registry that can play dead (503). */
 async function startRegistryProxy(
@@ -121,9 +117,9 @@ describe('enricher: recovery without losing or duplicating', () => {
 
       proxy.down = false;
       await waitForGroupCaughtUp(ctx, config.groupId, ctx.topics.bronze, 60_000);
-      const silver = await decodeSilver(ctx, await readTopicToEnd(ctx, ctx.topics.silver));
+      const silver = await decodeSilver(ctx, await readToEnd(ctx, ctx.topics.silver));
       expect(silver.map((s) => s.event_id).sort()).toEqual(changes.map((c) => c.event_id).sort());
-      expect(await readTopicToEnd(ctx, ctx.topics.deadLetter)).toHaveLength(0);
+      expect(await readToEnd(ctx, ctx.topics.deadLetter)).toHaveLength(0);
       expect(running.stats()).toMatchObject({ recordsIn: 500, deadLettered: 0, consumerCrashes: 0 });
     } finally {
       await enricher?.close();
@@ -171,7 +167,7 @@ describe('enricher: recovery without losing or duplicating', () => {
       });
     }
     await waitForGroupCaughtUp(ctx, config.groupId, ctx.topics.bronze, 60_000);
-    const silver = await decodeSilver(ctx, await readTopicToEnd(ctx, ctx.topics.silver));
+    const silver = await decodeSilver(ctx, await readToEnd(ctx, ctx.topics.silver));
     expect(silver).toHaveLength(6000);
     expect(new Set(silver.map((s) => s.event_id)).size).toBe(6000);
     expect(outOfOrderBookings(silver)).toEqual([]);

@@ -1,22 +1,24 @@
 import {
-  createControlClient,
   createRegistryClient,
   settingsRecord,
   sleep,
-  testing as coreTesting,
   waitFor,
   type ControlClient,
   type DerivationSettings,
 } from '@cdc/core';
-import { RULES_VERSION, testing } from '../../src';
 import {
+  bookingChanges,
+  bronzeEncoder,
+  bronzeMessage,
+  createTestContext,
   decodeSilver,
-  killProcess,
-  readTopicToEnd,
-  spawnEnricher,
-  waitForGroupCaughtUp,
-  type EnricherProcess,
-} from '../helpers/kafka';
+  readToEnd,
+  testControlClient,
+  testSeed,
+  type TestContext,
+} from '@cdc/testing';
+import { RULES_VERSION } from '../../src';
+import { spawnEnricher, waitForGroupCaughtUp } from '../helpers/kafka';
 
 /**
  * Derivation settings are pipeline state (the control topic): an enricher started with another
@@ -30,27 +32,15 @@ const FAST = {
 };
 
 describe('enricher: derivation settings from the control topic', () => {
-  let ctx: coreTesting.TestContext;
+  let ctx: TestContext;
   let control: ControlClient;
-  const processes: EnricherProcess[] = [];
 
   beforeEach(async () => {
-    ctx = await coreTesting.createTestContext({ name: 'enr-settings', partitions: 3 });
-    control = ctx.track(
-      createControlClient({
-        kafka: ctx.kafka,
-        registry: createRegistryClient(ctx.connection.registryUrl),
-        topic: ctx.topics.control,
-        logger: ctx.logger,
-        groupPrefix: `${ctx.connection.topicPrefix}test`,
-        maxWaitMs: 100,
-      }),
-    );
+    ctx = await createTestContext({ name: 'enr-settings', partitions: 3 });
+    control = testControlClient(ctx);
   });
-  afterEach(async () => {
-    for (const p of processes.splice(0)) await killProcess(p);
-    await ctx.cleanup();
-  });
+  // Kills the enricher processes too (spawnEnricher gives them to the context).
+  afterEach(() => ctx.cleanup());
 
   const utc: DerivationSettings = {
     time_zone: 'UTC',
@@ -63,8 +53,7 @@ describe('enricher: derivation settings from the control topic', () => {
   it('refuses to start with a --time-zone the pipeline does not use, saying how to change it', async () => {
     await control.write([settingsRecord(utc)]);
     const p = spawnEnricher(ctx, { ...FAST, ENRICHER_TIME_ZONE: 'America/New_York' });
-    processes.push(p);
-    expect(await p.exited).toBe(2);
+    await p.expectExit(2);
     expect(p.stderr()).toContain('this pipeline derives in UTC');
     expect(p.stderr()).toContain('cdc backfill --time-zone America/New_York');
     // Nothing was changed.
@@ -73,19 +62,21 @@ describe('enricher: derivation settings from the control topic', () => {
 
   it('records its settings on a new pipeline, then switches epoch without a restart and acknowledges', async () => {
     const groupId = `${ctx.connection.topicPrefix}cdc-enricher`;
-    const encoder = await testing.bronzeEncoder(
-      createRegistryClient(ctx.connection.registryUrl),
-      ctx.topics.bronze,
-    );
-    const changes = testing.makeChanges(3000, { bookings: 400, idPrefix: 'sw', invalidEvery: 0 });
-    const messages = changes.map((c) => testing.bronzeMessage(encoder, c));
+    const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    // Booking dates within 30 days before 2025-09-03: New York is UTC-4 for all of them.
+    const changes = bookingChanges(3000, {
+      seed: testSeed('enricher settings switch'),
+      idPrefix: 'sw',
+      liveBookings: 400,
+      dirtyRatio: 0,
+    });
+    const messages = changes.map((c) => bronzeMessage(encoder, c));
     const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     await producer.connect();
     const send = (from: number, to: number) =>
       producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(from, to) });
 
     const p = spawnEnricher(ctx, { ...FAST, ENRICHER_INSTANCE_ID: 'sw' });
-    processes.push(p);
     await waitFor(async () => (await control.read()).enrichers.get(`enricher/${groupId}/sw`), {
       timeoutMs: 60_000,
       what: 'the enricher to record its settings and acknowledge epoch 0',
@@ -123,7 +114,7 @@ describe('enricher: derivation settings from the control topic', () => {
     await send(2000, 3000);
     await waitForGroupCaughtUp(ctx, groupId, ctx.topics.bronze, 60_000);
 
-    const silver = await readTopicToEnd(ctx, ctx.topics.silver);
+    const silver = await readToEnd(ctx, ctx.topics.silver);
     const records = await decodeSilver(ctx, silver);
     expect(records).toHaveLength(3000);
     const late = records.filter((r) => lateIds.has(r.event_id));
@@ -141,7 +132,6 @@ describe('enricher: derivation settings from the control topic', () => {
       const expected = r.time_zone === 'UTC' ? hour : (hour + 20) % 24; // New York is UTC-4 in September
       expect((r.after ?? r.before)!.booking_hour).toBe(expected);
     }
-    p.child.kill('SIGTERM');
-    expect(await p.exited).toBe(0);
+    expect(await p.stop('SIGTERM')).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import {
   backfillRecord,
   emptyControlState,
   enricherRecord,
+  rangeProgress,
   settingsRecord,
   UsageError,
   type BackfillState,
@@ -16,7 +17,6 @@ import {
   BENCHMARK_EVENTS_PER_SECOND,
   nextEpoch,
   planRanges,
-  progressOf,
   rangeRecords,
   targetOf,
   validateFrom,
@@ -183,13 +183,13 @@ describe('backfill: ranges and progress', () => {
 
   it('counts progress from the committed offsets and is complete when every partition reached its end', () => {
     const ranges = planRanges(offsets, null);
-    const none = progressOf(ranges, new Map());
+    const none = rangeProgress(ranges, new Map());
     expect(none).toMatchObject({ done: 0, total: 65, complete: false });
-    const some = progressOf(ranges, new Map([[1, 30]]));
+    const some = rangeProgress(ranges, new Map([[1, 30]]));
     expect(some.done).toBe(25);
     expect(some.partitions[1]).toMatchObject({ committed: 30, done: 25, total: 45 });
     expect(
-      progressOf(
+      rangeProgress(
         ranges,
         new Map([
           [0, 20],

@@ -64,7 +64,9 @@ describe('enrichChunk', () => {
     expect(out.silver.map((m) => m.key?.toString())).toEqual(
       changes.map((c) => (c.after ?? c.before)!.booking_id),
     );
-    const decoded = out.silver.map((m) => silverType.fromBuffer((m.value as Buffer).subarray(5)));
+    const decoded = out.silver.map(
+      (m) => silverType.fromBuffer((m.value as Buffer).subarray(5)) as EnrichedBookingChange,
+    );
     expect(decoded).toEqual(changes.map((c) => deps.deriver.change(c, 123)));
     // A record is invalid when either image is (a delete of an invalid booking too).
     const invalid = decoded.filter(

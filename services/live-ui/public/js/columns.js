@@ -93,5 +93,6 @@ export const RAW_COLUMNS = [
   m('total_amount_cents', 'Total'),
   { key: 'is_valid_booking', label: 'Quality', format: validity },
   n('version', 'Version'),
+  n('derivation_epoch', 'Epoch'),
   { key: 'updated_at', label: 'Updated (UTC)', format: (r) => dateTime(r.updated_at) },
 ];

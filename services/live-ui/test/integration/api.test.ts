@@ -45,7 +45,7 @@ class Client {
   constructor(url: string, options: WebSocket.ClientOptions = {}) {
     this.ws = new WebSocket(url, options);
     this.ws.on('message', (d: WebSocket.RawData) =>
-      this.messages.push(JSON.parse(d.toString()) as ServerMessage),
+      this.messages.push(JSON.parse((d as Buffer).toString()) as ServerMessage),
     );
     this.ws.on('close', (code) => (this.closeCode = code));
     this.ws.on('error', () => undefined);
@@ -216,7 +216,11 @@ describe('the live UI API and websocket', () => {
     expect(rows[0]).toEqual([...BOOKING_COLUMNS]);
     const expected = api.rows.map((r) =>
       BOOKING_COLUMNS.map((c) =>
-        r[c] === null ? '' : c === 'customer_id' && r[c] === FORMULA ? `'${FORMULA}` : String(r[c]),
+        r[c] === null
+          ? ''
+          : c === 'customer_id' && r[c] === FORMULA
+            ? `'${FORMULA}`
+            : String(r[c] as string | number),
       ),
     );
     expect(rows.slice(1)).toEqual(expected);

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { waitFor } from '@cdc/core';
+import { backfillRecord, settingsRecord, waitFor, type BackfillState } from '@cdc/core';
 import { BOOKING_ROW_COLUMNS as BOOKING_COLUMNS } from '@cdc/read-model';
-import { createTestContext, type TestContext } from '@cdc/testing';
+import { createTestContext, testControlClient, type TestContext } from '@cdc/testing';
 import { parseCsv } from '../../src';
 import {
   cancel,
@@ -213,6 +213,53 @@ describe('the dashboard in headless Chromium', () => {
     await page.screenshot({ path: screenshotPath('02-after-cancellation'), fullPage: true });
   });
 
+  it('shows the derivation settings and a backfill in progress, then finished, in the pipeline panel', async () => {
+    expect(await page.isHidden('#health-backfill')).toBe(true);
+    const control = testControlClient(ctx);
+    const now = Date.now();
+    const previous = { time_zone: 'UTC', rules_version: '1', epoch: 0, since: now - 60_000, set_by: 'test' };
+    const backfill: BackfillState = {
+      epoch: 1,
+      time_zone: 'America/New_York',
+      rules_version: '1',
+      previous,
+      from: 'beginning',
+      group_id: `${ctx.connection.topicPrefix}cdc-backfill-1`,
+      status: 'RUNNING',
+      partitions: [{ partition: 0, start: 0, end: 40 }],
+      created_at: now,
+      range_captured_at: now,
+      finished_at: null,
+      records: 0,
+      run_records: 0,
+      run_ms: 0,
+    };
+    await control.write([
+      settingsRecord({ ...previous, time_zone: 'America/New_York', epoch: 1, since: now }),
+      backfillRecord(backfill),
+    ]);
+    await until(
+      'the running backfill in the pipeline panel',
+      async () =>
+        (await page.textContent('#health-derivation')) === 'America/New_York, rules 1, epoch 1' &&
+        (await page.isVisible('#health-backfill')) &&
+        /Backfill epoch 1 \(America\/New_York, rules 1\) running: 0 of 40 records re-derived/.test(
+          (await page.textContent('#health-backfill-text')) ?? '',
+        ),
+    );
+    await page.screenshot({ path: screenshotPath('02b-backfill-running'), fullPage: true });
+
+    await control.write([
+      backfillRecord({ ...backfill, status: 'FINISHED', finished_at: Date.now(), records: 40 }),
+    ]);
+    await until('the finished backfill in the pipeline panel', async () =>
+      /Backfill epoch 1 \(America\/New_York, rules 1\) finished .*: 40 records re-derived/.test(
+        (await page.textContent('#health-backfill-text')) ?? '',
+      ),
+    );
+    expect(await page.getAttribute('#health-backfill-progress', 'value')).toBe('1');
+  });
+
   async function pick(filter: 'status' | 'movie', value: string): Promise<void> {
     await page.click(`#filter-${filter} summary`);
     await page.check(`#filter-${filter} input[value="${value}"]`);
@@ -294,7 +341,9 @@ describe('the dashboard in headless Chromium', () => {
     const api = (await (
       await fetch(`${ui.url}/api/bookings?status=CANCELLED&pageSize=500&sort=booking_date&order=desc`)
     ).json()) as { rows: Record<string, unknown>[] };
-    const expected = api.rows.map((r) => BOOKING_COLUMNS.map((c) => (r[c] === null ? '' : String(r[c]))));
+    const expected = api.rows.map((r) =>
+      BOOKING_COLUMNS.map((c) => (r[c] === null ? '' : String(r[c] as string | number))),
+    );
     expect(rows.slice(1)).toEqual(expected);
     expect(
       rows

@@ -1,11 +1,8 @@
 /// <reference lib="dom" />
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMetricsRegistry, waitFor } from '@cdc/core';
-import { createDbHandle } from '@cdc/read-model';
-import { createLiveUiApp } from '../../src/live-app';
-import { createLiveUiMetrics } from '../../src/metrics';
-import type { WsHub } from '../../src/ws-hub';
+import { waitFor } from '@cdc/core';
+import { standaloneApp } from '../fixtures/standalone-app';
 import { launchBrowser, screenshotPath } from './helpers';
 
 /**
@@ -19,29 +16,7 @@ describe('the API docs page in headless Chromium', () => {
   let url: string;
 
   beforeAll(async () => {
-    const logger = createLogger('test', 'silent');
-    const hub: WsHub = {
-      accept: () => undefined,
-      publish: () => undefined,
-      flushWaiting: () => undefined,
-      clientCount: () => 0,
-      close: async () => undefined,
-    };
-    app = await createLiveUiApp({
-      logger,
-      metrics: createLiveUiMetrics(createMetricsRegistry('live-ui-docs-test')),
-      hub,
-      allowedOrigins: () => [],
-      maxClients: 1,
-      maxPayloadBytes: 1024,
-      api: {
-        db: createDbHandle('/nonexistent/aggregator.db', logger),
-        live: () => ({}),
-        health: () => ({}),
-        healthz: () => ({ ready: false, body: {} }),
-        metrics: async () => ({ contentType: 'text/plain', text: '' }),
-      },
-    });
+    app = await standaloneApp();
     await app.listen({ port: 0, host: '127.0.0.1' });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     browser = await launchBrowser();

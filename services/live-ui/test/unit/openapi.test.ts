@@ -1,11 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { FastifyInstance } from 'fastify';
-import { createLogger, createMetricsRegistry } from '@cdc/core';
-import { createDbHandle } from '@cdc/read-model';
 import { DOCS_PATH } from '../../src/openapi';
-import { createLiveUiApp } from '../../src/live-app';
-import { createLiveUiMetrics } from '../../src/metrics';
-import type { WsHub } from '../../src/ws-hub';
+import { standaloneApp } from '../fixtures/standalone-app';
 
 /**
  * The OpenAPI description the server generates from its routes: a valid OpenAPI 3.1 document that
@@ -32,29 +28,7 @@ describe('the OpenAPI description', () => {
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const logger = createLogger('test', 'silent');
-    const hub: WsHub = {
-      accept: () => undefined,
-      publish: () => undefined,
-      flushWaiting: () => undefined,
-      clientCount: () => 0,
-      close: async () => undefined,
-    };
-    app = await createLiveUiApp({
-      logger,
-      metrics: createLiveUiMetrics(createMetricsRegistry('live-ui-test')),
-      hub,
-      allowedOrigins: () => [],
-      maxClients: 1,
-      maxPayloadBytes: 1024,
-      api: {
-        db: createDbHandle('/nonexistent/aggregator.db', logger),
-        live: () => ({}),
-        health: () => ({}),
-        healthz: () => ({ ready: false, body: {} }),
-        metrics: async () => ({ contentType: 'text/plain', text: '' }),
-      },
-    });
+    app = await standaloneApp();
     await app.ready();
   });
   afterAll(() => app.close());

@@ -10,7 +10,7 @@ import {
   type BookingChange,
 } from '@cdc/core';
 import { createTestContext, testSeed, uniqueGroupId, type TestContext } from '@cdc/testing';
-import { createGenerator, parseProduceArgs, runProducer, type GeneratorConfig } from '../../src';
+import { createGenerator, parseProduceArgs, runProducer } from '../../src';
 import { SEED_EVENTS } from '../fixtures/seed-events';
 
 /** The generator's --seed of every run here. */
@@ -89,7 +89,7 @@ describe('producer on the real broker', () => {
       runId: summary.source.runId,
       firstSeq: 1,
       firstBookingNumber: 1,
-    } as GeneratorConfig);
+    });
     t = T;
     const expected = new Map<string, BookingChange>();
     for (let i = 0; i < N; i++) {

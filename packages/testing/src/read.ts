@@ -1,0 +1,100 @@
+import type { KafkaMessage } from 'kafkajs';
+import {
+  createControlClient,
+  createDecoder,
+  createRegistryClient,
+  loadSchema,
+  waitFor,
+  type ControlClient,
+  type EnrichedBookingChange,
+} from '@cdc/core';
+import { uniqueGroupId, type TestContext } from './context';
+
+/**
+ * Reading back what a test's pipeline wrote: whole topics up to their end, silver decoded, and
+ * the control topic's state.
+ */
+
+/** A topic's end offsets (high watermarks) now: partition → offset. */
+export async function endOffsets(ctx: TestContext, topic: string): Promise<Map<number, number>> {
+  const offsets = await ctx.admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+}
+
+export type MessageIn = KafkaMessage & { partition: number };
+
+/**
+ * Reads a whole topic, read committed by default, up to the end offsets it has now: returns when
+ * every partition's position reached its end (so no record, and no duplicate, is missed). With an
+ * open transaction on the topic, this waits until the transaction ends.
+ */
+export async function readToEnd(
+  ctx: TestContext,
+  topic: string,
+  options: { timeoutMs?: number; isolation?: 'read_committed' | 'read_uncommitted' } = {},
+): Promise<MessageIn[]> {
+  const ends = await endOffsets(ctx, topic);
+  const positions = new Map<number, number>();
+  const messages: MessageIn[] = [];
+  const consumer = ctx.kafka.consumer({
+    groupId: uniqueGroupId('read-to-end'),
+    readUncommitted: options.isolation === 'read_uncommitted',
+    maxWaitTimeInMs: 200,
+  });
+  await consumer.connect();
+  try {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      positions.set(payload.partition, Number(payload.lastOffset) + 1);
+    });
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message, partition }) => {
+        messages.push({ ...message, partition });
+        return Promise.resolve();
+      },
+    });
+    await waitFor(() => [...ends].every(([p, end]) => end === 0 || (positions.get(p) ?? 0) >= end), {
+      timeoutMs: options.timeoutMs ?? 60_000,
+      what: `reading ${topic} to its end`,
+    });
+    return messages;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** Decodes silver records (EnrichedBookingChange), in the order given. */
+export async function decodeSilver(
+  ctx: TestContext,
+  messages: readonly KafkaMessage[],
+): Promise<EnrichedBookingChange[]> {
+  const decoder = createDecoder<EnrichedBookingChange>(
+    createRegistryClient(ctx.connection.registryUrl),
+    loadSchema('EnrichedBookingChange').type,
+  );
+  const out: EnrichedBookingChange[] = [];
+  for (const m of messages) out.push(await decoder.decode(m.value));
+  return out;
+}
+
+/** The test's whole silver topic, decoded (read committed, up to its end now). */
+export async function readSilver(ctx: TestContext): Promise<EnrichedBookingChange[]> {
+  return decodeSilver(ctx, await readToEnd(ctx, ctx.topics.silver));
+}
+
+/**
+ * A client of the test's control topic, closed by `ctx.cleanup()`. Its reading group's id starts
+ * with `<topic prefix>test`, so the pipeline's own groups can be told apart.
+ */
+export function testControlClient(ctx: TestContext): ControlClient {
+  return ctx.track(
+    createControlClient({
+      kafka: ctx.kafka,
+      registry: createRegistryClient(ctx.connection.registryUrl),
+      topic: ctx.topics.control,
+      logger: ctx.logger,
+      groupPrefix: `${ctx.connection.topicPrefix}test`,
+      maxWaitMs: 100,
+    }),
+  );
+}
