@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'DB_UNAVAILABLE'
   | 'DB_INCONSISTENT'
   | 'DB_SCHEMA_UNSUPPORTED'
-  | 'BATCH_CLOSED';
+  | 'BATCH_CLOSED'
+  | 'INPUT_UNREADABLE';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

@@ -101,7 +101,11 @@ export function createSender(o: SenderOptions): Sender {
     waiters = [];
     for (const resolve of w) resolve();
   };
-  const counts = (lane: Lane, c: Chunk): SendCounts => ({ byKind: c.byKind, total: c.count, lane: lane.index });
+  const counts = (lane: Lane, c: Chunk): SendCounts => ({
+    byKind: c.byKind,
+    total: c.count,
+    lane: lane.index,
+  });
   const fail = (lane: Lane, err: Error): void => {
     failure ??= err;
     if (lane.inFlight) {

@@ -44,10 +44,20 @@ export function registerImportCommand(program: Command): void {
       collect,
       [],
     )
-    .option('--time-zone <zone>', 'IANA zone of timestamps written without one, such as 2025-09-03 10:00:00', 'UTC')
+    .option(
+      '--time-zone <zone>',
+      'IANA zone of timestamps written without one, such as 2025-09-03 10:00:00',
+      'UTC',
+    )
     .option('--format <csv|jsonl>', 'the input format (default: from the file name; stdin is CSV)')
-    .option('--dry-run', 'read the input and bronze and print the plan: counts, rejects, ids bronze already holds; send nothing')
-    .option('--rejects <path>', 'where to list rejected lines (default: <input>.rejects.csv next to the input)')
+    .option(
+      '--dry-run',
+      'read the input and bronze and print the plan: counts, rejects, ids bronze already holds; send nothing',
+    )
+    .option(
+      '--rejects <path>',
+      'where to list rejected lines (default: <input>.rejects.csv next to the input)',
+    )
     .option(
       '--batch-size <n>',
       `most records per produce request (default ${DEFAULT_BATCH_SIZE})`,
@@ -102,7 +112,8 @@ export function registerImportCommand(program: Command): void {
           );
           process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatImportSummary(summary));
           if (summary.status === 'stopped') process.exitCode = EXIT_INTERRUPTED;
-          else if (summary.status === 'failed' || summary.counts.rejected > 0) process.exitCode = EXIT_FAILURE;
+          else if (summary.status === 'failed' || summary.counts.rejected > 0)
+            process.exitCode = EXIT_FAILURE;
         } finally {
           process.removeListener('SIGINT', onSignal);
           process.removeListener('SIGTERM', onSignal);

@@ -1,6 +1,13 @@
 /** `cdc import`: existing bookings (CSV or JSON Lines) into bronze as snapshot reads. */
 export { runImport, IMPORT_KINDS, type ImportConfig, type ImportControls } from './run-import';
-export { parseColumnMap, bindColumns, IMPORT_FIELDS, REQUIRED_FIELDS, type ColumnMap, type ImportField } from './columns';
+export {
+  parseColumnMap,
+  bindColumns,
+  IMPORT_FIELDS,
+  REQUIRED_FIELDS,
+  type ColumnMap,
+  type ImportField,
+} from './columns';
 export { decimalToCents, parseWholeNumber } from './decimal';
 export { createTimestampParser, type TimestampParser } from './timestamps';
 export { parseRow, sameBooking, isNullToken, type ImportedBooking, type RowResult } from './rows';

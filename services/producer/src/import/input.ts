@@ -1,7 +1,7 @@
 import { createReadStream, statSync, type ReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
-import { UsageError } from '@cdc/core';
+import { CdcError, errorMessage, UsageError } from '@cdc/core';
 import { bindColumns, type ColumnBinding, type ColumnMap, type ImportField } from './columns';
 import { isNullToken, type FieldReader } from './rows';
 
@@ -58,7 +58,9 @@ function openStream(path: string): { stream: Readable; size: number | null; name
     size = st.size;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new UsageError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   if (size === 0) throw new UsageError(`${path} is empty: nothing to import`);
   const stream: ReadStream = createReadStream(path, { highWaterMark: 1 << 20 });
@@ -85,7 +87,12 @@ async function* objectBatches<T>(stream: Readable, size: number): AsyncGenerator
     notify();
   });
   for (;;) {
-    if (failure) throw failure;
+    // Set by the 'error' listener while this loop awaits (hence the widening cast).
+    const err = failure as Error | null;
+    if (err)
+      throw new CdcError('INPUT_UNREADABLE', `reading the input failed: ${errorMessage(err)}`, {
+        cause: err,
+      });
     const batch: T[] = [];
     let item: T | null;
     while (batch.length < size && (item = stream.read() as T | null) !== null) batch.push(item);
@@ -212,7 +219,12 @@ function jsonReader(value: Record<string, unknown>, keys: Partial<Record<ImportF
     if (v === undefined || v === null) return null;
     // A JSON number is read through its shortest decimal form (15.1 → "15.1"), exact for any
     // price with up to 15 significant digits: no arithmetic on the float.
-    const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+    const s =
+      typeof v === 'string'
+        ? v
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? String(v)
+          : JSON.stringify(v);
     return isNullToken(s) ? null : s.trim();
   };
 }
@@ -248,7 +260,8 @@ async function openJsonl(path: string, map: ColumnMap): Promise<Input> {
   const header = Object.keys(parsed.value).map((k) => k.trim());
   const binding = bindColumns(header, map, name);
   const keys: Partial<Record<ImportField, string>> = {};
-  for (const [field, i] of Object.entries(binding.index)) keys[field as ImportField] = header[i]!.toLowerCase();
+  for (const [field, i] of Object.entries(binding.index))
+    keys[field as ImportField] = header[i]!.toLowerCase();
   const firstEntry = first;
 
   return {
@@ -263,7 +276,9 @@ async function openJsonl(path: string, map: ColumnMap): Promise<Input> {
         if (l.line <= afterLine || l.text.trim() === '') return;
         const p = parseJsonLine(l.text);
         out.push(
-          'reject' in p ? { line: l.line, raw: l.text, reject: p.reject } : { line: l.line, raw: l.text, read: jsonReader(p.value, keys) },
+          'reject' in p
+            ? { line: l.line, raw: l.text, reject: p.reject }
+            : { line: l.line, raw: l.text, read: jsonReader(p.value, keys) },
         );
       };
       push(firstEntry);
@@ -283,7 +298,8 @@ async function openJsonl(path: string, map: ColumnMap): Promise<Input> {
 }
 
 /** The text of an entry for the rejects file. */
-export const entryText = (e: InputEntry): string | undefined => e.raw ?? (e.record ? csvLine(e.record) : undefined);
+export const entryText = (e: InputEntry): string | undefined =>
+  e.raw ?? (e.record ? csvLine(e.record) : undefined);
 
 export async function openInput(path: string, o: { format?: string; map: ColumnMap }): Promise<Input> {
   const format = detectFormat(path, o.format);

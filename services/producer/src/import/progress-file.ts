@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { z } from 'zod';
 import type { Checkpoint } from './checkpoint';
 
@@ -49,7 +58,11 @@ export function identify(path: string): FileIdentity {
   try {
     const head = Buffer.alloc(Math.min(HEAD_BYTES, st.size));
     readSync(fd, head, 0, head.length, 0);
-    return { size: st.size, mtimeMs: st.mtimeMs, headSha256: createHash('sha256').update(head).digest('hex') };
+    return {
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      headSha256: createHash('sha256').update(head).digest('hex'),
+    };
   } finally {
     closeSync(fd);
   }
@@ -79,7 +92,10 @@ export function readProgress(file: string, identity: FileIdentity, settings: str
     return { kind: 'stale', why: 'the input changed since the interrupted import' };
   }
   if (progress.settings !== settings) {
-    return { kind: 'stale', why: 'the interrupted import used other settings (--map, --time-zone, --format or topic)' };
+    return {
+      kind: 'stale',
+      why: 'the interrupted import used other settings (--map, --time-zone, --format or topic)',
+    };
   }
   return { kind: 'resume', progress };
 }

@@ -42,7 +42,13 @@ export function createImportProgress(o: {
     return Math.round(r);
   };
   if (mode === 'none') {
-    return { phase: () => undefined, bronze: () => undefined, update: () => undefined, stop: () => undefined, intervalMs: 1000 };
+    return {
+      phase: () => undefined,
+      bronze: () => undefined,
+      update: () => undefined,
+      stop: () => undefined,
+      intervalMs: 1000,
+    };
   }
   if (mode === 'log') {
     let lastBronzeLog = 0;
@@ -55,7 +61,10 @@ export function createImportProgress(o: {
         o.logger.info({ records, total }, 'reading bronze');
       },
       update: (s) =>
-        o.logger.info({ rowsPerSec: rate(s.counts.rows), bytes: s.bytes, ...s.counts, acked: s.acked }, 'importing'),
+        o.logger.info(
+          { rowsPerSec: rate(s.counts.rows), bytes: s.bytes, ...s.counts, acked: s.acked },
+          'importing',
+        ),
       stop: () => undefined,
     };
   }

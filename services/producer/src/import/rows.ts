@@ -13,7 +13,11 @@ import type { TimestampParser } from './timestamps';
 export type ImportedBooking = Omit<Booking, 'version'>;
 
 export type RowResult =
-  | { ok: true; booking: ImportedBooking; /** total_amount given and ≠ count × price */ totalMismatch: boolean }
+  | {
+      ok: true;
+      booking: ImportedBooking;
+      /** total_amount given and ≠ count × price */ totalMismatch: boolean;
+    }
   | { ok: false; reason: string };
 
 /** A row's value for a field: null when empty or a null marker, undefined when the input has no such column. */

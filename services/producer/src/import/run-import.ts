@@ -23,7 +23,14 @@ import type { ColumnMap } from './columns';
 import { decide } from './decide';
 import { entryText, openInput, type Input } from './input';
 import { createImportProgress, type ImportProgressMode } from './progress';
-import { identify, progressPath, readProgress, removeProgress, writeProgress, type ImportRun } from './progress-file';
+import {
+  identify,
+  progressPath,
+  readProgress,
+  removeProgress,
+  writeProgress,
+  type ImportRun,
+} from './progress-file';
 import { openRejects, rejectsPath } from './rejects';
 import { parseRow, type ImportedBooking } from './rows';
 import { createStateStore, type BookingState } from './state-store';
@@ -112,7 +119,10 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
   }
 
   const store = createStateStore();
-  const kafka = createKafka(connection, createLogger('import', logLevel), { connectionTimeoutMs: 3000, retries: 2 });
+  const kafka = createKafka(connection, createLogger('import', logLevel), {
+    connectionTimeoutMs: 3000,
+    retries: 2,
+  });
   const admin = kafka.admin();
   const registry = createRegistryClient(connection.registryUrl);
   const rejects = openRejects(config.rejectsFile ?? rejectsPath(config.input), resumeFrom?.rejectsBytes ?? 0);
@@ -133,7 +143,9 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
     let bronze: Awaited<ReturnType<typeof prepareBronze>> | null = null;
     if (!config.dryRun) bronze = await prepareBronze(connection, logLevel, connectTimeoutMs);
     if ((await race(admin.connect(), connectTimeoutMs)) === 'timeout') {
-      throw new CdcError('BROKER_UNAVAILABLE', `cannot reach Kafka at ${connection.brokers.join(',')}`, { retriable: true });
+      throw new CdcError('BROKER_UNAVAILABLE', `cannot reach Kafka at ${connection.brokers.join(',')}`, {
+        retriable: true,
+      });
     }
     const topicExists = bronze !== null || (await admin.listTopics()).includes(topic);
     if (topicExists) {
@@ -190,9 +202,13 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
         },
       });
       if ((await race(sender.connect(), connectTimeoutMs)) === 'timeout') {
-        throw new CdcError('BROKER_UNAVAILABLE', `the Kafka producers did not connect within ${connectTimeoutMs} ms`, {
-          retriable: true,
-        });
+        throw new CdcError(
+          'BROKER_UNAVAILABLE',
+          `the Kafka producers did not connect within ${connectTimeoutMs} ms`,
+          {
+            retriable: true,
+          },
+        );
       }
       checkpointTimer = setInterval(saveProgress, ctl.checkpointIntervalMs ?? 1000);
       checkpointTimer.unref();
@@ -220,7 +236,9 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
         const rows: { line: number; booking: ImportedBooking }[] = [];
         for (const e of entries) {
           block.rows++;
-          const parsed = e.read ? parseRow(e.read, parseTimestamp) : { ok: false as const, reason: e.reject! };
+          const parsed = e.read
+            ? parseRow(e.read, parseTimestamp)
+            : { ok: false as const, reason: e.reject! };
           if (!parsed.ok) {
             block.rejected++;
             rejects.add(e.line, parsed.reason, entryText(e));
@@ -236,7 +254,8 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
         for (const { line, booking } of rows) {
           const id = booking.booking_id;
           const before = updates.get(id) ?? known.get(id);
-          if (before?.inBronze && !updates.has(id) && existing.count++ < EXISTING_SAMPLE) existing.sample.push(id);
+          if (before?.inBronze && !updates.has(id) && existing.count++ < EXISTING_SAMPLE)
+            existing.sample.push(id);
           const d = decide(booking, before);
           if (d.kind === 'identical') {
             block.unchanged++;
@@ -245,7 +264,12 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
           if (d.kind === 'new') block.created++;
           else if (d.kind === 'changed') block.updated++;
           else block.recreated++;
-          updates.set(id, { version: d.after.version, deleted: false, inBronze: before?.inBronze ?? false, image: booking });
+          updates.set(id, {
+            version: d.after.version,
+            deleted: false,
+            inBronze: before?.inBronze ?? false,
+            image: booking,
+          });
           changes.push({
             key: id,
             kind: KIND[d.kind],
@@ -287,7 +311,10 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
       const drainTimeoutMs = ctl.drainTimeoutMs ?? 30_000;
       if ((await race(sender.drained(), drainTimeoutMs)) === 'timeout') {
         tally.unanswered = sender.inFlight;
-        logger.error({ unanswered: tally.unanswered }, `sends unanswered after ${drainTimeoutMs} ms; giving up`);
+        logger.error(
+          { unanswered: tally.unanswered },
+          `sends unanswered after ${drainTimeoutMs} ms; giving up`,
+        );
       }
       if (sender.failure !== null) status = 'failed';
       saveProgress();

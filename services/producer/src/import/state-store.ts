@@ -64,17 +64,27 @@ export function createStateStore(dir: string = os.tmpdir()): StateStore {
      ON CONFLICT (booking_id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, in_bronze = excluded.in_bronze, image = excluded.image
      WHERE excluded.version >= state.version`,
   );
-  const replace = db.prepare('INSERT OR REPLACE INTO state (booking_id, version, deleted, in_bronze, image) VALUES (?, ?, ?, ?, ?)');
+  const replace = db.prepare(
+    'INSERT OR REPLACE INTO state (booking_id, version, deleted, in_bronze, image) VALUES (?, ?, ?, ?, ?)',
+  );
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM state');
   const encode = (s: BookingState): Buffer => type.toBuffer({ ...s.image, version: s.version });
-  const decode = (row: { version: number; deleted: number; in_bronze: number; image: Buffer }): BookingState => {
+  const decode = (row: {
+    version: number;
+    deleted: number;
+    in_bronze: number;
+    image: Buffer;
+  }): BookingState => {
     const { version: _v, ...image } = type.fromBuffer(row.image) as Booking;
     return { version: row.version, deleted: row.deleted === 1, inBronze: row.in_bronze === 1, image };
   };
   // Statements over many rows at once: one call per SELECT_CHUNK ids, per INSERT_CHUNK rows.
   const SELECT_CHUNK = 500;
   const INSERT_CHUNK = 100;
-  const selectMany = db.prepare<string[], { booking_id: string; version: number; deleted: number; in_bronze: number; image: Buffer }>(
+  const selectMany = db.prepare<
+    string[],
+    { booking_id: string; version: number; deleted: number; in_bronze: number; image: Buffer }
+  >(
     `SELECT booking_id, version, deleted, in_bronze, image FROM state WHERE booking_id IN (${Array(SELECT_CHUNK).fill('?').join(',')})`,
   );
   const replaceMany = db.prepare(

@@ -49,14 +49,20 @@ export function formatImportSummary(s: ImportSummary): string {
       ? `dry run: nothing sent. Importing ${s.input} (${s.format}) into ${s.topic} would:`
       : `${s.status}: ${s.input} (${s.format}) into ${s.topic}`;
   lines.push(head);
-  if (s.resumedAfterLine !== null) lines.push(`  continued an interrupted import after line ${n(s.resumedAfterLine)}`);
+  if (s.resumedAfterLine !== null)
+    lines.push(`  continued an interrupted import after line ${n(s.resumedAfterLine)}`);
   if (s.startedOverBecause !== null) lines.push(`  started over: ${s.startedOverBecause}`);
   lines.push(`  ${n(c.rows).padStart(12)}  input rows`);
   lines.push(`  ${n(c.created).padStart(12)}  new bookings (snapshot reads, op r, version 1)`);
   lines.push(`  ${n(c.updated).padStart(12)}  changed bookings (updates, op u, version + 1)`);
-  if (c.recreated > 0) lines.push(`  ${n(c.recreated).padStart(12)}  deleted in bronze, present in the input (op r, version + 1)`);
+  if (c.recreated > 0)
+    lines.push(
+      `  ${n(c.recreated).padStart(12)}  deleted in bronze, present in the input (op r, version + 1)`,
+    );
   lines.push(`  ${n(c.unchanged).padStart(12)}  identical to what bronze holds: skipped`);
-  lines.push(`  ${n(c.rejected).padStart(12)}  rejected${s.rejectsFile ? `: listed in ${s.rejectsFile}` : ''}`);
+  lines.push(
+    `  ${n(c.rejected).padStart(12)}  rejected${s.rejectsFile ? `: listed in ${s.rejectsFile}` : ''}`,
+  );
   lines.push(
     s.status === 'planned'
       ? `  ${n(sent).padStart(12)}  to send`
@@ -78,9 +84,13 @@ export function formatImportSummary(s: ImportSummary): string {
   if (s.ignoredColumns.length > 0) lines.push(`  ignored columns: ${s.ignoredColumns.join(', ')}`);
   lines.push(`  in ${(s.durationMs / 1000).toFixed(1)} s, ${n(Math.round(s.rowsPerSec))} rows/s`);
   if (s.failed > 0) lines.push(`  ${n(s.failed)} sent but FAILED (not acknowledged)`);
-  if (s.unanswered > 0) lines.push(`  ${n(s.unanswered)} sent but UNANSWERED (run the same command again: found in bronze, they are skipped)`);
+  if (s.unanswered > 0)
+    lines.push(
+      `  ${n(s.unanswered)} sent but UNANSWERED (run the same command again: found in bronze, they are skipped)`,
+    );
   if (s.notSent > 0) lines.push(`  ${n(s.notSent)} prepared but not sent`);
-  if (s.progressFile) lines.push(`  progress kept in ${s.progressFile}: run the same command again to continue`);
+  if (s.progressFile)
+    lines.push(`  progress kept in ${s.progressFile}: run the same command again to continue`);
   if (s.error) lines.push(`  error: ${s.error}`);
   return `${lines.join('\n')}\n`;
 }

@@ -61,7 +61,8 @@ export function createTimestampParser(timeZone = 'UTC'): TimestampParser {
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
       return { ok: false, reason: `'${text}' is not a valid date` };
     }
-    if (hour > 23 || minute > 59 || second > 59) return { ok: false, reason: `'${text}' is not a valid time` };
+    if (hour > 23 || minute > 59 || second > 59)
+      return { ok: false, reason: `'${text}' is not a valid time` };
     if (zone !== undefined && !/^[+-](?:0\d|1[0-4])(?::?[0-5]\d)?$|^[Zz]$/.test(zone)) {
       return { ok: false, reason: `'${text}' has an invalid zone offset` };
     }

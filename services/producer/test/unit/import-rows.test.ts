@@ -26,7 +26,11 @@ const HEADER = [
 
 describe('import: columns', () => {
   it('matches the raw_movie_bookings export by name, in any case, ignoring other columns', () => {
-    const b = bindColumns(['BOOKING_ID', ...HEADER.slice(1).map((h) => h.toUpperCase()), 'extra'], new Map(), 'f.csv');
+    const b = bindColumns(
+      ['BOOKING_ID', ...HEADER.slice(1).map((h) => h.toUpperCase()), 'extra'],
+      new Map(),
+      'f.csv',
+    );
     expect(b.index.booking_id).toBe(0);
     expect(b.index.updated_at).toBe(9);
     expect(b.ignored).toEqual(['extra']);
@@ -47,8 +51,12 @@ describe('import: columns', () => {
     expect(() => parseColumnMap(['a=booking_id', 'b=booking_id'])).toThrow(/two columns for booking_id/);
     expect(() => parseColumnMap(['price=ticket_cost'])).toThrow(UsageError);
     expect(() => bindColumns(HEADER.slice(1), new Map(), 'f.csv')).toThrow(/f.csv has no booking_id column/);
-    expect(() => bindColumns(HEADER, parseColumnMap(['nope=booking_id']), 'f.csv')).toThrow(/has no column 'nope'/);
-    expect(() => bindColumns([...HEADER, 'Status'], new Map(), 'f.csv')).toThrow(/two columns named 'Status'/);
+    expect(() => bindColumns(HEADER, parseColumnMap(['nope=booking_id']), 'f.csv')).toThrow(
+      /has no column 'nope'/,
+    );
+    expect(() => bindColumns([...HEADER, 'Status'], new Map(), 'f.csv')).toThrow(
+      /two columns named 'Status'/,
+    );
   });
 });
 
@@ -90,9 +98,21 @@ describe('import: rows', () => {
   });
 
   it('bad data is imported as it is (the enricher flags it)', () => {
-    const r = row({ customer_id: null, movie_id: null, ticket_count: '0', ticket_price: '-1.00', booking_date: '2099-01-01' });
+    const r = row({
+      customer_id: null,
+      movie_id: null,
+      ticket_count: '0',
+      ticket_price: '-1.00',
+      booking_date: '2099-01-01',
+    });
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.booking).toMatchObject({ customer_id: null, movie_id: null, ticket_count: 0, ticket_price: -100 });
+    if (r.ok)
+      expect(r.booking).toMatchObject({
+        customer_id: null,
+        movie_id: null,
+        ticket_count: 0,
+        ticket_price: -100,
+      });
   });
 
   it.each([
@@ -112,7 +132,11 @@ describe('import: rows', () => {
 
   it('created_at defaults to booking_date and updated_at to created_at; a wrong total is noted, not fatal', () => {
     const r = row({ created_at: undefined, updated_at: null, total_amount: '31.00' });
-    expect(r.ok && r.booking.created_at === Date.UTC(2025, 8, 3, 10) && r.booking.updated_at === r.booking.created_at).toBe(true);
+    expect(
+      r.ok &&
+        r.booking.created_at === Date.UTC(2025, 8, 3, 10) &&
+        r.booking.updated_at === r.booking.created_at,
+    ).toBe(true);
     expect(r.ok && r.totalMismatch).toBe(true);
   });
 });
@@ -131,10 +155,17 @@ describe('import: what a row means given bronze', () => {
   };
 
   it('new: a snapshot read at version 1', () => {
-    expect(decide(booking, undefined)).toEqual({ kind: 'new', op: 'r', before: null, after: { ...booking, version: 1 } });
+    expect(decide(booking, undefined)).toEqual({
+      kind: 'new',
+      op: 'r',
+      before: null,
+      after: { ...booking, version: 1 },
+    });
   });
   it('identical to bronze: nothing', () => {
-    expect(decide(booking, { version: 4, deleted: false, inBronze: true, image: { ...booking } })).toEqual({ kind: 'identical' });
+    expect(decide(booking, { version: 4, deleted: false, inBronze: true, image: { ...booking } })).toEqual({
+      kind: 'identical',
+    });
   });
   it('changed: an update from bronze’s image, version + 1', () => {
     const cancelled = { ...booking, status: 'CANCELLED' };
