@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAggregateCommand } from './commands/aggregate';
 import { registerBackfillCommand } from './commands/backfill';
+import { registerDlqCommands } from './commands/dlq';
 import { registerEnrichCommand } from './commands/enrich';
 import { registerImportCommand } from './commands/import';
 import { registerProduceCommand } from './commands/produce';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerProduceCommand(program);
   registerImportCommand(program);
   registerEnrichCommand(program);
+  registerDlqCommands(program);
   registerBackfillCommand(program);
   registerAggregateCommand(program);
   registerUiCommand(program);
