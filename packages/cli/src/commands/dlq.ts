@@ -6,24 +6,20 @@ import {
   createLogger,
   createRegistryClient,
   errorMessage,
+  filterDeadLetters,
   loadSchema,
+  parsePosition,
+  positionOf,
+  readDeadLetters,
   parseTimestamp,
   topicNames,
   UsageError,
   withAdmin,
   type BookingChange,
-} from '@cdc/core';
-import {
-  filterDeadLetters,
-  parsePosition,
-  planReplay,
-  positionOf,
-  readDeadLetters,
-  readReplayed,
-  replayMessage,
   type DeadLetterEntry,
   type DeadLetterFilter,
-} from '@cdc/enricher';
+} from '@cdc/core';
+import { planReplay, readReplayed, replayMessage } from '@cdc/enricher';
 import { commandContext, type CommandContext } from '../context';
 import { run } from '../run';
 

@@ -1,15 +1,13 @@
 import type { KafkaMessage } from 'kafkajs';
 import {
-  deadLetter,
+  DecodeError,
   filterDeadLetters,
   parsePosition,
-  planReplay,
   positionOf,
-  replayMessage,
-  toDeadLetterEntry,
   REPLAY_OF_HEADER,
-} from '../../src';
-import { DecodeError } from '@cdc/core';
+  toDeadLetterEntry,
+} from '@cdc/core';
+import { deadLetter, planReplay, replayMessage } from '../../src';
 
 /** A dead letter as the enricher writes it, read back from partition `p` at `offset`. */
 const letter = (
