@@ -11,6 +11,7 @@ import {
   type Logger,
 } from '@cdc/core';
 import { ownOrigins, type LiveUiConfig } from './config';
+import { createDeadLetterSource, type DeadLetterSource } from './dead-letters';
 import { createDbHandle } from '@cdc/read-model';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
 import { GoldState } from './gold-state';
@@ -109,6 +110,8 @@ export async function startLiveUi(o: {
     };
   };
 
+  // Set once the Kafka client exists (below); until then the route answers 503.
+  let deadLetters: DeadLetterSource = () => Promise.reject(new Error('not connected to Kafka yet'));
   const app = await createLiveUiApp({
     logger,
     metrics,
@@ -139,6 +142,7 @@ export async function startLiveUi(o: {
         };
       },
       metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+      deadLetters: (q) => deadLetters(q),
     },
   });
   try {
@@ -179,6 +183,12 @@ export async function startLiveUi(o: {
   };
 
   const kafka = createKafka(o.connection, logger);
+  const deadLetterSource = createDeadLetterSource({
+    kafka,
+    topic: topics.deadLetter,
+    groupPrefix: `${o.connection.topicPrefix}cdc-live-ui`,
+  });
+  deadLetters = deadLetterSource;
   const schemaRegistry = createRegistryClient(o.connection.registryUrl);
   try {
     gold = await startGoldConsumer({
