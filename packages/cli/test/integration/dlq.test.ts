@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createRegistryClient, waitFor, type BookingChange } from '@cdc/core';
 import {
   bronzeEncoder,
@@ -11,6 +14,7 @@ import {
   startCdc,
   type TestContext,
 } from '@cdc/testing';
+import { waitAggregated, withDb } from '../support/aggregator-db';
 
 /**
  * `cdc dlq` against the real broker and registry and a running `cdc enrich`: records that do not
@@ -64,7 +68,17 @@ describe('cdc dlq', () => {
 
   it('lists dead letters with their reasons, shows one, replays what decodes now once and dead-letters the rest again; replaying twice changes nothing', async () => {
     const encoder = await bronzeEncoder(createRegistryClient(ctx.connection.registryUrl), ctx.topics.bronze);
+    const dir = mkdtempSync(path.join(tmpdir(), 'cdc-dlq-'));
+    ctx.track({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    const db = path.join(dir, 'aggregator.db');
     ctx.track(startCdc(['enrich', '--ops-port', '0'], { connection: ctx.connection }));
+    ctx.track(startCdc(['aggregate', '--db', db, '--ops-port', '0'], { connection: ctx.connection }));
+    const movie = () =>
+      withDb(db, (d) =>
+        d
+          .prepare("SELECT total_bookings, total_active_revenue_cents FROM movie_kpis WHERE movie_key = 'M1'")
+          .get(),
+      );
     const unknownId = Buffer.concat([Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0]), Buffer.from('payload')]);
     await produceAll(ctx.kafka, ctx.topics.bronze, [
       { key: 'G1', value: Buffer.from('not avro at all') },
@@ -141,6 +155,8 @@ describe('cdc dlq', () => {
     });
     const silver = await readSilver(ctx);
     expect(silver.map((s) => s.after?.booking_id).sort()).toEqual(['FIXED', 'OK1']);
+    await waitAggregated(ctx, db, 'the aggregator to apply the replayed record');
+    expect(movie()).toEqual({ total_bookings: 2, total_active_revenue_cents: 6000 });
     const replayed = (await readToEnd(ctx, ctx.topics.bronze)).filter(
       (m) => m.headers?.['dlq.replay.of'] !== undefined,
     );
@@ -166,5 +182,19 @@ describe('cdc dlq', () => {
     expect(await endOffsets(ctx, ctx.topics.bronze)).toEqual(ends.bronze);
     expect(await endOffsets(ctx, ctx.topics.deadLetter)).toEqual(ends.deadLetter);
     expect((await readSilver(ctx)).length).toBe(2);
+    await waitAggregated(ctx, db, 'the aggregator after the second replay');
+    expect(movie()).toEqual({ total_bookings: 2, total_active_revenue_cents: 6000 });
+
+    // --force re-sends one anyway: it reaches silver again, and the version rule counts it once.
+    const fixed = again.find((l) => l.key === 'FIXED')!.position;
+    const forced = await cdc(['dlq', 'replay', fixed, '--force', '--execute', '--json']);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ replay: [fixed], sent: 1 });
+    await waitFor(async () => (await readSilver(ctx)).length === 3, {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: 'the forced replay enriched',
+    });
+    await waitAggregated(ctx, db, 'the aggregator after the forced replay');
+    expect(movie()).toEqual({ total_bookings: 2, total_active_revenue_cents: 6000 });
   });
 });
