@@ -4,25 +4,34 @@
 // throughout, then the backfill (in this process, so its CPU is measured) re-derives all of
 // bronze in another time zone. Reports re-derived events/s (the backfill's run, and from its
 // first commit on) and the live enricher's lag meanwhile (records behind bronze's end, sampled
-// every 250 ms). How long the dashboard's freshness degrades needs the aggregator's side of
-// derivation epochs: not measured here. Prints one JSON line; deletes its topics.
+// every 250 ms). BENCH_AGGREGATOR=1 also runs the live aggregator (`cdc aggregate`) and samples
+// the freshness of its database every 250 ms (now minus the newest live change applied: the
+// paced producer stamps changes with the time it writes them) before, during and after the
+// backfill: how long the dashboard's numbers fall behind while a backfill runs. Prints one JSON
+// line; deletes its topics and the database.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const core = require('../packages/core/dist');
 const enricher = require('../services/enricher/dist');
+const readModel = require('../packages/read-model/dist');
 
 const cdc = path.join(__dirname, '..', 'bin', 'cdc.js');
 const events = Number(process.env.BENCH_EVENTS ?? 300_000);
 const liveRate = Number(process.env.BENCH_LIVE_RATE ?? 1000);
 /** BENCH_LIVE=0: no live enricher and producer (the backfill alone, for comparison). */
 const live = process.env.BENCH_LIVE !== '0';
+/** BENCH_AGGREGATOR=1: the live aggregator too, and its freshness sampled. */
+const withAggregator = live && process.env.BENCH_AGGREGATOR === '1';
 const progress = (text) => process.stderr.write(`[bench backfill] ${text}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : null);
+const quantile = (xs, q) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))] : null;
 
 async function main() {
-  const prefix = `bench-backfill-${core.testing.randomSuffix()}.`;
+  const prefix = `bench-backfill-${require('node:crypto').randomBytes(4).toString('hex')}.`;
   const env = { ...process.env, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' };
   const connection = core.loadConnectionConfig(env);
   const logger = core.createLogger('bench-backfill', 'warn');
@@ -31,6 +40,8 @@ async function main() {
   await admin.connect();
   const topics = core.topicNames(prefix);
   const children = [];
+  const dbDir = require('node:fs').mkdtempSync(path.join(os.tmpdir(), 'bench-backfill-'));
+  const dbPath = path.join(dbDir, 'aggregator.db');
   const registry = core.createRegistryClient(connection.registryUrl);
   const control = core.createControlClient({
     kafka,
@@ -55,6 +66,21 @@ async function main() {
       return child;
     };
     if (live) start(['enrich', '--ops-port', '0']);
+    if (withAggregator) start(['aggregate', '--db', dbPath, '--ops-port', '0']);
+    /** Now minus the newest change time in the aggregator's database (ms), or null. */
+    const freshness = () => {
+      try {
+        const db = readModel.openReadOnly(dbPath);
+        try {
+          const row = db.prepare('SELECT MAX(updated_at) AS t FROM bookings').get();
+          return row && row.t ? Date.now() - row.t : null;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return null;
+      }
+    };
     const liveGroup = `${prefix}cdc-enricher`;
     const lag = () => core.consumerLag(admin, liveGroup, topics.bronze);
     if (live) {
@@ -68,13 +94,27 @@ async function main() {
       start(['produce', '--rate', String(liveRate), '--no-progress', '--ops-port', '0']);
       await sleep(3000);
     }
+    const freshBefore = [];
+    if (withAggregator) {
+      await core.waitFor(() => (freshness() ?? Infinity) < 2000, {
+        timeoutMs: 10 * 60_000,
+        intervalMs: 500,
+        what: 'the live aggregator to catch up',
+      });
+      for (let i = 0; i < 40; i++) {
+        freshBefore.push(freshness());
+        await sleep(250);
+      }
+    }
     const lagBefore = live ? await lag() : null;
 
     const lags = [];
+    const freshDuring = [];
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
         if (live) lags.push(await lag().catch(() => null));
+        if (withAggregator) freshDuring.push(freshness());
         await sleep(250);
       }
     })();
@@ -114,6 +154,25 @@ async function main() {
       0,
     );
     const sampled = lags.filter((x) => x !== null);
+    const freshAfter = [];
+    let recoveredMs = null;
+    if (withAggregator) {
+      const ended = Date.now();
+      await core.waitFor(() => (freshness() ?? Infinity) < 2000, {
+        timeoutMs: 10 * 60_000,
+        intervalMs: 100,
+        what: 'the live aggregator to be fresh again',
+      });
+      recoveredMs = Date.now() - ended;
+      for (let i = 0; i < 20; i++) {
+        freshAfter.push(freshness());
+        await sleep(250);
+      }
+    }
+    const freshStats = (xs) => {
+      const v = xs.filter((x) => x !== null);
+      return { median_ms: median(v), p90_ms: quantile(v, 0.9), max_ms: v.length ? Math.max(...v) : null };
+    };
     const result = {
       bench: 'backfill',
       events_rederived: finished.run_records,
@@ -141,9 +200,18 @@ async function main() {
       live_enricher_lag_median_during: sampled.length
         ? sampled.sort((a, b) => a - b)[Math.floor(sampled.length / 2)]
         : null,
+      ...(withAggregator
+        ? {
+            aggregator_freshness_before: freshStats(freshBefore),
+            aggregator_freshness_during: freshStats(freshDuring),
+            aggregator_freshness_after: freshStats(freshAfter),
+            aggregator_fresh_again_ms_after_backfill: recoveredMs,
+          }
+        : {}),
       unit: 'bronze events re-derived into silver per second (read committed in, transactions out), live enricher and a 1,000 ev/s producer running',
       conditions: {
         live_pipeline: live,
+        live_aggregator: withAggregator,
         bronze_events_prefilled: events,
         partitions: plan.stats.partitions.length,
         cpus: os.cpus().length,
@@ -168,6 +236,7 @@ async function main() {
       .catch(() => undefined);
     await admin.deleteTopics({ topics: Object.values(topics), timeout: 30_000 }).catch(() => undefined);
     await admin.disconnect();
+    require('node:fs').rmSync(dbDir, { recursive: true, force: true });
   }
 }
 

@@ -3,6 +3,7 @@ import { UsageError } from './errors';
 import type { ConnectionConfig } from './config';
 import type { Logger } from './logger';
 import { topicSpecs, type TopicNames, type TopicOptions } from './topics';
+import { waitFor } from './wait';
 
 // kafkajs logs every protocol error it is about to retry (coordinator loading, concurrent
 // transactions) at ERROR: those are warnings for us. Our own code logs real failures.
@@ -57,8 +58,22 @@ export async function ensureTopics(
   const existing = new Set(await admin.listTopics());
   const missing = topicSpecs(names, partitions, options).filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
-  await admin.createTopics({ topics: missing, waitForLeaders: true });
-  return missing.map((s) => s.topic);
+  await admin.createTopics({ topics: missing, waitForLeaders: false });
+  // kafkajs's own waitForLeaders retries LEADER_NOT_AVAILABLE only; a KRaft broker may answer
+  // UNKNOWN_TOPIC_OR_PARTITION for a moment after the creation, which kafkajs then throws.
+  const created = missing.map((s) => s.topic);
+  await waitFor(
+    async () => {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: created });
+        return topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      } catch {
+        return false;
+      }
+    },
+    { timeoutMs: 30_000, intervalMs: 100, what: `leaders of the new topics ${created.join(', ')}` },
+  );
+  return created;
 }
 
 /** Runs `fn` with a connected admin client, always disconnecting it. */

@@ -30,6 +30,7 @@ interface BackfillOptions {
   fromBeginning?: boolean;
   timeZone?: string;
   rulesVersion?: string;
+  rederive?: boolean;
   execute?: boolean;
   status?: boolean;
   json?: boolean;
@@ -62,19 +63,23 @@ export function registerBackfillCommand(program: Command): void {
     .option('--from-beginning', "re-derive from bronze's earliest retained offset (the default)")
     .option('--time-zone <zone>', 'the new IANA time zone of booking_date_only/booking_hour/day_of_week')
     .option('--rules-version <version>', 'the derivation rules version to switch to (one the enricher knows)')
+    .option(
+      '--rederive',
+      're-derive under a new epoch even if no setting changes (after a bad enricher deploy, with the fixed build running)',
+    )
     .option('--execute', 'do it (without: print the plan only)')
     .addOption(
       new Option(
         '--status',
         'show the settings, the enrichers and every backfill (progress of an unfinished one)',
-      ).conflicts(['execute', 'from', 'fromBeginning', 'timeZone', 'rulesVersion']),
+      ).conflicts(['execute', 'from', 'fromBeginning', 'timeZone', 'rulesVersion', 'rederive']),
     )
     .option('--json', 'print the plan, status or result as JSON')
     .addHelpText(
       'after',
       '\nThe end offsets are captured after every live enricher has acknowledged the new epoch (see the enricher README).\n' +
-        'Settings not named keep their current value; naming no change is refused (exit 2), except that the same\n' +
-        'command run again after its backfill finished says so and exits 0. Env BACKFILL_SWITCH_TIMEOUT_MS (default\n' +
+        'Settings not named keep their current value; naming no change is refused (exit 2) unless --rederive, except that\n' +
+        'the same command run again after its backfill finished says so and exits 0. Env BACKFILL_SWITCH_TIMEOUT_MS (default\n' +
         '120000): how long --execute waits for the live enrichers; ENRICHER_* settings tune the backfill like the enricher.\n' +
         'Exit codes: 0 done (or nothing left to do), 1 failed, 2 bad input (nothing changed), 130 interrupted (resumable).\n',
     )
@@ -113,7 +118,12 @@ export function registerBackfillCommand(program: Command): void {
             process.stdout.write(opts.json ? `${toJson(report)}\n` : formatStatus(report));
             return;
           }
-          const request = { timeZone: opts.timeZone, rulesVersion: opts.rulesVersion, from };
+          const request = {
+            timeZone: opts.timeZone,
+            rulesVersion: opts.rulesVersion,
+            from,
+            rederive: opts.rederive === true,
+          };
           const plan = await planBackfill(deps, request);
           if (!opts.execute || plan.action.kind === 'finished') {
             process.stdout.write(opts.json ? `${toJson(plan)}\n` : formatPlan(plan, config.topics.bronze));

@@ -223,6 +223,17 @@ describe('cdc backfill', () => {
       'backfill epoch 1: FINISHED, time zone UTC, rules 1, epoch 0 -> time zone America/New_York',
     );
     expect(status.stdout).toContain(`${group}/enricher-0: epoch 1`);
+
+    // After a bad enricher deploy: the same settings, re-derived under a new epoch on request.
+    const same = await cdc(['backfill', '--from-beginning', '--execute']);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain('Nothing to do: backfill epoch 1');
+    const redo = await cdc(['backfill', '--from-beginning', '--rederive', '--execute']);
+    expect(redo.code).toBe(0);
+    expect(redo.stdout).toContain('backfill epoch 2 finished: 8 bronze records re-derived');
+    const epoch2 = (await readSilver(ctx)).filter((r) => r.derivation_epoch === 2);
+    expect(epoch2).toHaveLength(8);
+    expect(epoch2.every((r) => r.time_zone === 'America/New_York')).toBe(true);
     expect(await enricher.stop('SIGTERM')).toBe(0);
   });
 

@@ -32,6 +32,7 @@ describe('control topic', () => {
     await writer.write([settingsRecord(utc)]);
     expect((await client().read()).settings).toEqual(utc);
 
+    expect((await reader.read()).settings).toEqual(utc); // the reader is past it before it listens
     const heard: ControlRecord[] = [];
     reader.listen((r) => heard.push(r));
     const ny = { ...utc, time_zone: 'America/New_York', epoch: 1, since: Date.now() };

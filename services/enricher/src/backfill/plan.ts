@@ -23,6 +23,12 @@ export interface BackfillRequest {
   timeZone?: string;
   rulesVersion?: string;
   from: BackfillFrom;
+  /**
+   * Re-derive under a new epoch even when the settings do not change: after a bad enricher
+   * deploy wrote wrong fields, the fixed build re-derives the range and its records supersede
+   * the bad ones (same version, newer epoch).
+   */
+  rederive?: boolean;
 }
 
 /** How a `from` is recorded in the backfill's state (and compared when the same command runs again). */
@@ -80,7 +86,8 @@ export type BackfillAction =
 
 /**
  * New, resume, or already done; throws UsageError (nothing changed) when another backfill is
- * unfinished or when nothing would change.
+ * unfinished or when nothing would change (unless `rederive`: then every finished run is followed
+ * by a new epoch, and only an unfinished one with the same settings and start is resumed).
  */
 export function decideAction(state: ControlState, req: BackfillRequest): BackfillAction {
   const current = state.settings ?? DEFAULT_SETTINGS;
@@ -94,12 +101,12 @@ export function decideAction(state: ControlState, req: BackfillRequest): Backfil
         `run it to the end first (\`cdc backfill ${commandOf(latest)} --execute\` resumes it; \`cdc backfill --status\` shows it)`,
     );
   }
-  if (sameDerivation(current, target)) {
+  if (sameDerivation(current, target) && !req.rederive) {
     if (latest && latest.epoch === current.epoch && latest.from === from)
       return { kind: 'finished', backfill: latest };
     throw new UsageError(
       `nothing to do: the pipeline already derives with ${describeDerivation(current)}; ` +
-        'name a different --time-zone or --rules-version',
+        'name a different --time-zone or --rules-version, or add --rederive to re-derive with the same settings',
     );
   }
   return { kind: 'new', epoch: nextEpoch(state) };

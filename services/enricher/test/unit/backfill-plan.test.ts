@@ -94,6 +94,25 @@ describe('backfill: what to do', () => {
     ).toThrow(/nothing to do/);
   });
 
+  it('re-derives with unchanged settings under a new epoch when asked to (--rederive), and resumes it', () => {
+    const s = stateOf(settingsRecord(utc));
+    expect(decideAction(s, { from: beginning, rederive: true })).toEqual({ kind: 'new', epoch: 1 });
+    expect(() => decideAction(s, { from: beginning })).toThrow(/or add --rederive/);
+    // Interrupted: the same command resumes it (also without the flag: same settings, same start).
+    const running = backfill({ time_zone: 'UTC' });
+    const interrupted = stateOf(settingsRecord({ ...utc, epoch: 1 }), backfillRecord(running));
+    expect(decideAction(interrupted, { from: beginning, rederive: true })).toEqual({
+      kind: 'resume',
+      backfill: running,
+    });
+    // Finished: asked again, it is another re-derivation (the plan says so before --execute).
+    const finished = stateOf(
+      settingsRecord({ ...utc, epoch: 1 }),
+      backfillRecord({ ...running, status: 'FINISHED' }),
+    );
+    expect(decideAction(finished, { from: beginning, rederive: true })).toEqual({ kind: 'new', epoch: 2 });
+  });
+
   it('resumes an unfinished backfill given the same command, and refuses another one meanwhile', () => {
     const running = backfill({});
     const s = stateOf(

@@ -3,22 +3,11 @@
 // rows come from the JSON API (the aggregator's SQLite), refreshed after every live change.
 import { createCharts } from './charts.js';
 import { INSIGHT_BASE_COLUMNS, INSIGHT_EXTRA_COLUMNS, PERFORMANCE_COLUMNS, RAW_COLUMNS } from './columns.js';
-import { ago, dateTime, duration, int, money, percent, setCurrencySymbol } from './format.js';
+import { ago, duration, int, money, percent, setCurrencySymbol } from './format.js';
 import { connectLive } from './live.js';
 import { renderTable } from './tables.js';
-
-/** @param {string} id */
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-/** An element of a given kind, e.g. `$as('page-prev', HTMLButtonElement)`.
- * @template {HTMLElement} T
- * @param {string} id
- * @param {new () => T} kind
- * @returns {T} */
-const $as = (id, kind) => {
-  const el = document.getElementById(id);
-  if (!(el instanceof kind)) throw new Error(`#${id} is not a ${kind.name}`);
-  return el;
-};
+import { $, $as } from './dom.js';
+import { renderHealth } from './health.js';
 
 /** @typedef {import('./live.js').MovieRow} MovieRow */
 /** @typedef {{ key: string, dir: 'asc' | 'desc' }} Sort */
@@ -213,7 +202,7 @@ async function refresh() {
 async function pollHealth() {
   try {
     state.health = await getJson('/api/health');
-    renderHealth();
+    renderHealth(state.health);
   } catch {
     // the live indicator already tells the server is away
   }
@@ -343,69 +332,6 @@ function renderFreshness() {
   const now = Date.now() + f.clockOffsetMs;
   $('since-last-change').textContent = f.lastChangeAtMs ? ago(now - f.lastChangeAtMs) : '—';
   $('e2e-lag').textContent = duration(f.e2eLagMs);
-}
-
-function renderHealth() {
-  const h = state.health;
-  if (!h) return;
-  const dq = h.data_quality_score;
-  const dqEl = $('health-dq');
-  dqEl.textContent = percent(dq);
-  dqEl.className = dq === null ? '' : dq >= 99 ? 'ok' : dq >= 90 ? 'warn' : 'bad';
-  const dlq = $('health-dlq');
-  dlq.textContent = int(h.dead_letters);
-  dlq.className = h.dead_letters ? 'bad' : h.dead_letters === 0 ? 'ok' : '';
-  const b = h.aggregator_last_batch;
-  $('health-batch').textContent = b
-    ? `${int(b.changes)} change${b.changes === 1 ? '' : 's'} in ${duration(b.duration_ms)}, ${ago(h.server_time - b.started_at)}`
-    : '—';
-  $('health-clients').textContent = int(h.clients);
-  renderDerivation(h.derivation, h.server_time);
-  const body = /** @type {HTMLTableSectionElement} */ (document.querySelector('#health-stages tbody'));
-  body.replaceChildren();
-  for (const s of h.stages) {
-    const tr = body.insertRow();
-    tr.dataset.stage = s.stage;
-    tr.insertCell().textContent = s.stage;
-    tr.insertCell().textContent = s.topic;
-    const lag = tr.insertCell();
-    lag.className = `num ${s.lag === null ? '' : s.lag === 0 ? 'ok' : s.lag < 1000 ? 'warn' : 'bad'}`;
-    lag.textContent = s.lag === null ? '—' : int(s.lag);
-    if (s.note) lag.title = s.note;
-  }
-  $('health-polled').textContent = h.polled_at ? `checked ${dateTime(h.polled_at)} UTC` : '';
-}
-
-/**
- * The derivation settings in force and the newest backfill: a progress bar while one runs (the
- * KPIs converge during it; event counters do not move), a line for an hour after it finished.
- * @param {any} d the health's `derivation` (null before an enricher recorded settings)
- * @param {number} now server time (ms)
- */
-function renderDerivation(d, now) {
-  $('health-derivation').textContent = d
-    ? `${d.time_zone}, rules ${d.rules_version}, epoch ${int(d.epoch)}`
-    : '—';
-  const box = $('health-backfill');
-  const b = d?.backfill;
-  const recent = b && (b.status !== 'FINISHED' || now - (b.finished_at ?? now) < 3_600_000);
-  box.hidden = !recent;
-  if (!recent) return;
-  const bar = $as('health-backfill-progress', HTMLProgressElement);
-  const target = `${b.time_zone}, rules ${b.rules_version}`;
-  if (b.status === 'FINISHED') {
-    bar.value = 1;
-    $('health-backfill-text').textContent =
-      `Backfill epoch ${int(b.epoch)} (${target}) finished ${ago(now - b.finished_at)}: ${int(b.total)} records re-derived`;
-  } else if (b.status === 'SWITCHING' || b.total === null) {
-    bar.removeAttribute('value');
-    $('health-backfill-text').textContent =
-      `Backfill epoch ${int(b.epoch)} (${target}): switching the enrichers`;
-  } else {
-    bar.value = b.total > 0 ? b.done / b.total : 1;
-    $('health-backfill-text').textContent =
-      `Backfill epoch ${int(b.epoch)} (${target}) running: ${int(b.done)} of ${int(b.total)} records re-derived`;
-  }
 }
 
 // ---------- live ----------
