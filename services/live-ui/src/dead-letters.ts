@@ -40,6 +40,10 @@ export const toRow = (e: DeadLetterEntry): DeadLetterRow => ({
   replay_of: e.replayOf,
 });
 
+/** Same time: the later offset first (within a partition, the later write). */
+const newerOffset = (a: DeadLetterRow, b: DeadLetterRow): number =>
+  Number(b.position.split('/')[1]) - Number(a.position.split('/')[1]);
+
 export function createDeadLetterSource(o: {
   kafka: Kafka;
   topic: string;
@@ -55,7 +59,7 @@ export function createDeadLetterSource(o: {
         ? readDeadLetters({ kafka: o.kafka, admin, topic: o.topic, groupPrefix: o.groupPrefix })
         : [],
     );
-    return { at, rows: entries.map(toRow).sort((a, b) => b.time - a.time) };
+    return { at, rows: entries.map(toRow).sort((a, b) => b.time - a.time || newerOffset(a, b)) };
   };
   return async ({ code, limit }) => {
     if (cached === null || Date.now() - cached.at > (o.maxAgeMs ?? 5000)) {

@@ -1,6 +1,7 @@
 // @ts-check
 // The dead-letter page: GET /api/dead-letters (the pipeline panel's count links here), refreshed
 // every 10 s; the error-code filter is kept in the address (?code=).
+import { $, $as } from './dom.js';
 import { dateTime, int } from './format.js';
 
 /**
@@ -13,15 +14,8 @@ import { dateTime, int } from './format.js';
 const LIMIT = 500;
 const REFRESH_MS = 10_000;
 
-/** @param {string} id */
-function $(id) {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`#${id} is missing`);
-  return el;
-}
-
-const select = /** @type {HTMLSelectElement} */ ($('dlq-code'));
-const body = /** @type {HTMLTableSectionElement} */ ($('dlq-table').querySelector('tbody'));
+const select = $as('dlq-code', HTMLSelectElement);
+const body = /** @type {HTMLTableSectionElement} */ ($as('dlq-table', HTMLTableElement).tBodies[0]);
 const seenCodes = new Set();
 
 /** @param {DeadLetterRow} r */
