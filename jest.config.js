@@ -4,7 +4,7 @@
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] };
 const moduleNameMapper = {
   '^@cdc/(core|read-model|stack|cli|testing)$': '<rootDir>/packages/$1/src',
-  '^@cdc/(producer|enricher|aggregator|live-ui)$': '<rootDir>/services/$1/src',
+  '^@cdc/(producer|enricher|aggregator|live-ui|alerts)$': '<rootDir>/services/$1/src',
 };
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAggregateCommand } from './commands/aggregate';
+import { registerAlertsCommand } from './commands/alerts';
 import { registerBackfillCommand } from './commands/backfill';
 import { registerDlqCommands } from './commands/dlq';
 import { registerEnrichCommand } from './commands/enrich';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBackfillCommand(program);
   registerAggregateCommand(program);
   registerUiCommand(program);
+  registerAlertsCommand(program);
   registerStartCommand(program);
   return program;
 }

@@ -23,6 +23,7 @@ const SUBJECT_TOPIC: Record<SchemaName, keyof TopicNames> = {
   EnrichedBookingChange: 'silver',
   MovieKpis: 'gold',
   PipelineControl: 'control',
+  Alert: 'alerts',
 };
 
 export interface CreatedTopics {

@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'DB_INCONSISTENT'
   | 'DB_SCHEMA_UNSUPPORTED'
   | 'BATCH_CLOSED'
-  | 'INPUT_UNREADABLE';
+  | 'INPUT_UNREADABLE'
+  | 'WEBHOOK_FAILED';
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

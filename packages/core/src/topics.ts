@@ -6,6 +6,8 @@ export interface TopicNames {
   gold: string;
   /** Pipeline state (derivation settings, enricher acknowledgements, backfills): see control/. */
   control: string;
+  /** Alert transitions (firing, resolved), keyed by alert id: see services/alerts. */
+  alerts: string;
 }
 
 export const BASE_TOPICS: TopicNames = {
@@ -14,6 +16,7 @@ export const BASE_TOPICS: TopicNames = {
   deadLetter: 'movies.booking-changes.dlq',
   gold: 'movies.kpis.v1',
   control: 'movies.pipeline-control.v1',
+  alerts: 'movies.alerts.v1',
 };
 
 export function topicNames(prefix = ''): TopicNames {
@@ -23,6 +26,7 @@ export function topicNames(prefix = ''): TopicNames {
     deadLetter: prefix + BASE_TOPICS.deadLetter,
     gold: prefix + BASE_TOPICS.gold,
     control: prefix + BASE_TOPICS.control,
+    alerts: prefix + BASE_TOPICS.alerts,
   };
 }
 
@@ -33,6 +37,7 @@ export const allTopics = (names: TopicNames): string[] => [
   names.deadLetter,
   names.gold,
   names.control,
+  names.alerts,
 ];
 
 export interface TopicSpec {
@@ -58,7 +63,8 @@ export const historyTopics = (names: TopicNames): string[] => [names.bronze, nam
 /**
  * Topic definitions: bronze and silver keep their history (unlimited retention unless chosen
  * otherwise), dead letters are deleted by the broker's default retention, gold and the control
- * topic are compacted (the control topic has one partition: its few records stay in one order).
+ * topic are compacted (the control topic has one partition: its few records stay in one order),
+ * and so is the alerts topic (the newest transition of every alert; keyed by alert id).
  */
 export function topicSpecs(names: TopicNames, partitions: number, options: TopicOptions = {}): TopicSpec[] {
   const history = [
@@ -80,6 +86,7 @@ export function topicSpecs(names: TopicNames, partitions: number, options: Topic
     },
     { topic: names.gold, numPartitions: partitions, configEntries: compact },
     { topic: names.control, numPartitions: 1, configEntries: compact },
+    { topic: names.alerts, numPartitions: partitions, configEntries: compact },
   ];
 }
 

@@ -150,5 +150,34 @@ export interface PipelineControl {
   backfill: BackfillState | null;
 }
 
+export type AlertStatus = 'FIRING' | 'RESOLVED';
+/** EVENT: the alert's times are event times (rules over booking changes); WALL: wall-clock times. */
+export type AlertClock = 'EVENT' | 'WALL';
+
+/** One transition of an alert (topic movies.alerts.v1, compacted, key `alert_id`). */
+export interface Alert {
+  alert_id: string;
+  rule: string;
+  rule_type: string;
+  /** A movie id, or 'pipeline'. */
+  subject: string;
+  movie_id: string | null;
+  status: AlertStatus;
+  severity: string;
+  labels: Record<string, string>;
+  summary: string;
+  value: number | null;
+  threshold: number | null;
+  baseline: number | null;
+  clock: AlertClock;
+  active_since: number;
+  fired_at: number;
+  resolved_at: number | null;
+  /** Wall clock of the decision. */
+  transition_at: number;
+  /** 1 firing, 2 resolved. */
+  sequence: number;
+}
+
 /** Kafka key and display name of the pipeline-wide row of bookings without a movie. */
 export const NO_MOVIE_KEY = '(none)';

@@ -1,4 +1,4 @@
-import { NO_MOVIE_KEY, type MovieKpis } from '@cdc/core';
+import { NO_MOVIE_KEY, type Alert, type MovieKpis } from '@cdc/core';
 import type { DeadLetterList, DeadLetterRow } from './dead-letters';
 import type { DerivationHealth, PipelineHealth } from './health';
 import {
@@ -342,4 +342,53 @@ export const healthzResponse = object({
   db_available: { type: 'boolean' },
   clients: int,
   version: int,
+});
+
+// ---------- alerts ----------
+
+export const alertsQuerySchema = query({
+  status: {
+    type: 'string',
+    enum: ['firing', 'resolved'],
+    description: 'Only firing, or only resolved, alerts',
+  },
+  rule: list('^[a-z][a-z0-9_-]{0,63}$', 50, 'Rule names'),
+  movie: list('^[A-Za-z0-9._:-]{1,64}$', 200, 'Movie ids'),
+  severity: {
+    type: 'array',
+    items: { type: 'string', enum: ['info', 'warning', 'critical'] },
+    maxItems: 3,
+    description: 'Severities; comma-separated, the parameter may also be repeated',
+  },
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Most alerts returned' },
+});
+
+const alertProperties = {
+  alert_id: { type: 'string', description: '<rule>/<subject>/<active since>' },
+  rule: str,
+  rule_type: str,
+  subject: { type: 'string', description: "A movie id, or 'pipeline'" },
+  movie_id: nullable('string'),
+  status: { type: 'string', enum: ['FIRING', 'RESOLVED'] },
+  severity: str,
+  labels: { type: 'object', additionalProperties: { type: 'string' } },
+  summary: str,
+  value: nullable('number'),
+  threshold: nullable('number'),
+  baseline: nullable('number'),
+  clock: {
+    type: 'string',
+    enum: ['EVENT', 'WALL'],
+    description: 'Whether the times below are event or wall-clock times',
+  },
+  active_since: ms('The condition first held'),
+  fired_at: ms('It fired'),
+  resolved_at: nullable('integer'),
+  transition_at: ms('Wall clock of the transition'),
+  sequence: { type: 'integer', description: '1 firing, 2 resolved' },
+} satisfies Record<keyof Alert, Schema>;
+
+export const alertsResponse = object({
+  as_of: ms('When the answer was computed'),
+  alerts: { type: 'array', items: object(alertProperties) },
 });

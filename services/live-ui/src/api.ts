@@ -8,6 +8,8 @@ import {
   deadLettersResponse,
   emptyQuerySchema,
   errorRef,
+  alertsQuerySchema,
+  alertsResponse,
   filterOptionsResponse,
   filtersQuerySchema,
   healthResponse,
@@ -30,6 +32,8 @@ import {
   type Filters,
 } from '@cdc/read-model';
 import type { BookingsQuery, CsvQuery } from './query';
+import type { Alert } from '@cdc/core';
+import type { AlertsQuery } from './alerts-board';
 
 /**
  * The JSON and CSV API behind the page, plus /healthz and /metrics. Every parameter is validated
@@ -38,6 +42,8 @@ import type { BookingsQuery, CsvQuery } from './query';
  */
 export interface ApiDeps {
   db: DbHandle;
+  /** The alerts read from the alerts topic, filtered (none when the server has no feed). */
+  alerts?: (q: AlertsQuery) => Alert[];
   /** Live facts for /api/config and /api/health. */
   live: () => Record<string, unknown>;
   health: () => Record<string, unknown>;
@@ -104,6 +110,29 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
           as_of: Date.now(),
           movies: rows,
         };
+      },
+    );
+
+    api.get<{ Querystring: AlertsQuery }>(
+      '/api/alerts',
+      {
+        config: { route: 'alerts' },
+        schema: {
+          tags: ['alerts'],
+          summary: 'Alerts, newest first',
+          description:
+            'The newest transition of every alert `cdc alerts` raised (firing, or resolved: the most recent 500 resolved are kept), newest transition first, from the compacted alerts topic.',
+          querystring: alertsQuerySchema,
+          response: {
+            200: { ...alertsResponse, description: 'The alerts under the filters' },
+            400: badQuery,
+          },
+        },
+      },
+      (request) => {
+        const q = request.query;
+        const alerts = deps.alerts?.({ ...q, limit: q.limit ?? 100 }) ?? [];
+        return { as_of: Date.now(), alerts };
       },
     );
 

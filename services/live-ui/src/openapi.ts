@@ -24,6 +24,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'kpis', description: 'Per-movie KPIs and totals' },
         { name: 'bookings', description: 'The current booking rows' },
+        { name: 'alerts', description: 'Alerts raised by `cdc alerts`' },
         { name: 'operations', description: 'Health, settings, metrics, this description' },
       ],
     },

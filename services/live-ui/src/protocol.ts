@@ -1,3 +1,4 @@
+import type { Alert } from '@cdc/core';
 import { MOVIE_KPI_COLUMNS } from '@cdc/read-model';
 import type { MovieRow } from './gold-state';
 import type { ChangeBatch } from './version-log';
@@ -10,6 +11,8 @@ import type { ChangeBatch } from './version-log';
  *   A client applies it only when `from` equals the version it holds; otherwise it reconnects
  *   with `?since=<its version>&epoch=<epoch>` and gets exactly what it missed.
  * - `heartbeat`: sent every heartbeat interval so a browser can detect a dead connection.
+ * - `alerts`: the alerts (from `cdc alerts`), firing and recently resolved, newest first; sent
+ *   after the first message and whenever one changes. Replaces what the client had.
  *
  * Movies travel as a table (`columns` once, then one array of values per movie): the same data
  * as objects, a third of the bytes. `decodeMovies` turns it back into rows.
@@ -71,7 +74,19 @@ export interface HeartbeatMessage {
   serverTime: number;
 }
 
-export type ServerMessage = SnapshotMessage | ChangesMessage | HeartbeatMessage;
+export interface AlertsMessage {
+  type: 'alerts';
+  epoch: string;
+  alerts: Alert[];
+  serverTime: number;
+}
+
+export type ServerMessage = SnapshotMessage | ChangesMessage | HeartbeatMessage | AlertsMessage;
+
+export function alertsMessage(epoch: string, alerts: Alert[], now: number): string {
+  const m: AlertsMessage = { type: 'alerts', epoch, alerts, serverTime: now };
+  return JSON.stringify(m);
+}
 
 export function snapshotMessage(
   epoch: string,

@@ -10,6 +10,8 @@ import {
   type ConnectionConfig,
   type Logger,
 } from '@cdc/core';
+import { AlertsBoard } from './alerts-board';
+import { startAlertsConsumer, type AlertsConsumer } from './alerts-consumer';
 import { ownOrigins, type LiveUiConfig } from './config';
 import { createDeadLetterSource, type DeadLetterSource } from './dead-letters';
 import { createDbHandle } from '@cdc/read-model';
@@ -18,7 +20,7 @@ import { GoldState } from './gold-state';
 import { startHealthPoller, type HealthPoller } from './health';
 import { createLiveUiApp } from './live-app';
 import { createLiveUiMetrics } from './metrics';
-import type { Freshness } from './protocol';
+import { alertsMessage, type Freshness } from './protocol';
 import { VersionLog } from './version-log';
 import { createWsHub, WS_PATH } from './ws-hub';
 
@@ -53,6 +55,9 @@ export async function startLiveUi(o: {
   let allowedOrigins: string[] = config.allowedOrigins;
   let ready = false;
   let lastPushLagMs: number | null = null;
+  const board = new AlertsBoard();
+  /** The alerts the dashboard shows: every firing one and the latest resolved ones. */
+  const shownAlerts = () => [...board.firing(), ...board.list({ status: 'resolved', limit: 50 })];
 
   const freshness = (): Freshness => ({
     lastChangeAtMs: state.lastChangeAtMs,
@@ -72,9 +77,11 @@ export async function startLiveUi(o: {
     maxClients: config.maxClients,
     metrics,
     logger,
+    alerts: () => alertsMessage(epoch, shownAlerts(), Date.now()),
   });
 
   let gold: GoldConsumer | null = null;
+  let alertsFeed: AlertsConsumer | null = null;
   let health: HealthPoller | null = null;
 
   const live = () => ({
@@ -121,6 +128,7 @@ export async function startLiveUi(o: {
     maxPayloadBytes: config.maxPayloadBytes,
     api: {
       db,
+      alerts: (q) => board.list(q),
       live,
       health: healthBody,
       healthz: () => {
@@ -208,6 +216,30 @@ export async function startLiveUi(o: {
     throw err;
   }
   const goldConsumer = gold;
+  // Alerts (from `cdc alerts`): coalesced like gold, pushed whole (they are few).
+  let alertsTimer: NodeJS.Timeout | null = null;
+  try {
+    alertsFeed = await startAlertsConsumer({
+      kafka,
+      registry: createRegistryClient(o.connection.registryUrl),
+      topic: topics.alerts,
+      logger,
+      onRecord(id, alert) {
+        if (board.apply(id, alert) && alertsTimer === null) {
+          alertsTimer = setTimeout(() => {
+            alertsTimer = null;
+            hub.publishAlerts();
+          }, config.coalesceMs);
+        }
+      },
+    });
+  } catch (err) {
+    // The dashboard works without alerts (a pipeline from before them): said once, not fatal.
+    logger.warn(
+      { err: errorMessage(err), topic: topics.alerts },
+      'cannot read the alerts topic; no alerts shown',
+    );
+  }
   const readyPromise = goldConsumer.ready.then(() => {
     state.takePending();
     ready = true;
@@ -244,11 +276,13 @@ export async function startLiveUi(o: {
     stop() {
       stopping ??= (async () => {
         if (flushTimer) clearTimeout(flushTimer);
+        if (alertsTimer) clearTimeout(alertsTimer);
         await hub.close();
         // Stops accepting and closes idle connections; requests in flight get until the consumers
         // have stopped.
         const closed = app.close();
         await health?.stop();
+        await alertsFeed?.stop().catch(() => undefined);
         await goldConsumer.stop().catch((err: unknown) => {
           logger.warn({ err: errorMessage(err) }, 'gold consumer did not stop cleanly');
         });

@@ -51,6 +51,8 @@ export interface WsHubOptions {
   maxClients: number;
   metrics: LiveUiMetrics;
   logger: Logger;
+  /** The current `alerts` message, sent after a client's first message (none: no alerts feed). */
+  alerts?: () => string;
 }
 
 export interface WsHub {
@@ -60,6 +62,8 @@ export interface WsHub {
   publish(batch: ChangeBatch): void;
   /** Sends the first message to clients that connected before the initial gold read finished. */
   flushWaiting(): void;
+  /** Sends the current `alerts` message to every client that has had its first message. */
+  publishAlerts(): void;
   clientCount(): number;
   close(): Promise<void>;
 }
@@ -107,6 +111,7 @@ export function createWsHub(o: WsHubOptions): WsHub {
       send(c, heartbeatMessage(o.epoch, o.log.version, Date.now()), 'heartbeat');
       c.sentVersion = o.log.version;
     }
+    if (o.alerts) send(c, o.alerts(), 'alerts');
   };
 
   /** False when the client is over its buffer limit (and drops it when that lasted too long). */
@@ -205,6 +210,13 @@ export function createWsHub(o: WsHubOptions): WsHub {
 
     flushWaiting() {
       for (const c of clients) if (c.sentVersion === null) first(c);
+    },
+
+    publishAlerts() {
+      if (!o.alerts) return;
+      const payload = Buffer.from(o.alerts());
+      for (const c of clients)
+        if (c.sentVersion !== null && c.ws.readyState === WebSocket.OPEN) send(c, payload, 'alerts');
     },
 
     clientCount: () => clients.size,

@@ -25,6 +25,7 @@ export interface ProduceArgs {
   batchSize?: string;
   producers?: string;
   opsPort?: string;
+  timeScale?: string;
 }
 
 /** Generator settings the run fills in from the topic (ids continue after what it holds). */
@@ -33,9 +34,14 @@ export type GeneratorSettings = Omit<GeneratorConfig, 'runId' | 'firstSeq' | 'fi
 };
 
 export interface ProduceConfig {
-  source: { kind: 'generator'; generator: GeneratorSettings } | { kind: 'scenario'; scenario: Scenario };
-  /** Events per second; null = as fast as the broker acknowledges. */
+  source:
+    | { kind: 'generator'; generator: GeneratorSettings }
+    /** `generator`: the traffic an overlay scenario is played on top of (null: the scenario alone). */
+    | { kind: 'scenario'; scenario: Scenario; generator: GeneratorSettings | null };
+  /** Events per second (of event time); null = as fast as the broker acknowledges. */
   ratePerSec: number | null;
+  /** Event time runs this many times faster than the wall clock (1 = real time). */
+  timeScale: number;
   count: number | null;
   durationMs: number | null;
   /** Most messages per produce request. */
@@ -71,6 +77,7 @@ export const FLAGS: Record<keyof ProduceArgs, string> = {
   batchSize: '--batch-size',
   producers: '--producers',
   opsPort: '--ops-port',
+  timeScale: '--time-scale',
 };
 
 /** Options that shape generated events, so they make no sense with --scenario. */
@@ -161,6 +168,17 @@ const fields = {
   batchSize: wholeNumber(1, 100_000),
   producers: wholeNumber(1, 16),
   opsPort: wholeNumber(0, 65535),
+  timeScale: z
+    .string()
+    .trim()
+    .regex(/^\d*\.?\d+$/, 'must be a number from 0.001 to 10000, such as 20')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(0.001, 'must be a number from 0.001 to 10000, such as 20')
+        .max(10_000, 'must be a number from 0.001 to 10000, such as 20'),
+    ),
 } satisfies Record<keyof ProduceArgs, z.ZodTypeAny>;
 
 function parseInstant(s: string, ctx: z.RefinementCtx): number {
@@ -223,23 +241,35 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
   const producers = field(args, 'producers') ?? DEFAULT_PRODUCERS;
   const opsPort = field(args, 'opsPort');
 
+  const timeScale = field(args, 'timeScale') ?? 1;
+
   if (args.scenario !== undefined) {
-    const clash = given.find((k) => GENERATOR_ONLY.includes(k));
-    if (clash)
-      throw new UsageError(
-        `${FLAGS[clash]} cannot be combined with --scenario (a scenario is a fixed script)`,
-      );
     let scenario: Scenario;
     try {
       scenario = loadScenario(field(args, 'scenario')!);
     } catch (err) {
       throw err instanceof CdcError ? new UsageError(`--scenario: ${err.message}`) : err;
     }
+    // An overlay scenario runs on generated traffic: the generator's options apply, and the run
+    // lasts the scenario's own duration unless --duration says otherwise.
+    const allowed: (keyof ProduceArgs)[] =
+      scenario.overlayMs === null ? [] : GENERATOR_ONLY.filter((k) => k !== 'count');
+    const clash = given.find((k) => GENERATOR_ONLY.includes(k) && !allowed.includes(k));
+    if (clash)
+      throw new UsageError(
+        `${FLAGS[clash]} cannot be combined with --scenario ${scenario.name} (${
+          scenario.overlayMs === null
+            ? 'a scenario is a fixed script'
+            : 'an overlay scenario runs for its duration'
+        })`,
+      );
+    const overlay = scenario.overlayMs !== null;
     return {
-      source: { kind: 'scenario', scenario },
-      ratePerSec: ratePerSec ?? null,
+      source: { kind: 'scenario', scenario, generator: overlay ? generatorSettings(args, nowMs) : null },
+      ratePerSec: ratePerSec !== undefined ? ratePerSec : overlay ? DEFAULT_RATE_PER_SEC : null,
+      timeScale,
       count: null,
-      durationMs: null,
+      durationMs: overlay ? (field(args, 'duration') ?? scenario.overlayMs) : null,
       batchSize,
       producers,
       opsPort: opsPort ?? null,
@@ -248,6 +278,22 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
 
   const count = field(args, 'count') ?? null;
   const durationMs = field(args, 'duration') ?? null;
+  return {
+    source: { kind: 'generator', generator: generatorSettings(args, nowMs) },
+    // A bounded count runs as fast as it can unless told otherwise; an open-ended run is gentle.
+    ratePerSec: ratePerSec !== undefined ? ratePerSec : count !== null ? null : DEFAULT_RATE_PER_SEC,
+    timeScale,
+    count,
+    durationMs,
+    batchSize,
+    producers,
+    // Continuous runs serve /healthz and /metrics; bounded ones only when asked.
+    opsPort: opsPort ?? (count === null ? DEFAULT_OPS_PORT : null),
+  };
+}
+
+/** The generator's settings from the options; `nowMs` anchors the default booking-date range. */
+function generatorSettings(args: ProduceArgs, nowMs: number): GeneratorSettings {
   const from = field(args, 'bookingFrom');
   const to = field(args, 'bookingTo') ?? null;
   const days = field(args, 'bookingDays') ?? DEFAULT_BOOKING_DAYS;
@@ -262,7 +308,7 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
       '--booking-from is in the future: booking dates after the change time are invalid records',
     );
   }
-  const generator: GeneratorSettings = {
+  return {
     ...DEFAULT_GENERATOR,
     seed: field(args, 'seed') ?? randomBytes(4).readUInt32BE(0),
     movies: field(args, 'movies') ?? DEFAULT_GENERATOR.movies,
@@ -272,16 +318,5 @@ export function parseProduceArgs(args: ProduceArgs, nowMs = Date.now()): Produce
     timeZone: field(args, 'timeZone') ?? DEFAULT_GENERATOR.timeZone,
     bookingDateFromMs,
     bookingDateToMs: to,
-  };
-  return {
-    source: { kind: 'generator', generator },
-    // A bounded count runs as fast as it can unless told otherwise; an open-ended run is gentle.
-    ratePerSec: ratePerSec !== undefined ? ratePerSec : count !== null ? null : DEFAULT_RATE_PER_SEC,
-    count,
-    durationMs,
-    batchSize,
-    producers,
-    // Continuous runs serve /healthz and /metrics; bounded ones only when asked.
-    opsPort: opsPort ?? (count === null ? DEFAULT_OPS_PORT : null),
   };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   CdcError,
   errorMessage,
@@ -11,11 +10,12 @@ import {
 } from '@cdc/core';
 import type { ProduceConfig } from './config';
 import { prepareBronze } from './connect';
-import { CHANGE_KINDS, createGenerator, type Generated, type GeneratorConfig } from './generator';
+import { CHANGE_KINDS } from './generator';
 import { createProducerMetrics } from './metrics';
 import { createPacer } from './pacer';
 import { createProgress, type Progress, type ProgressMode } from './progress';
 import { createSender } from './sender';
+import { createSource } from './source';
 import { emptyByKind, type ProduceSummary } from './summary';
 import { race, sleep, yieldToIo } from './timing';
 
@@ -35,51 +35,22 @@ export interface RunControls {
   onStarted?: (info: { topic: string; opsPort: number | null; partitions: number }) => void;
 }
 
-interface Source {
-  next(ts: number): Generated;
-  total: number | null;
-  dirty(): number;
-  summary: ProduceSummary['source'];
-}
-
 const KIND_INDEX = Object.fromEntries(CHANGE_KINDS.map((k, i) => [k, i])) as Record<string, number>;
 const bookingKey = (c: BookingChange): string => (c.after ?? c.before)!.booking_id;
-
-function createSource(config: ProduceConfig, nextSeq: number): Source {
-  if (config.source.kind === 'scenario') {
-    const { events, name } = config.source.scenario;
-    let i = 0;
-    return {
-      next: () => events[i++]!,
-      total: events.length,
-      dirty: () => 0,
-      summary: { kind: 'scenario', name },
-    };
-  }
-  const g: GeneratorConfig = {
-    ...config.source.generator,
-    runId: config.source.generator.runId ?? randomBytes(4).toString('hex'),
-    firstSeq: nextSeq,
-    firstBookingNumber: nextSeq,
-  };
-  const gen = createGenerator(g);
-  return {
-    next: (ts) => gen.next(ts),
-    total: config.count,
-    dirty: () => gen.stats().dirty,
-    summary: { kind: 'generator', seed: g.seed, runId: g.runId, firstSeq: g.firstSeq },
-  };
-}
 
 /** Produces changes to the bronze topic as `config` says; resolves with what was acknowledged. */
 export async function runProducer(config: ProduceConfig, ctl: RunControls): Promise<ProduceSummary> {
   const { connection, logger, signal } = ctl;
   const logLevel = logger.level as LogLevel;
-  const clock = ctl.clock ?? Date.now;
+  // --time-scale: event time runs `timeScale` times faster than the clock, from the start.
+  const baseClock = ctl.clock ?? Date.now;
+  const scale = config.timeScale;
+  const t0 = baseClock();
+  const clock = scale === 1 ? baseClock : () => t0 + (baseClock() - t0) * scale;
   const connectTimeoutMs = ctl.connectTimeoutMs ?? 15_000;
   const bronze = await prepareBronze(connection, logLevel, connectTimeoutMs);
   const { topic } = bronze;
-  const source = createSource(config, bronze.nextSeq);
+  const source = createSource(config, bronze.nextSeq, t0);
 
   const metrics = createProducerMetrics();
   metrics.setTargetRate(config.ratePerSec);
@@ -151,6 +122,7 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
         topic,
         partitions: bronze.partitions.length,
         ratePerSec: config.ratePerSec ?? 'max',
+        ...(scale === 1 ? {} : { timeScale: scale }),
         count: source.total,
         durationMs: config.durationMs,
         source: source.summary,
@@ -170,8 +142,9 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
     const lanes = Math.max(1, Math.min(config.producers, bronze.partitions.length));
     // Encoded but unsent records are bounded: about two chunks per lane.
     const highWater = config.batchSize * lanes * 2;
-    const deadline = config.durationMs === null ? Infinity : startedAt + config.durationMs;
-    const pacer = createPacer(config.ratePerSec, startedAt);
+    // --rate and --duration are in event time.
+    const deadline = config.durationMs === null ? Infinity : startedAt + config.durationMs / scale;
+    const pacer = createPacer(config.ratePerSec === null ? null : config.ratePerSec * scale, startedAt);
     for (;;) {
       if (signal?.aborted) {
         status = 'stopped';
@@ -185,18 +158,26 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
         await race(sender.nextCompletion(), deadline - now, signal);
         continue;
       }
-      let n = Math.min(config.batchSize, highWater - sender.queued, pacer.due(now));
+      // A timed scenario's events go when their event time comes, on top of any paced traffic.
+      const timed = source.due(clock());
+      for (const g of timed) sender.push(bookingKey(g.change), g.change, KIND_INDEX[g.kind]!);
+      tally.generated += timed.length;
+      let n =
+        source.next === null ? 0 : Math.min(config.batchSize, highWater - sender.queued, pacer.due(now));
       if (source.total !== null) n = Math.min(n, source.total - tally.generated);
-      if (n <= 0) {
-        await sleep(Math.min(pacer.waitMs(now), deadline - now), signal);
+      if (n <= 0 && timed.length === 0) {
+        const nextTs = source.nextDueTs();
+        const timedWaitMs = nextTs === null ? Infinity : Math.max(1, (nextTs - clock()) / scale);
+        const pacedWaitMs = source.next === null ? Infinity : pacer.waitMs(now);
+        await sleep(Math.min(pacedWaitMs, timedWaitMs, deadline - now, 1000), signal);
         continue;
       }
       for (let i = 0; i < n; i++) {
-        const g = source.next(clock());
+        const g = source.next!(clock());
         sender.push(bookingKey(g.change), g.change, KIND_INDEX[g.kind]!);
       }
-      pacer.took(n);
-      tally.generated += n;
+      if (n > 0) pacer.took(n);
+      tally.generated += Math.max(0, n);
       sender.kick();
       await yieldToIo();
     }

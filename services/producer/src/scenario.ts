@@ -11,10 +11,31 @@ import type { ChangeKind, Generated } from './generator';
  *
  * Events are fully determined by the file: event ids `<eventIdPrefix>-<n>`, `source.seq` n,
  * so producing a scenario twice produces the same events (duplicates the pipeline ignores).
+ *
+ * A scenario may also give its times relative to the moment it is produced (`"at": "+5m"`, a
+ * booking date `"-2h"` before its step): then it is anchored at the producer's start, its
+ * events are sent when their time comes, and `{run}` in ids and the event ids carry the run id,
+ * so producing it again makes new bookings. An `overlay` scenario is played on top of generated
+ * traffic (the generator's options apply) for `overlay.duration` of event time: anyone can watch
+ * what it provokes (the alert scenarios: cancellation-spike, booking-surge, dirty-burst). A step
+ * may `repeat` (`{"count": 60, "every": "2s"}`; `{n}` in ids is 1..count).
  */
 export const SCENARIOS_DIR = path.resolve(__dirname, '../scenarios');
 
-const instant = z.union([
+const RELATIVE = /^([+-])(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** '+5m' / '-2h' -> signed milliseconds; null when not a relative time. */
+export function parseRelative(text: string): number | null {
+  const m = RELATIVE.exec(text.trim());
+  if (!m) return null;
+  return (m[1] === '-' ? -1 : 1) * Math.round(Number(m[2]) * UNIT_MS[m[3]!]!);
+}
+
+/** An instant: absolute (epoch ms) or relative to an anchor known only when the scenario runs. */
+type Instant = { abs: number } | { rel: number };
+
+const absolute = z.union([
   z.number().int().nonnegative(),
   z
     .string()
@@ -23,6 +44,22 @@ const instant = z.union([
     })
     .transform((s) => Date.parse(s)),
 ]);
+const instant = z.union([
+  absolute.transform((abs): Instant => ({ abs })),
+  z
+    .string()
+    .regex(RELATIVE, 'must be an ISO-8601 date-time, or a relative time such as +5m or -2h')
+    .transform((s): Instant => ({ rel: parseRelative(s)! })),
+]);
+const positiveDuration = z
+  .string()
+  .regex(/^\+?\d+(?:\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as 2s, 5m or 1h')
+  .transform((s) => parseRelative(s.startsWith('+') ? s : `+${s}`)!)
+  .refine((ms) => ms > 0, { message: 'must be above 0' });
+const repeat = z
+  .object({ count: z.number().int().min(1).max(100_000), every: positiveDuration })
+  .strict()
+  .optional();
 const cents = z.number().int();
 const id = z.string().min(1).nullable();
 
@@ -39,6 +76,7 @@ const create = z
   .object({
     op: z.literal('create'),
     at: instant.optional(),
+    repeat,
     booking: z
       .object({
         booking_id: z.string().min(1),
@@ -52,6 +90,7 @@ const update = z
   .object({
     op: z.literal('update'),
     at: instant.optional(),
+    repeat,
     booking_id: z.string().min(1),
     set: z
       .object(bookingFields)
@@ -61,10 +100,10 @@ const update = z
   })
   .strict();
 const cancel = z
-  .object({ op: z.literal('cancel'), at: instant.optional(), booking_id: z.string().min(1) })
+  .object({ op: z.literal('cancel'), at: instant.optional(), repeat, booking_id: z.string().min(1) })
   .strict();
 const del = z
-  .object({ op: z.literal('delete'), at: instant.optional(), booking_id: z.string().min(1) })
+  .object({ op: z.literal('delete'), at: instant.optional(), repeat, booking_id: z.string().min(1) })
   .strict();
 
 export const scenarioSchema = z
@@ -72,31 +111,98 @@ export const scenarioSchema = z
     description: z.string().min(1),
     source: z.string().min(1).optional(),
     eventIdPrefix: z.string().min(1).optional(),
+    overlay: z.object({ duration: positiveDuration }).strict().optional(),
     steps: z.array(z.discriminatedUnion('op', [create, update, cancel, del])).min(1),
   })
   .strict();
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
+/** A scenario file as written (JSON), before validation. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
 
 export interface Scenario {
   name: string;
   file: string;
   description: string;
+  /** The events; a relative scenario's are anchored at time 0 here (see `anchor`). */
   events: Generated[];
+  /** True when its times are relative to the moment it is produced. */
+  relative: boolean;
+  /** Played on top of generated traffic for this long (event time); null: the scenario alone. */
+  overlayMs: number | null;
+  /** The events of a run that starts at `startMs` (event time) with run id `runId`. */
+  anchor(startMs: number, runId: string): Generated[];
 }
 
-/** Applies the steps in order; throws a ConfigError naming the step when an invariant breaks. */
-export function buildScenario(name: string, file: string, spec: ScenarioFile): Scenario {
+type Step = ScenarioFile['steps'][number];
+
+const usesRelative = (spec: ScenarioFile): boolean =>
+  spec.steps.some(
+    (s) =>
+      (s.at !== undefined && 'rel' in s.at) ||
+      (s.op === 'create' && 'rel' in s.booking.booking_date) ||
+      (s.op === 'update' && s.set.booking_date !== undefined && 'rel' in s.set.booking_date),
+  );
+
+/** The steps with `repeat` expanded; `{n}` in ids is the repetition's number. */
+function expand(spec: ScenarioFile): { step: Step; n: number; index: number }[] {
+  return spec.steps.flatMap((step, index) =>
+    Array.from({ length: step.repeat?.count ?? 1 }, (_, i) => ({ step, n: i + 1, index })),
+  );
+}
+
+/**
+ * Validates a scenario as written and applies its steps in order; throws a ConfigError naming the
+ * field, or the step whose invariant breaks.
+ */
+export function buildScenario(name: string, file: string, input: ScenarioInput): Scenario {
+  const spec = parseScenario(input, file);
+  const relative = usesRelative(spec);
+  if (spec.overlay && !relative) {
+    throw new ConfigError(
+      `scenario '${name}' (${file}): an overlay scenario gives its times relative to its start ("at": "+5m")`,
+    );
+  }
+  const anchor = (startMs: number, runId: string) => buildEvents(name, file, spec, startMs, runId, relative);
+  return {
+    name,
+    file,
+    description: spec.description,
+    events: anchor(0, 'run'),
+    relative,
+    overlayMs: spec.overlay?.duration ?? null,
+    anchor,
+  };
+}
+
+function buildEvents(
+  name: string,
+  file: string,
+  spec: ScenarioFile,
+  startMs: number,
+  runId: string,
+  relative: boolean,
+): Generated[] {
   const live = new Map<string, Booking>();
   const events: Generated[] = [];
-  const prefix = spec.eventIdPrefix ?? name;
+  const prefix = relative ? `${spec.eventIdPrefix ?? name}-${runId}` : (spec.eventIdPrefix ?? name);
   const sourceName = spec.source ?? `scenario-${name}`;
+  const time = (t: Instant, base: number): number => ('abs' in t ? t.abs : base + t.rel);
   let lastTs: number | undefined;
-  spec.steps.forEach((step, i) => {
+  expand(spec).forEach(({ step, n, index }, i) => {
     const fail = (why: string): never => {
-      throw new ConfigError(`scenario '${name}' (${file}) step ${i + 1} (${step.op}): ${why}`);
+      throw new ConfigError(`scenario '${name}' (${file}) step ${index + 1} (${step.op}): ${why}`);
     };
-    const ts = step.at ?? (lastTs === undefined ? fail("the first step needs 'at'") : lastTs + 1000);
-    if (lastTs !== undefined && ts < lastTs) fail(`'at' goes back in time (before step ${i})`);
+    const id = (template: string): string => template.replaceAll('{run}', runId).replaceAll('{n}', String(n));
+    const first =
+      step.at !== undefined
+        ? time(step.at, startMs)
+        : lastTs === undefined
+          ? fail("the first step needs 'at'")
+          : lastTs + 1000;
+    const ts = n === 1 ? first : lastTs! + (step.repeat?.every ?? 0);
+    if (n === 1 && lastTs !== undefined && ts < lastTs) {
+      fail(`'at' goes back in time (before step ${index})`);
+    }
     lastTs = ts;
     const seq = i + 1;
     const emit = (kind: ChangeKind, op: BookingChange['op'], before: Booking | null, after: Booking | null) =>
@@ -115,12 +221,13 @@ export function buildScenario(name: string, file: string, spec: ScenarioFile): S
 
     if (step.op === 'create') {
       const b = step.booking;
-      if (live.has(b.booking_id)) fail(`booking ${b.booking_id} already exists`);
+      const bookingId = id(b.booking_id);
+      if (live.has(bookingId)) fail(`booking ${bookingId} already exists`);
       const after: Booking = {
-        booking_id: b.booking_id,
-        customer_id: b.customer_id,
-        movie_id: b.movie_id,
-        booking_date: b.booking_date,
+        booking_id: bookingId,
+        customer_id: b.customer_id === null ? null : id(b.customer_id),
+        movie_id: b.movie_id === null ? null : id(b.movie_id),
+        booking_date: time(b.booking_date, ts),
         status: b.status,
         ticket_count: b.ticket_count,
         ticket_price: b.ticket_price,
@@ -128,41 +235,53 @@ export function buildScenario(name: string, file: string, spec: ScenarioFile): S
         updated_at: ts,
         version: 1,
       };
-      live.set(b.booking_id, after);
+      live.set(bookingId, after);
       emit('create', 'c', null, after);
       return;
     }
-    const before =
-      live.get(step.booking_id) ?? fail(`booking ${step.booking_id} does not exist (or was deleted)`);
+    const bookingId = id(step.booking_id);
+    const before = live.get(bookingId) ?? fail(`booking ${bookingId} does not exist (or was deleted)`);
     if (step.op === 'delete') {
-      live.delete(step.booking_id);
+      live.delete(bookingId);
       emit('delete', 'd', before, null);
       return;
     }
-    const set = step.op === 'cancel' ? { status: 'CANCELLED' } : step.set;
+    let set: Partial<Booking> = { status: 'CANCELLED' };
+    if (step.op === 'update') {
+      const { booking_date, customer_id, movie_id, ...rest } = step.set;
+      set = { ...rest };
+      if (booking_date !== undefined) set.booking_date = time(booking_date, ts);
+      if (customer_id !== undefined) set.customer_id = customer_id === null ? null : id(customer_id);
+      if (movie_id !== undefined) set.movie_id = movie_id === null ? null : id(movie_id);
+    }
     const after: Booking = { ...before, ...set, updated_at: ts, version: before.version + 1 };
-    live.set(step.booking_id, after);
+    live.set(bookingId, after);
     const kind = before.status !== 'CANCELLED' && after.status === 'CANCELLED' ? 'cancel' : 'update';
     emit(kind, 'u', before, after);
   });
-  return { name, file, description: spec.description, events };
+  return events;
 }
 
 const nameOf = (file: string): string => path.basename(file, '.json');
 
-function readScenarioFile(file: string): ScenarioFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`scenario file ${file} cannot be read as JSON: ${(err as Error).message}`);
-  }
+function parseScenario(json: unknown, file: string): ScenarioFile {
   const parsed = scenarioSchema.safeParse(json);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((x) => `  ${x.path.join('.') || '(file)'}: ${x.message}`);
     throw new ConfigError(`scenario file ${file} is invalid:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+function readScenarioFile(file: string): ScenarioInput {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`scenario file ${file} cannot be read as JSON: ${(err as Error).message}`);
+  }
+  parseScenario(json, file);
+  return json as ScenarioInput;
 }
 
 /** The scenarios in `dir` (every *.json), by name. */
@@ -172,7 +291,7 @@ export function listScenarios(dir = SCENARIOS_DIR): { name: string; description:
     .sort()
     .map((f) => {
       const file = path.join(dir, f);
-      return { name: nameOf(f), description: readScenarioFile(file).description, file };
+      return { name: nameOf(f), description: parseScenario(readScenarioFile(file), file).description, file };
     });
 }
 

@@ -23,7 +23,8 @@ export interface ProduceSummary {
   /** Acknowledged events per second over the run. */
   eventsPerSec: number;
   source:
-    { kind: 'generator'; seed: number; runId: string; firstSeq: number } | { kind: 'scenario'; name: string };
+    | { kind: 'generator'; seed: number; runId: string; firstSeq: number }
+    | { kind: 'scenario'; name: string; runId?: string; seed?: number };
   error?: string;
 }
 
@@ -33,7 +34,7 @@ export function formatSummary(s: ProduceSummary): string {
   const lines: string[] = [];
   const src =
     s.source.kind === 'scenario'
-      ? `scenario ${s.source.name}`
+      ? `scenario ${s.source.name}${s.source.runId ? `, run ${s.source.runId}` : ''}${s.source.seed !== undefined ? `, seed ${s.source.seed}` : ''}`
       : `seed ${s.source.seed}, run ${s.source.runId}, first seq ${s.source.firstSeq}`;
   lines.push(`${s.status}: ${s.acknowledgedTotal} events acknowledged on ${s.topic} (${src})`);
   lines.push(

@@ -67,6 +67,11 @@ export function registerProduceCommand(program: Command): void {
       '--ops-port <port>',
       `port of /healthz and /metrics, 0 = random (default ${DEFAULT_OPS_PORT} when running until stopped)`,
     )
+    .option(
+      '--time-scale <k>',
+      'event time runs k times faster than the clock, from now (--rate and --duration are then in event time): ' +
+        'ten minutes of traffic in 30 s with --time-scale 20, for demos and tests',
+    )
     .option('--no-progress', 'no progress bar or progress log lines')
     .option('--json', 'print the summary as JSON')
     .action((opts: ProduceOptions) =>
@@ -76,7 +81,7 @@ export function registerProduceCommand(program: Command): void {
           const other = Object.keys(args);
           if (other.length > 0)
             throw new UsageError(`--list-scenarios cannot be combined with --${kebab(other[0]!)}`);
-          for (const s of listScenarios()) process.stdout.write(`${s.name.padEnd(14)} ${s.description}\n`);
+          for (const s of listScenarios()) process.stdout.write(`${s.name.padEnd(18)} ${s.description}\n`);
           return;
         }
         const config = parseProduceArgs(args);

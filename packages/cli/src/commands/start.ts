@@ -22,6 +22,7 @@ export function pipelineChildren(o: StartOptions): ChildSpec[] {
     { name: 'enricher', args: ['enrich'] },
     { name: 'aggregator', args: ['aggregate', '--db', o.db] },
     { name: 'live-ui', args: ['ui', '--db', o.db, '--port', String(o.uiPort)] },
+    { name: 'alerts', args: ['alerts'] },
   ];
   if (o.produce)
     children.push({ name: 'producer', args: ['produce', '--rate', String(o.rate), '--no-progress'] });

@@ -8,7 +8,9 @@ describe('cdc schemas register / check', () => {
   const connection = loadConnectionConfig({ ...process.env, TOPIC_PREFIX: prefix });
   const registry = createRegistryClient(connection.registryUrl);
   const topics = topicNames(prefix);
-  const subjects = [topics.bronze, topics.silver, topics.gold, topics.control].map(valueSubject);
+  const subjects = [topics.bronze, topics.silver, topics.gold, topics.control, topics.alerts].map(
+    valueSubject,
+  );
 
   /**
    * Runs `cdc <args>` on the topics under `topicPrefix`; its exit code and output (stdout, and

@@ -5,12 +5,14 @@ import avro from 'avsc';
 /** Schemas live in the repository's `schemas/` folder and nowhere else. */
 export const SCHEMAS_DIR = path.resolve(__dirname, '../../../../schemas');
 
-export type SchemaName = 'BookingChange' | 'EnrichedBookingChange' | 'MovieKpis' | 'PipelineControl';
+export type SchemaName =
+  'BookingChange' | 'EnrichedBookingChange' | 'MovieKpis' | 'PipelineControl' | 'Alert';
 export const SCHEMA_NAMES: readonly SchemaName[] = [
   'BookingChange',
   'EnrichedBookingChange',
   'MovieKpis',
   'PipelineControl',
+  'Alert',
 ];
 
 const cache = new Map<string, { text: string; type: avro.Type }>();

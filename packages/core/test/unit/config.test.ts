@@ -32,7 +32,7 @@ describe('connection config', () => {
 });
 
 describe('topics', () => {
-  it('prefixes every topic and compacts only gold and the control topic', () => {
+  it('prefixes every topic and compacts only gold, the control topic and the alerts topic', () => {
     const names = topicNames('p.');
     expect(names).toEqual({
       bronze: 'p.movies.booking-changes.v1',
@@ -40,11 +40,12 @@ describe('topics', () => {
       deadLetter: 'p.movies.booking-changes.dlq',
       gold: 'p.movies.kpis.v1',
       control: 'p.movies.pipeline-control.v1',
+      alerts: 'p.movies.alerts.v1',
     });
     const policies = topicSpecs(names, 3).map(
       (s) => s.configEntries.find((e) => e.name === 'cleanup.policy')?.value,
     );
-    expect(policies).toEqual(['delete', 'delete', 'delete', 'compact', 'compact']);
+    expect(policies).toEqual(['delete', 'delete', 'delete', 'compact', 'compact', 'compact']);
     expect(topicSpecs(names, 3).find((s) => s.topic === names.control)?.numPartitions).toBe(1);
   });
 
@@ -60,6 +61,7 @@ describe('topics', () => {
       [names.deadLetter]: undefined,
       [names.gold]: undefined,
       [names.control]: undefined,
+      [names.alerts]: undefined,
     });
     const week = 7 * 86_400_000;
     const chosen = retention(topicSpecs(names, 3, { historyRetentionMs: week }));

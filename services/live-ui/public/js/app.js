@@ -4,6 +4,7 @@
 import { createCharts } from './charts.js';
 import { INSIGHT_BASE_COLUMNS, INSIGHT_EXTRA_COLUMNS, PERFORMANCE_COLUMNS, RAW_COLUMNS } from './columns.js';
 import { ago, duration, int, money, percent, setCurrencySymbol } from './format.js';
+import { renderAlerts } from './alerts.js';
 import { connectLive } from './live.js';
 import { renderTable } from './tables.js';
 import { $, $as } from './dom.js';
@@ -385,8 +386,10 @@ function startLive(config) {
     heartbeatMs: config.heartbeat_ms,
     onState: setLiveState,
     onMessage: (msg) => {
-      if (msg.type !== 'heartbeat') document.body.dataset.version = String(msg.version);
+      if (msg.type === 'snapshot' || msg.type === 'changes')
+        document.body.dataset.version = String(msg.version);
     },
+    onAlerts: renderAlerts,
     onSnapshot: (msg) => {
       state.gold = new Map(msg.movies.map((m) => [m.movie_key, m]));
       state.goldLoaded = true;

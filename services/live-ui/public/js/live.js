@@ -25,6 +25,7 @@
  * @property {(msg: LiveChanges) => void} onChanges
  * @property {(state: LiveState, detail?: LiveStateDetail) => void} onState
  * @property {(msg: ServerMessage) => void} onMessage every message, before it is applied
+ * @property {(alerts: import('../../src/protocol').AlertsMessage['alerts']) => void} [onAlerts] the alerts, whole, on every `alerts` message
  */
 
 const MIN_DELAY_MS = 500;
@@ -48,7 +49,7 @@ function decodeMovies(table) {
  * @param {LiveOptions} options
  * @returns {{ readonly version: number | null, close(): void }}
  */
-export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState, onMessage }) {
+export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState, onMessage, onAlerts }) {
   /** @type {WebSocket | null} */
   let ws = null;
   /** @type {string | null} */
@@ -110,6 +111,8 @@ export function connectLive({ path, heartbeatMs, onSnapshot, onChanges, onState,
       attempt = 0;
       setState('live');
       onChanges({ ...msg, movies: decodeMovies(msg.movies) });
+    } else if (msg.type === 'alerts') {
+      if (onAlerts) onAlerts(msg.alerts);
     } else if (msg.type === 'heartbeat') {
       if (msg.epoch === epoch && msg.version === version) {
         attempt = 0;

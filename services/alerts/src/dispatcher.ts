@@ -1,0 +1,124 @@
+import retry from 'retry';
+import { errorMessage, type Alert, type Logger } from '@cdc/core';
+import type { AlertStore, PendingDelivery } from './store';
+
+/**
+ * Delivers the outbox: one loop per destination (the alerts topic, each webhook), each taking
+ * that destination's oldest undelivered transition, so a destination sees transitions in order.
+ * A failed attempt is retried with capped exponential backoff and jitter (the schedule is the
+ * `retry` package's; the attempt count lives in the outbox, so it survives a restart) — never
+ * given up while the service runs. The first failure of an outage is logged once as a warning,
+ * the recovery once as info; the retries in between at debug.
+ */
+export interface Destination {
+  name: string;
+  deliver(alert: Alert, signal: AbortSignal): Promise<void>;
+}
+
+export interface DispatcherOptions {
+  store: AlertStore;
+  destinations: Destination[];
+  retryMinMs: number;
+  retryMaxMs: number;
+  logger: Logger;
+  onDelivered?: (destination: string, alert: Alert, attempts: number) => void;
+  onFailed?: (destination: string, error: string) => void;
+  now?: () => number;
+}
+
+export interface Dispatcher {
+  /** Wakes the loops: new transitions were saved. */
+  notify(): void;
+  stop(): Promise<void>;
+}
+
+export function startDispatcher(o: DispatcherOptions): Dispatcher {
+  const now = o.now ?? Date.now;
+  const stop = new AbortController();
+  const wakers = new Set<() => void>();
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        stop.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      wakers.add(done);
+      stop.signal.addEventListener('abort', done, { once: true });
+    });
+
+  const backoff = (attempts: number): number =>
+    retry.createTimeout(attempts, {
+      factor: 2,
+      minTimeout: o.retryMinMs,
+      maxTimeout: o.retryMaxMs,
+      randomize: true,
+    });
+
+  async function loop(d: Destination): Promise<void> {
+    let failingSince: number | null = null;
+    let failures = 0;
+    while (!stop.signal.aborted) {
+      let next: PendingDelivery | null;
+      try {
+        next = o.store.nextDelivery(d.name);
+      } catch (err) {
+        o.logger.error({ err: errorMessage(err), destination: d.name }, 'cannot read the outbox');
+        await sleep(o.retryMaxMs);
+        continue;
+      }
+      if (next === null) {
+        await sleep(1000); // or until notify()
+        continue;
+      }
+      const wait = next.nextAttemptAt - now();
+      if (wait > 0) {
+        await sleep(wait);
+        continue;
+      }
+      try {
+        await d.deliver(next.record, stop.signal);
+        o.store.delivered(next, now());
+        o.onDelivered?.(d.name, next.record, next.attempts + 1);
+        if (failingSince !== null) {
+          o.logger.info(
+            { destination: d.name, failedAttempts: failures, outageMs: now() - failingSince },
+            'notifications delivered again',
+          );
+          failingSince = null;
+          failures = 0;
+        }
+      } catch (err) {
+        if (stop.signal.aborted) break;
+        const message = errorMessage(err);
+        const delay = backoff(next.attempts);
+        o.store.failed(next, message, now() + delay);
+        o.onFailed?.(d.name, message);
+        failures += 1;
+        if (failingSince === null) {
+          failingSince = now();
+          o.logger.warn(
+            { destination: d.name, alert: next.record.alert_id, err: message },
+            'cannot deliver a notification; retrying with backoff until it is delivered',
+          );
+        } else {
+          o.logger.debug({ destination: d.name, err: message, retryInMs: delay }, 'delivery failed again');
+        }
+      }
+    }
+  }
+
+  const loops = o.destinations.map((d) => loop(d));
+  return {
+    notify() {
+      for (const wake of [...wakers]) wake();
+    },
+    async stop() {
+      stop.abort();
+      await Promise.all(loops);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import {
+  CdcError,
+  createDecoder,
+  errorMessage,
+  loadSchema,
+  NO_MOVIE_KEY,
+  sleep,
+  type Logger,
+  type MovieKpis,
+  type RegistryClient,
+} from '@cdc/core';
+
+/**
+ * Reads gold (MovieKpis snapshots) with the service's consumer group: from the beginning the
+ * first time (the compacted topic holds every movie's latest counters), then from the group's
+ * committed offsets. Re-reading a snapshot after a restart is harmless: the engine ignores one
+ * whose snapshot_version it has seen, and counters are cumulative, so a snapshot skipped or
+ * re-read changes where a count is attributed in time, never the total. Undecodable records are
+ * counted and skipped; a registry that does not answer is waited for (never skipped).
+ */
+export interface GoldReader {
+  stop(): Promise<void>;
+}
+
+export async function startGoldReader(o: {
+  kafka: Kafka;
+  registry: RegistryClient;
+  topic: string;
+  groupId: string;
+  logger: Logger;
+  onSnapshot(key: string, value: MovieKpis): void;
+  onUndecodable(): void;
+}): Promise<GoldReader> {
+  const decoder = createDecoder<MovieKpis>(o.registry, loadSchema('MovieKpis').type);
+  let stopping = false;
+  const decode = async (bytes: Buffer): Promise<MovieKpis> => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return decoder.decodeKnown(bytes) ?? (await decoder.decode(bytes));
+      } catch (err) {
+        if (stopping || !(err instanceof CdcError) || !err.retriable) throw err;
+        if (attempt === 0) o.logger.warn({ err: errorMessage(err) }, 'cannot decode gold yet; retrying');
+        await sleep(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  };
+  const consumer: Consumer = o.kafka.consumer({
+    groupId: o.groupId,
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+  });
+  let logged = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommitInterval: 1000,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      for (const m of batch.messages) {
+        if (!payload.isRunning() || payload.isStale()) return;
+        if (m.value !== null) {
+          try {
+            const value = await decode(m.value);
+            o.onSnapshot(m.key?.toString() ?? value.movie_id ?? NO_MOVIE_KEY, value);
+          } catch (err) {
+            if (stopping) return;
+            o.onUndecodable();
+            if (logged++ < 20) {
+              o.logger.warn(
+                { partition: batch.partition, offset: m.offset, err: errorMessage(err) },
+                'skipping an undecodable gold record',
+              );
+            }
+          }
+        }
+        payload.resolveOffset(m.offset);
+      }
+      await payload.heartbeat();
+    },
+  });
+  return {
+    async stop() {
+      stopping = true;
+      await consumer.disconnect();
+    },
+  };
+}
