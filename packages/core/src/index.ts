@@ -3,6 +3,7 @@ export * from './config';
 export * from './topics';
 export * from './retention';
 export * from './read-range';
+export * from './dead-letters';
 export * from './logger';
 export * from './kafka';
 export * from './types';

@@ -1,20 +1,8 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { CdcError, errorMessage, type ErrorCode } from '@cdc/core';
+import { CdcError, DLQ_HEADERS, errorMessage, type ErrorCode } from '@cdc/core';
 
-/**
- * A dead letter is the original record (key, value and headers, byte for byte) plus headers
- * that say why it could not be enriched and where it came from. Header values are UTF-8 text.
- */
-export const DLQ_HEADERS = {
-  errorCode: 'dlq.error.code',
-  errorMessage: 'dlq.error.message',
-  sourceTopic: 'dlq.source.topic',
-  sourcePartition: 'dlq.source.partition',
-  sourceOffset: 'dlq.source.offset',
-  sourceTimestamp: 'dlq.source.timestamp',
-  /** Only on a dead letter whose value had to be cut to fit the broker's limit: the original length. */
-  valueTruncatedFrom: 'dlq.value.truncated.from',
-} as const;
+/** The dead letters' headers are defined in @cdc/core, beside the code that reads them back. */
+export { DLQ_HEADERS };
 
 /** Code for a record that decoded but could not be enriched or encoded (e.g. a total beyond 2^53 cents). */
 export const ENRICH_FAILED = 'ENRICH_FAILED';

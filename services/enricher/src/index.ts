@@ -12,3 +12,4 @@ export * from './rules';
 export * from './derivations';
 export * from './settings-sync';
 export * from './backfill';
+export * from './dlq';

@@ -1,4 +1,5 @@
 import { NO_MOVIE_KEY, type Alert, type MovieKpis } from '@cdc/core';
+import type { DeadLetterList, DeadLetterRow } from './dead-letters';
 import type { DerivationHealth, PipelineHealth } from './health';
 import {
   SORT_COLUMNS,
@@ -91,6 +92,20 @@ export const bookingsQuerySchema = query({
   pageSize: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 },
 });
 export const emptyQuerySchema = query({});
+export const deadLettersQuerySchema = query({
+  code: {
+    type: 'string',
+    pattern: '^[A-Z_]{1,64}$',
+    description: 'Only this error code, e.g. UNKNOWN_SCHEMA_ID',
+  },
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'At most this many, newest first',
+  },
+});
 export const wsQuerySchema = {
   ...query({
     since: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
@@ -298,6 +313,28 @@ export const configResponse = object({
   coalesce_ms: int,
   currency_symbol: str,
 });
+
+const deadLetterRow = object({
+  position: { type: 'string', description: 'The dead letter: <partition>/<offset> in the dead-letter topic' },
+  time: ms('When it was dead-lettered'),
+  error_code: { type: 'string', description: 'Why, e.g. WRONG_MAGIC_BYTE, UNKNOWN_SCHEMA_ID' },
+  error_message: str,
+  source_topic: str,
+  source_partition: int,
+  source_offset: str,
+  size: { type: 'integer', description: 'Bytes of the original value' },
+  key: nullable('string'),
+  replay_of: {
+    ...nullable('string'),
+    description: 'Set when this is a replay (cdc dlq replay) that failed again: the dead letter it repeats',
+  },
+} satisfies Record<keyof DeadLetterRow, Schema>);
+
+export const deadLettersResponse = object({
+  total: { type: 'integer', description: 'Dead letters matching the query' },
+  read_at: ms('When the dead-letter topic was read (at most a few seconds ago)'),
+  dead_letters: { type: 'array', items: deadLetterRow },
+} satisfies Record<keyof DeadLetterList, Schema>);
 
 export const healthzResponse = object(
   {

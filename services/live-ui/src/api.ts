@@ -4,6 +4,8 @@ import {
   bookingsResponse,
   configResponse,
   csvQuerySchema,
+  deadLettersQuerySchema,
+  deadLettersResponse,
   emptyQuerySchema,
   errorRef,
   alertsQuerySchema,
@@ -16,6 +18,7 @@ import {
   summaryResponse,
 } from './api-schemas';
 import { csvFileName } from './csv';
+import type { DeadLetterSource } from './dead-letters';
 import { bookingsCsvStream } from './csv-export';
 import { HttpError } from './http-query';
 import {
@@ -49,6 +52,8 @@ export interface ApiDeps {
   /** /metrics in Prometheus text format. */
   metrics: () => Promise<{ contentType: string; text: string }>;
   maxConcurrentExports?: number;
+  /** The dead-letter topic's records (none without Kafka: 503). */
+  deadLetters?: DeadLetterSource;
 }
 
 /** Validated filters with lists deduplicated; a date range upside down is refused (400). */
@@ -236,6 +241,35 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         },
       },
       () => deps.health(),
+    );
+
+    api.get(
+      '/api/dead-letters',
+      {
+        config: { route: 'dead-letters' },
+        schema: {
+          tags: ['operations'],
+          summary: 'Dead letters',
+          description:
+            'The records the enricher could not enrich, newest first: when, why, where from (the count in /api/health). `cdc dlq` shows their bytes and replays them.',
+          querystring: deadLettersQuerySchema,
+          response: {
+            200: { ...deadLettersResponse, description: 'The dead letters' },
+            400: badQuery,
+            503: { ...errorRef, description: 'The dead-letter topic cannot be read now' },
+          },
+        },
+      },
+      async (request, reply) => {
+        const q = request.query as { code?: string; limit: number };
+        if (!deps.deadLetters) return reply.code(503).send({ error: 'no Kafka connection' });
+        try {
+          return await deps.deadLetters(q);
+        } catch (err) {
+          request.log.warn({ err }, 'reading the dead-letter topic failed');
+          return reply.code(503).send({ error: 'the dead-letter topic cannot be read now' });
+        }
+      },
     );
 
     api.get(

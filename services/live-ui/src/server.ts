@@ -16,6 +16,7 @@ import {
 import { AlertsBoard } from './alerts-board';
 import { startAlertsConsumer, type AlertsConsumer } from './alerts-consumer';
 import { ownOrigins, type LiveUiConfig } from './config';
+import { createDeadLetterSource, type DeadLetterSource } from './dead-letters';
 import { createDbHandle } from '@cdc/read-model';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
 import { GoldState } from './gold-state';
@@ -128,6 +129,8 @@ export async function startLiveUi(o: {
     };
   };
 
+  // Set once the Kafka client exists (below); until then the route answers 503.
+  let deadLetters: DeadLetterSource = () => Promise.reject(new Error('not connected to Kafka yet'));
   const app = await createLiveUiApp({
     logger,
     metrics,
@@ -163,6 +166,7 @@ export async function startLiveUi(o: {
         };
       },
       metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+      deadLetters: (q) => deadLetters(q),
     },
   });
   try {
@@ -205,6 +209,12 @@ export async function startLiveUi(o: {
   };
 
   const kafka = createKafka(o.connection, logger, { outages });
+  const deadLetterSource = createDeadLetterSource({
+    kafka,
+    topic: topics.deadLetter,
+    groupPrefix: `${o.connection.topicPrefix}cdc-live-ui`,
+  });
+  deadLetters = deadLetterSource;
   const schemaRegistry = createRegistryClient(o.connection.registryUrl);
   const goldStarting = retryWhileOutage(
     () =>

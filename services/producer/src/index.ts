@@ -36,3 +36,4 @@ export { createRandom, type Random } from './random';
 export { listScenarios, loadScenario, buildScenario, SCENARIOS_DIR, type Scenario } from './scenario';
 export { formatSummary, type ProduceSummary } from './summary';
 export type { ProgressMode } from './progress';
+export * from './import';

@@ -23,6 +23,8 @@ export interface SendCounts {
   /** Records per kind index (see CHANGE_KINDS). */
   byKind: number[];
   total: number;
+  /** The lane that sent them (lanes send their chunks in the order records were pushed). */
+  lane: number;
 }
 
 export interface SenderEvents {
@@ -51,8 +53,8 @@ export interface SenderOptions {
 
 export interface Sender {
   connect(): Promise<void>;
-  /** Encodes one record of kind `kind` (an index) into its lane's chunk; `kick()` sends. */
-  push(key: string, value: unknown, kind: number): void;
+  /** Encodes one record of kind `kind` (an index) into its lane's chunk and returns the lane; `kick()` sends. */
+  push(key: string, value: unknown, kind: number): number;
   /** Starts a send on every idle lane that has records. */
   kick(): void;
   /** Records encoded, not yet handed to Kafka. */
@@ -72,6 +74,7 @@ export interface Sender {
 }
 
 interface Lane {
+  index: number;
   worker: Worker;
   builder: ChunkBuilder;
   full: Chunk[];
@@ -103,12 +106,16 @@ export function createSender(o: SenderOptions): Sender {
     waiters = [];
     for (const resolve of w) resolve();
   };
-  const counts = (c: Chunk): SendCounts => ({ byKind: c.byKind, total: c.count });
+  const counts = (lane: Lane, c: Chunk): SendCounts => ({
+    byKind: c.byKind,
+    total: c.count,
+    lane: lane.index,
+  });
   const fail = (lane: Lane, err: Error): void => {
     failure ??= err;
     if (lane.inFlight) {
       inFlight -= lane.inFlight.chunk.count;
-      o.events.failed(counts(lane.inFlight.chunk), err);
+      o.events.failed(counts(lane, lane.inFlight.chunk), err);
       lane.inFlight = null;
     }
     notify();
@@ -122,7 +129,7 @@ export function createSender(o: SenderOptions): Sender {
     lane.inFlight = { id, chunk };
     queued -= chunk.count;
     inFlight += chunk.count;
-    o.events.sent(counts(chunk));
+    o.events.sent(counts(lane, chunk));
     const m: ToLane = { type: 'send', id, buffer: chunk.buffer, bounds: chunk.bounds, count: chunk.count };
     lane.worker.postMessage(m, [chunk.buffer, chunk.bounds.buffer as ArrayBuffer]);
   }
@@ -132,7 +139,7 @@ export function createSender(o: SenderOptions): Sender {
       const { chunk } = lane.inFlight;
       lane.inFlight = null;
       inFlight -= chunk.count;
-      o.events.acked(counts(chunk));
+      o.events.acked(counts(lane, chunk));
       start(lane);
       notify();
     } else if (m.type === 'retrying' && lane.inFlight?.id === m.id) {
@@ -152,9 +159,10 @@ export function createSender(o: SenderOptions): Sender {
   return {
     async connect() {
       const file = workerScript(__dirname, 'lane-worker');
-      const ready = Array.from({ length: laneCount }, () => {
+      const ready = Array.from({ length: laneCount }, (_, index) => {
         const worker = new Worker(file, { workerData: data });
         const lane: Lane = {
+          index,
           worker,
           builder: createChunkBuilder({
             schemaId: o.schemaId,
@@ -202,6 +210,7 @@ export function createSender(o: SenderOptions): Sender {
       lane.builder.add(key, value, partition, kind);
       queued++;
       if (lane.builder.count >= o.batchSize) lane.full.push(lane.builder.take());
+      return lane.index;
     },
     kick,
     get queued() {

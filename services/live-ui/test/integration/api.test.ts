@@ -261,6 +261,8 @@ describe('the live UI API and websocket', () => {
     ['/api/filters?x=1', 'unknown parameter'],
     ['/api/health?verbose=1', 'unknown parameter'],
     ['/api/config?x=1', 'unknown parameter'],
+    ['/api/dead-letters?limit=0', 'limit'],
+    ['/api/dead-letters?code=%3Cscript%3E', 'code'],
   ];
 
   it.each(BAD)('answers %s with 400 and the reason', async (p, name) => {
@@ -289,6 +291,68 @@ describe('the live UI API and websocket', () => {
     const metrics = await (await get('/metrics')).text();
     expect(metrics).toContain('live_ui_ws_clients');
     expect(metrics).toContain('live_ui_push_latency_seconds');
+  });
+
+  it('lists the dead letters behind the pipeline panel, newest first, by error code; the page that shows them is served', async () => {
+    const headers = (code: string, offset: string) => ({
+      'dlq.error.code': code,
+      'dlq.error.message': `why ${offset}`,
+      'dlq.source.topic': ctx.topics.bronze,
+      'dlq.source.partition': '1',
+      'dlq.source.offset': offset,
+      'dlq.source.timestamp': '0',
+    });
+    const producer = ctx.track(ctx.kafka.producer());
+    await producer.connect();
+    await producer.send({
+      topic: ctx.topics.deadLetter,
+      messages: [
+        {
+          key: 'K1',
+          value: Buffer.from('bad'),
+          headers: headers('WRONG_MAGIC_BYTE', '7'),
+          timestamp: '1000',
+          partition: 0,
+        },
+        {
+          key: 'K2',
+          value: Buffer.from([0, 0, 0, 0, 9]),
+          headers: headers('UNKNOWN_SCHEMA_ID', '8'),
+          timestamp: '2000',
+          partition: 0,
+        },
+      ],
+    });
+    type List = { total: number; dead_letters: Record<string, unknown>[] };
+    const list = await waitFor(
+      async () => {
+        const l = (await json('/api/dead-letters')) as unknown as List;
+        return l.total === 2 ? l : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 1000, what: 'two dead letters listed' },
+    );
+    expect(list.dead_letters).toEqual([
+      {
+        position: '0/1',
+        time: 2000,
+        error_code: 'UNKNOWN_SCHEMA_ID',
+        error_message: 'why 8',
+        source_topic: ctx.topics.bronze,
+        source_partition: 1,
+        source_offset: '8',
+        size: 5,
+        key: 'K2',
+        replay_of: null,
+      },
+      expect.objectContaining({ position: '0/0', error_code: 'WRONG_MAGIC_BYTE', size: 3 }),
+    ]);
+    const one = (await json('/api/dead-letters?code=WRONG_MAGIC_BYTE&limit=5')) as unknown as List;
+    expect(one.total).toBe(1);
+    expect(((await json('/api/dead-letters?limit=1')) as unknown as List).dead_letters).toHaveLength(1);
+    const page = await get('/dead-letters.html');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('/js/dead-letters.js');
+    expect(await (await get('/')).text()).toContain('href="/dead-letters.html"');
   });
 
   it('refuses a websocket from a foreign origin, a bad query and an oversized message', async () => {

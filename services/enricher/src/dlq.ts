@@ -1,0 +1,81 @@
+import type { Admin, IHeaders, Kafka, Message } from 'kafkajs';
+import { positionOf, readRanges, REPLAY_OF_HEADER, type DeadLetterEntry } from '@cdc/core';
+
+/**
+ * Reading the dead-letter topic back, and re-driving dead letters to bronze (`cdc dlq`). The
+ * pure parts (filters, the replay plan, the replayed record) are separate from the two reads
+ * (the dead-letter topic; bronze's replay headers) so they are unit-tested without Kafka.
+ *
+ * Replay bookkeeping lives in bronze itself: a replayed record carries `dlq.replay.of:
+ * <partition>/<offset>` of its dead letter, so "was this dead letter replayed?" is answered by
+ * scanning bronze's headers — no second store to keep in step, and it survives any crash between
+ * the send and a note about it. A record that fails again is dead-lettered again with that header
+ * copied, so the new dead letter says which one it repeats; such repeats are never selected by
+ * default (replaying twice changes nothing); `--force` re-drives originals already replayed.
+ */
+export interface ReplayPlan {
+  /** Dead letters to re-send, oldest first per partition. */
+  replay: DeadLetterEntry[];
+  /** Selected, already replayed (found in bronze's replay headers): skipped unless --force. */
+  alreadyReplayed: DeadLetterEntry[];
+  /** Selected, but themselves a failed replay of another dead letter: that one is the unit of replay. */
+  repeats: DeadLetterEntry[];
+  /** Selected, but their value was cut to fit the dead-letter topic: the original bytes are lost. */
+  truncated: DeadLetterEntry[];
+}
+
+export function planReplay(
+  selected: readonly DeadLetterEntry[],
+  replayed: ReadonlySet<string>,
+  o: { force: boolean },
+): ReplayPlan {
+  const plan: ReplayPlan = { replay: [], alreadyReplayed: [], repeats: [], truncated: [] };
+  for (const e of selected) {
+    if (e.truncated) plan.truncated.push(e);
+    else if (e.replayOf !== null) plan.repeats.push(e);
+    else if (replayed.has(positionOf(e)) && !o.force) plan.alreadyReplayed.push(e);
+    else plan.replay.push(e);
+  }
+  return plan;
+}
+
+/** The bronze record of a replay: the original key, bytes and headers, and the link to its dead letter. */
+export function replayMessage(e: DeadLetterEntry): Message {
+  const headers: IHeaders = {};
+  for (const [k, v] of Object.entries(e.headers)) if (!k.startsWith('dlq.')) headers[k] = v;
+  headers[REPLAY_OF_HEADER] = positionOf(e);
+  return { key: e.key, value: e.value, headers };
+}
+
+const text = (v: IHeaders[string]): string => {
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? '' : one.toString();
+};
+
+const wholeTopic = async (admin: Admin, topic: string) =>
+  (await admin.fetchTopicOffsets(topic)).map((p) => ({
+    partition: p.partition,
+    start: Number(p.low),
+    end: Number(p.high),
+  }));
+
+/** The dead letters bronze already holds a replay of (`dlq.replay.of` headers): one read of bronze. */
+export async function readReplayed(o: {
+  kafka: Kafka;
+  admin: Admin;
+  topic: string;
+  groupPrefix: string;
+}): Promise<Set<string>> {
+  const out = new Set<string>();
+  await readRanges({
+    ...o,
+    ranges: await wholeTopic(o.admin, o.topic),
+    handle: (_partition, messages) => {
+      for (const m of messages) {
+        const of = m.headers?.[REPLAY_OF_HEADER];
+        if (of !== undefined) out.add(text(of));
+      }
+    },
+  });
+  return out;
+}
