@@ -294,7 +294,12 @@ describe('cdc backfill', () => {
     const producer = ctx.track(ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }));
     await producer.connect();
     await producer.send({ topic: ctx.topics.bronze, acks: -1, messages: messages.slice(0, 6000) });
-    const enricher = start(['enrich', '--ops-port', '0'], { ENRICHER_CHUNK_RECORDS: '200' });
+    // A session long enough that the pause below does not evict it even on a loaded host (with
+    // FAST's 6 s the group could be empty by the time the backfill looks: nothing to wait for).
+    const enricher = start(['enrich', '--ops-port', '0'], {
+      ENRICHER_CHUNK_RECORDS: '200',
+      ENRICHER_SESSION_TIMEOUT_MS: '45000',
+    });
     const group = `${ctx.connection.topicPrefix}cdc-enricher`;
     await waitFor(async () => (await controlClient(ctx).read()).enrichers.size === 1, {
       timeoutMs: 60_000,
