@@ -171,10 +171,11 @@ describe('faults: stopping with the broker up, down or hanging', () => {
     const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath], {
       ENRICHER_OPS_PORT: '0',
       AGGREGATOR_OPS_PORT: '0',
+      ALERTS_OPS_PORT: '0',
     });
     await start.waitForOutput('Dashboard:', { timeoutMs: 120_000 });
     const children = childrenOf(start.child.pid!);
-    expect(children.length).toBe(3);
+    expect(children.length).toBe(4); // enricher, aggregator, live UI, alerts
     await stack.kafka.stop();
     await start.waitForOutput('Kafka broker unreachable', { timeoutMs: 30_000 });
     const r = await timedStop(start, 'SIGINT');

@@ -42,6 +42,7 @@ describe('cdc status, ops ports, cdc start giving up on a child', () => {
     const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath], {
       ENRICHER_OPS_PORT: '0',
       AGGREGATOR_OPS_PORT: '0',
+      ALERTS_OPS_PORT: '0',
     });
     await start.waitForOutput('Dashboard:', { timeoutMs: 120_000 });
     await cdc(['produce', '--count', '500', '--seed', '5']).expectExit(0);
@@ -127,6 +128,7 @@ describe('cdc status, ops ports, cdc start giving up on a child', () => {
       const start = cdc(['start', '--no-produce', '--ui-port', String(port), '--db', dbPath], {
         ENRICHER_OPS_PORT: '0',
         AGGREGATOR_OPS_PORT: '0',
+        ALERTS_OPS_PORT: '0',
       });
       await start.expectExit(2, { timeoutMs: 120_000 });
       expect(start.stderr()).toMatch(
