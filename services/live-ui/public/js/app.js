@@ -19,7 +19,7 @@ import { renderHealth } from './health.js';
  * @property {boolean} goldLoaded
  * @property {{ from: string, to: string, status: string[], movie: string[] }} filters
  * @property {{ statuses: string[], movies: string[] }} options
- * @property {{ summary: any, kpis: any, bookings: any }} api
+ * @property {{ summary: any, kpis: any, bookings: any, filters: string | null }} api the API's answers and the filters they were asked for
  * @property {Sort} perfSort
  * @property {Sort} insightSort
  * @property {Sort} rawSort
@@ -37,7 +37,7 @@ const state = {
   goldLoaded: false,
   filters: { from: '', to: '', status: [], movie: [] },
   options: { statuses: [], movies: [] },
-  api: { summary: null, kpis: null, bookings: null },
+  api: { summary: null, kpis: null, bookings: null, filters: null },
   perfSort: { key: 'total_gross_revenue_cents', dir: 'desc' },
   insightSort: { key: 'movie_key', dir: 'asc' },
   rawSort: { key: 'booking_date', dir: 'desc' },
@@ -181,7 +181,7 @@ async function refresh() {
       getJson('/api/filters'),
     ]);
     if (seq === refreshSeq) {
-      state.api = { summary, bookings, kpis };
+      state.api = { summary, bookings, kpis, filters: f.toString() };
       state.options = options;
       document.body.dataset.apiError = '';
       $('raw-count').textContent = '';
@@ -315,7 +315,10 @@ function renderRaw() {
 function render() {
   if (!charts && window.Chart) charts = createCharts();
   const rows = movieRows();
-  if (state.goldLoaded || needsRowQuery(state.filters)) {
+  // Under filters the movie tables and cards come from the API: until it has answered for the
+  // filters now set, they keep what they show (not zeros from no answer, not the old answer).
+  const answered = state.api.filters === filterParams().toString();
+  if (needsRowQuery(state.filters) ? answered : state.goldLoaded) {
     renderCards(rows);
     renderMovieTables(rows);
   }
