@@ -7,7 +7,7 @@ import { CdcError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { valueSubject } from '../topics';
 import type { PipelineControl } from '../types';
-import { waitFor } from '../wait';
+import { sleep, waitFor } from '../wait';
 import { createPipelineConsumer } from '../lifecycle/consumer';
 import type { OutageTracker } from '../lifecycle/outage';
 import { applyControl, emptyControlState, type ControlRecord, type ControlState } from './state';
@@ -50,6 +50,27 @@ export interface ControlClientOptions {
 export class ControlTopicError extends CdcError {
   constructor(message: string, cause?: unknown) {
     super('BROKER_UNAVAILABLE', message, { retriable: true, cause });
+  }
+}
+
+/**
+ * The topic's end offsets, retrying what the broker calls retriable (NOT_LEADER_FOR_PARTITION
+ * right after the topic was created, while KRaft hands out leadership), which kafkajs's admin
+ * throws at once.
+ */
+async function endOffsetsOf(
+  admin: Admin,
+  topic: string,
+  timeoutMs: number,
+): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() >= deadline) throw err;
+      await sleep(100);
+    }
   }
 }
 
@@ -142,7 +163,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
         throw err;
       });
       await starting;
-      const ends = await (await connectedAdmin()).fetchTopicOffsets(o.topic);
+      const ends = await endOffsetsOf(await connectedAdmin(), o.topic, options.timeoutMs ?? 30_000);
       try {
         await waitFor(
           () => {
