@@ -16,7 +16,7 @@ import { CHANGE_KINDS } from './generator';
 import { createProducerMetrics } from './metrics';
 import { createPacer } from './pacer';
 import { createProgress, type Progress, type ProgressMode } from './progress';
-import { createSender } from './sender';
+import { createSender, finishSending } from './sender';
 import { createSource } from './source';
 import { emptyByKind, type ProduceSummary } from './summary';
 import { race, sleep, yieldToIo } from './timing';
@@ -231,19 +231,16 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
     }
 
     // A completed run sends everything it generated; a stopped or failed one sends no more.
-    if (status === 'completed' && sender.failure === null) {
-      if ((await race(sender.drained(), Infinity, signal)) === 'aborted') status = 'stopped';
-    }
-    tally.notSent = sender.discard();
-    const drainTimeoutMs = ctl.drainTimeoutMs ?? 30_000;
-    if ((await race(sender.drained(), drainTimeoutMs)) === 'timeout') {
-      tally.unanswered = sender.inFlight;
-      logger.error(
-        { unanswered: tally.unanswered },
-        `sends unanswered after ${drainTimeoutMs} ms; giving up`,
-      );
-    }
-    if (sender.failure !== null) status = 'failed';
+    const end = await finishSending(sender, {
+      completed: status === 'completed',
+      signal,
+      drainTimeoutMs: ctl.drainTimeoutMs ?? 30_000,
+      logger,
+    });
+    if (end.stopped) status = 'stopped';
+    tally.notSent = end.notSent;
+    tally.unanswered = end.unanswered;
+    if (end.failed) status = 'failed';
   } finally {
     clearInterval(progressTimer);
     progress?.stop(snapshot());

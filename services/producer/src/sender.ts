@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type avro from 'avsc';
-import { CdcError, workerScript, type ConnectionConfig, type LogLevel } from '@cdc/core';
+import { CdcError, workerScript, type ConnectionConfig, type Logger, type LogLevel } from '@cdc/core';
 import { createChunkBuilder, type Chunk, type ChunkBuilder } from './chunk';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-worker';
+import { race } from './timing';
 import { partitionFor } from '@cdc/core';
 
 /**
@@ -252,4 +253,26 @@ export function createSender(o: SenderOptions): Sender {
       );
     },
   };
+}
+
+/**
+ * The end of a run's sending (the producer's and the import's): a run that completed sends
+ * everything it queued (unless aborted meanwhile); then whatever is still queued is dropped and
+ * the sends in flight get `drainTimeoutMs` to be answered.
+ */
+export async function finishSending(
+  sender: Sender,
+  o: { completed: boolean; signal?: AbortSignal; drainTimeoutMs: number; logger: Logger },
+): Promise<{ stopped: boolean; notSent: number; unanswered: number; failed: boolean }> {
+  let stopped = false;
+  if (o.completed && sender.failure === null) {
+    stopped = (await race(sender.drained(), Infinity, o.signal)) === 'aborted';
+  }
+  const notSent = sender.discard();
+  let unanswered = 0;
+  if ((await race(sender.drained(), o.drainTimeoutMs)) === 'timeout') {
+    unanswered = sender.inFlight;
+    o.logger.error({ unanswered }, `sends unanswered after ${o.drainTimeoutMs} ms; giving up`);
+  }
+  return { stopped, notSent, unanswered, failed: sender.failure !== null };
 }

@@ -16,7 +16,7 @@ import {
 } from '@cdc/core';
 import { DEFAULT_MAX_OUTAGE_MS } from '../config';
 import { prepareBronze } from '../connect';
-import { createSender, type Sender } from '../sender';
+import { createSender, finishSending, type Sender } from '../sender';
 import { race, yieldToIo } from '../timing';
 import { loadBronzeState, type BronzeStateStats } from './bronze-state';
 import { createCheckpointTracker, emptyCounts, type Checkpoint, type ImportCounts } from './checkpoint';
@@ -314,19 +314,16 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
     }
 
     if (sender !== null) {
-      if (status === 'completed' && sender.failure === null) {
-        if ((await race(sender.drained(), Infinity, signal)) === 'aborted') status = 'stopped';
-      }
-      tally.notSent = sender.discard();
-      const drainTimeoutMs = ctl.drainTimeoutMs ?? 30_000;
-      if ((await race(sender.drained(), drainTimeoutMs)) === 'timeout') {
-        tally.unanswered = sender.inFlight;
-        logger.error(
-          { unanswered: tally.unanswered },
-          `sends unanswered after ${drainTimeoutMs} ms; giving up`,
-        );
-      }
-      if (sender.failure !== null) status = 'failed';
+      const end = await finishSending(sender, {
+        completed: status === 'completed',
+        signal,
+        drainTimeoutMs: ctl.drainTimeoutMs ?? 30_000,
+        logger,
+      });
+      if (end.stopped) status = 'stopped';
+      tally.notSent = end.notSent;
+      tally.unanswered = end.unanswered;
+      if (end.failed) status = 'failed';
       saveProgress();
     }
     if (status === 'completed' && progressFile !== null) removeProgress(progressFile);
