@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { UsageError, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
+import { UsageError, waitFor, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
 import {
   CHURN_MIX,
   changeStream,
@@ -177,8 +177,14 @@ describe('rebuild', () => {
     try {
       await produceTransactional(ctx, silverMessages(encoder, Array.from({ length: 2000 }, next)));
       await waitForOffsets(ctx, () => again.store.storedOffsets(ctx.topics.silver));
-      const v = again.store.snapshotVersions;
-      expect(v.published).toBe(v.assigned);
+      // Gold is sent in the background (one request at a time): every version assigned gets published.
+      await waitFor(
+        () => {
+          const v = again.store.snapshotVersions;
+          return v.published === v.assigned;
+        },
+        { timeoutMs: 30_000, intervalMs: 50, what: 'every assigned snapshot version to be published' },
+      );
       expect(kpiDifferences(again.store.db)).toEqual([]);
       // Records that decode only in part (a booking's newest change, and one in the middle of
       // another booking's changes): the live path skips them ...
