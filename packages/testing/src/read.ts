@@ -15,25 +15,48 @@ import { uniqueGroupId, type TestContext } from './context';
  * the control topic's state.
  */
 
-/** A topic's end offsets (high watermarks) now: partition → offset. */
+/**
+ * A topic's end offsets as a read-committed consumer sees them now: partition → last stable
+ * offset. On a topic without open transactions that is the high watermark; an open transaction
+ * holds it at the transaction's first record (see `highWatermarks`).
+ */
 export async function endOffsets(ctx: TestContext, topic: string): Promise<Map<number, number>> {
   const offsets = await ctx.admin.fetchTopicOffsets(topic);
   return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
 }
 
+/**
+ * A topic's high watermarks now: partition → offset after its last record, committed, aborted or
+ * still in an open transaction. A read-committed reader that reaches them has seen the outcome of
+ * every transaction written so far (the broker aborts one whose producer died when its timeout
+ * passes). kafkajs's admin lists last stable offsets unless it is made read-uncommitted (patched).
+ */
+export async function highWatermarks(ctx: TestContext, topic: string): Promise<Map<number, number>> {
+  const admin = ctx.kafka.admin({ readUncommitted: true });
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export type MessageIn = KafkaMessage & { partition: number };
 
 /**
- * Reads a whole topic, read committed by default, up to the end offsets it has now: returns when
- * every partition's position reached its end (so no record, and no duplicate, is missed). With an
- * open transaction on the topic, this waits until the transaction ends.
+ * Reads a whole topic, read committed by default, up to its high watermarks now: returns when
+ * every partition's position reached them (so no record, and no duplicate, is missed). With an
+ * open transaction on the topic, this waits until the transaction ends: read up to the last stable
+ * offset instead, it would miss every record committed after the open transaction began (an
+ * instance killed mid-transaction leaves one open until the broker aborts it).
  */
 export async function readToEnd(
   ctx: TestContext,
   topic: string,
   options: { timeoutMs?: number; isolation?: 'read_committed' | 'read_uncommitted' } = {},
 ): Promise<MessageIn[]> {
-  const ends = await endOffsets(ctx, topic);
+  const ends = await highWatermarks(ctx, topic);
   const positions = new Map<number, number>();
   const messages: MessageIn[] = [];
   const consumer = ctx.kafka.consumer({
