@@ -2,22 +2,30 @@
 // The dashboard. Live KPIs come from the websocket (gold topic); filtered views, charts and raw
 // rows come from the JSON API (the aggregator's SQLite), refreshed after every live change.
 import { createCharts } from './charts.js';
-import { INSIGHT_BASE_COLUMNS, INSIGHT_EXTRA_COLUMNS, PERFORMANCE_COLUMNS, RAW_COLUMNS } from './columns.js';
-import { ago, duration, int, money, percent, setCurrencySymbol } from './format.js';
+import { setCurrencySymbol } from './format.js';
 import { renderAlerts } from './alerts.js';
 import { connectLive } from './live.js';
-import { renderTable } from './tables.js';
 import { $, $as } from './dom.js';
 import { renderHealth } from './health.js';
+import {
+  filterParams,
+  needsRowQuery,
+  noFilters,
+  readFiltersFromUrl,
+  renderFilterControls,
+  writeFiltersToUrl,
+} from './filters.js';
+import { renderCards, renderColumnPicker, renderMovieTables, renderRaw } from './views.js';
+import { setLiveState, showFreshness } from './status.js';
 
 /** @typedef {import('./live.js').MovieRow} MovieRow */
-/** @typedef {{ key: string, dir: 'asc' | 'desc' }} Sort */
+/** @typedef {import('./views.js').Sort} Sort */
 /**
  * What the page shows. API bodies are as /api/openapi.json describes them (not typed here).
  * @typedef {object} DashboardState
  * @property {Map<string, MovieRow>} gold the live gold KPIs by movie_key
  * @property {boolean} goldLoaded
- * @property {{ from: string, to: string, status: string[], movie: string[] }} filters
+ * @property {import('./filters.js').Filters} filters
  * @property {{ statuses: string[], movies: string[] }} options
  * @property {{ summary: any, kpis: any, bookings: any, filters: string | null }} api the API's answers and the filters they were asked for
  * @property {Sort} perfSort
@@ -35,7 +43,7 @@ import { renderHealth } from './health.js';
 const state = {
   gold: new Map(),
   goldLoaded: false,
-  filters: { from: '', to: '', status: [], movie: [] },
+  filters: noFilters(),
   options: { statuses: [], movies: [] },
   api: { summary: null, kpis: null, bookings: null, filters: null },
   perfSort: { key: 'total_gross_revenue_cents', dir: 'desc' },
@@ -51,90 +59,26 @@ const state = {
 
 // ---------- filters ----------
 
-const needsRowQuery = (f) => Boolean(f.from || f.to || f.status.length > 0);
+const query = (extra = {}) => filterParams(state.filters, extra);
 
-function filterParams(extra = {}) {
-  const q = new URLSearchParams();
-  const f = state.filters;
-  if (f.from) q.set('from', f.from);
-  if (f.to) q.set('to', f.to);
-  if (f.status.length) q.set('status', f.status.join(','));
-  if (f.movie.length) q.set('movie', f.movie.join(','));
-  for (const [k, v] of Object.entries(extra)) q.set(k, String(v));
-  return q;
-}
-
-function readFiltersFromUrl() {
-  const q = new URLSearchParams(window.location.search);
-  /** @param {string} k */
-  const list = (k) => (q.get(k) ?? '').split(',').filter(Boolean);
-  state.filters = {
-    from: q.get('from') ?? '',
-    to: q.get('to') ?? '',
-    status: list('status'),
-    movie: list('movie'),
-  };
-}
-
-function filtersChanged() {
-  const q = filterParams().toString();
-  window.history.replaceState(null, '', q ? `?${q}` : window.location.pathname);
+/** @param {Partial<import('./filters.js').Filters>} change */
+function filtersChanged(change) {
+  state.filters = { ...state.filters, ...change };
+  writeFiltersToUrl(state.filters);
   state.page = 1;
-  renderFilterControls();
+  showFilterControls();
   render();
   scheduleRefresh(0);
 }
 
-function renderMulti(details, values, selected, onChange) {
-  const box = details.querySelector('.multi-options');
-  const all = [...new Set([...values, ...selected])];
-  const signature = all.join('\u0000');
-  if (box.dataset.signature !== signature) {
-    box.dataset.signature = signature;
-    box.replaceChildren();
-    for (const v of all) {
-      const label = document.createElement('label');
-      const input = document.createElement('input');
-      input.type = 'checkbox';
-      input.value = v;
-      input.addEventListener('change', () => {
-        const chosen = [...box.querySelectorAll('input:checked')].map((i) => i.value);
-        onChange(chosen);
-      });
-      label.append(input, document.createTextNode(v));
-      box.appendChild(label);
-    }
-  }
-  for (const input of box.querySelectorAll('input')) input.checked = selected.includes(input.value);
-  const value = details.querySelector('.multi-value');
-  value.textContent =
-    selected.length === 0
-      ? 'All'
-      : selected.length <= 2
-        ? selected.join(', ')
-        : `${selected.length} selected`;
-}
-
-function renderFilterControls() {
-  const f = state.filters;
-  $as('filter-from', HTMLInputElement).value = f.from;
-  $as('filter-to', HTMLInputElement).value = f.to;
-  const movies = [...new Set([...state.options.movies, ...state.gold.keys()])].sort();
-  renderMulti($('filter-status'), state.options.statuses, f.status, (chosen) => {
-    state.filters.status = chosen;
-    filtersChanged();
+function showFilterControls() {
+  renderFilterControls({
+    filters: state.filters,
+    options: state.options,
+    liveMovies: [...state.gold.keys()],
+    exportQuery: query({ sort: state.rawSort.key, order: state.rawSort.dir }).toString(),
+    onChange: filtersChanged,
   });
-  renderMulti($('filter-movie'), movies, f.movie, (chosen) => {
-    state.filters.movie = chosen;
-    filtersChanged();
-  });
-  const active = [];
-  if (f.from || f.to) active.push(`${f.from || '…'} → ${f.to || '…'}`);
-  if (f.status.length) active.push(`status ${f.status.join(', ')}`);
-  if (f.movie.length) active.push(`movie ${f.movie.join(', ')}`);
-  $('filter-summary').textContent = active.length ? `Filtered: ${active.join(' · ')}` : '';
-  $as('export-csv', HTMLAnchorElement).href =
-    `/api/bookings.csv?${filterParams({ sort: state.rawSort.key, order: state.rawSort.dir })}`;
 }
 
 // ---------- API ----------
@@ -166,8 +110,8 @@ async function refresh() {
   }
   refreshing = true;
   const seq = ++refreshSeq;
-  const f = filterParams();
-  const paging = filterParams({
+  const f = query();
+  const paging = query({
     page: state.page,
     pageSize: state.pageSize,
     sort: state.rawSort.key,
@@ -185,7 +129,7 @@ async function refresh() {
       state.options = options;
       document.body.dataset.apiError = '';
       $('raw-count').textContent = '';
-      renderFilterControls();
+      showFilterControls();
       render();
     }
   } catch (err) {
@@ -220,123 +164,37 @@ function movieRows() {
   return f.movie.length ? rows.filter((r) => f.movie.includes(r.movie_key)) : rows;
 }
 
-function setText(el, text) {
-  if (el.textContent !== text) {
-    el.textContent = text;
-    el.classList.remove('flash');
-    void el.offsetWidth;
-    el.classList.add('flash');
-  }
-}
-
-function renderCards(rows) {
-  const sum = (k) => rows.reduce((s, r) => s + Number(r[k] ?? 0), 0);
-  const total = sum('total_bookings');
-  const valid = sum('valid_bookings');
-  const cancelled = sum('cancelled_bookings');
-  const card = (k) => document.querySelector(`[data-kpi="${k}"]`);
-  /** @param {string} k */
-  const sub = (k) => /** @type {HTMLElement} */ (document.querySelector(`[data-kpi-sub="${k}"]`));
-  setText(card('total_bookings'), int(total));
-  setText(card('total_revenue'), money(sum('total_gross_revenue_cents')));
-  setText(card('active_revenue'), money(sum('total_active_revenue_cents')));
-  setText(card('lost_revenue'), money(sum('total_lost_revenue_cents')));
-  sub('total_bookings').textContent = `${int(valid)} valid · ${int(total - valid)} invalid`;
-  const plural = (n, word) => `${int(n)} ${word}${n === 1 ? '' : 's'}`;
-  sub('total_revenue').textContent = plural(sum('total_tickets'), 'ticket');
-  sub('active_revenue').textContent = `${plural(sum('active_bookings'), 'active booking')}`;
-  sub('lost_revenue').textContent =
-    `${int(cancelled)} cancelled · ${valid > 0 ? percent((cancelled / valid) * 100) : '—'} cancellation`;
-}
-
-function toggleSort(sort, key) {
-  if (sort.key === key) sort.dir = sort.dir === 'asc' ? 'desc' : 'asc';
-  else {
-    sort.key = key;
-    sort.dir = key === 'movie_key' || key === 'booking_id' ? 'asc' : 'desc';
-  }
-}
-
-function renderMovieTables(rows) {
-  const rowKey = (r) => r.movie_key;
-  renderTable($('movie-performance'), {
-    columns: PERFORMANCE_COLUMNS,
-    rows,
-    rowKey,
-    clientSort: true,
-    sort: state.perfSort,
-    changed: state.changed,
-    emptyText: 'No movies match the filters',
-    onSort: (key) => {
-      toggleSort(state.perfSort, key);
-      render();
-    },
-  });
-  const extra = INSIGHT_EXTRA_COLUMNS.filter((c) => state.extraColumns.has(c.key));
-  renderTable($('movie-insights'), {
-    columns: [...INSIGHT_BASE_COLUMNS, ...extra],
-    rows,
-    rowKey,
-    clientSort: true,
-    sort: state.insightSort,
-    changed: state.changed,
-    emptyText: 'No movies match the filters',
-    onSort: (key) => {
-      toggleSort(state.insightSort, key);
-      render();
-    },
-  });
-  $('movie-source').textContent = needsRowQuery(state.filters)
-    ? 'recomputed from current rows under the filters'
-    : 'live from the gold topic';
-}
-
-function renderRaw() {
-  const page = state.api.bookings;
-  renderTable($('raw-data'), {
-    columns: RAW_COLUMNS,
-    rows: page ? page.rows : [],
-    rowKey: (r) => r.booking_id,
-    sort: state.rawSort,
-    emptyText: page ? 'No bookings match the filters' : 'Loading…',
-    onSort: (key) => {
-      toggleSort(state.rawSort, key);
-      state.page = 1;
-      renderFilterControls();
-      scheduleRefresh(0);
-    },
-  });
-  const pages = page ? Math.max(1, Math.ceil(page.total / page.pageSize)) : 1;
-  $('page-info').textContent = page ? `Page ${page.page} of ${pages} · ${int(page.total)} rows` : '—';
-  $as('page-prev', HTMLButtonElement).disabled = !page || page.page <= 1;
-  $as('page-next', HTMLButtonElement).disabled = !page || page.page >= pages;
-}
-
 function render() {
   if (!charts && window.Chart) charts = createCharts();
   const rows = movieRows();
   // Under filters the movie tables and cards come from the API: until it has answered for the
   // filters now set, they keep what they show (not zeros from no answer, not the old answer).
-  const answered = state.api.filters === filterParams().toString();
-  if (needsRowQuery(state.filters) ? answered : state.goldLoaded) {
+  const fromApi = needsRowQuery(state.filters);
+  if (fromApi ? state.api.filters === query().toString() : state.goldLoaded) {
     renderCards(rows);
-    renderMovieTables(rows);
+    renderMovieTables({
+      rows,
+      sorts: { perf: state.perfSort, insight: state.insightSort },
+      changed: state.changed,
+      extraColumns: state.extraColumns,
+      fromApi,
+      onSort: render,
+    });
   }
   const s = state.api.summary;
   if (charts && s) {
     charts.setStatus(s.by_status);
     charts.setTime(s.by_hour, s.by_day_of_week);
   }
-  renderRaw();
+  renderRaw(state.api.bookings, state.rawSort, () => {
+    state.page = 1;
+    showFilterControls();
+    scheduleRefresh(0);
+  });
   state.changed = new Set();
 }
 
-function renderFreshness() {
-  const f = state.fresh;
-  const now = Date.now() + f.clockOffsetMs;
-  $('since-last-change').textContent = f.lastChangeAtMs ? ago(now - f.lastChangeAtMs) : '—';
-  $('e2e-lag').textContent = duration(f.e2eLagMs);
-}
+const renderFreshness = () => showFreshness(state.fresh);
 
 // ---------- live ----------
 
@@ -369,20 +227,6 @@ function onFreshness(msg) {
   renderFreshness();
 }
 
-function setLiveState(s, detail) {
-  const box = $('live-status');
-  box.dataset.state = s;
-  document.body.dataset.live = s;
-  $('live-text').textContent =
-    s === 'live'
-      ? 'Live'
-      : s === 'connecting'
-        ? 'Connecting…'
-        : detail && detail.delayMs !== undefined
-          ? `Reconnecting in ${duration(detail.delayMs)} (attempt ${detail.attempt})`
-          : 'Reconnecting…';
-}
-
 function startLive(config) {
   connectLive({
     path: config.ws_path,
@@ -397,7 +241,7 @@ function startLive(config) {
       state.gold = new Map(msg.movies.map((m) => [m.movie_key, m]));
       state.goldLoaded = true;
       onFreshness(msg);
-      renderFilterControls();
+      showFilterControls();
       render();
       scheduleRefresh(0);
       lastHealthPoll = 0;
@@ -421,17 +265,12 @@ function startLive(config) {
 
 function wire() {
   $as('filter-from', HTMLInputElement).addEventListener('change', (e) => {
-    state.filters.from = /** @type {HTMLInputElement} */ (e.target).value;
-    filtersChanged();
+    filtersChanged({ from: /** @type {HTMLInputElement} */ (e.target).value });
   });
   $as('filter-to', HTMLInputElement).addEventListener('change', (e) => {
-    state.filters.to = /** @type {HTMLInputElement} */ (e.target).value;
-    filtersChanged();
+    filtersChanged({ to: /** @type {HTMLInputElement} */ (e.target).value });
   });
-  $('filter-clear').addEventListener('click', () => {
-    state.filters = { from: '', to: '', status: [], movie: [] };
-    filtersChanged();
-  });
+  $('filter-clear').addEventListener('click', () => filtersChanged(noFilters()));
   $('page-prev').addEventListener('click', () => {
     state.page = Math.max(1, state.page - 1);
     scheduleRefresh(0);
@@ -445,20 +284,11 @@ function wire() {
     state.page = 1;
     scheduleRefresh(0);
   });
-  const picker = document.querySelector('#insight-columns .columns-options');
-  for (const c of INSIGHT_EXTRA_COLUMNS) {
-    const label = document.createElement('label');
-    const input = document.createElement('input');
-    input.type = 'checkbox';
-    input.value = c.key;
-    input.addEventListener('change', () => {
-      if (input.checked) state.extraColumns.add(c.key);
-      else state.extraColumns.delete(c.key);
-      render();
-    });
-    label.append(input, document.createTextNode(c.label));
-    picker?.appendChild(label);
-  }
+  renderColumnPicker((key, shown) => {
+    if (shown) state.extraColumns.add(key);
+    else state.extraColumns.delete(key);
+    render();
+  });
   // Close an open dropdown when clicking elsewhere.
   document.addEventListener('click', (e) => {
     for (const d of document.querySelectorAll('details[open]')) {
@@ -469,7 +299,7 @@ function wire() {
 }
 
 async function main() {
-  readFiltersFromUrl();
+  state.filters = readFiltersFromUrl();
   wire();
   let config;
   for (;;) {
@@ -482,7 +312,7 @@ async function main() {
     }
   }
   setCurrencySymbol(config.currency_symbol);
-  renderFilterControls();
+  showFilterControls();
   render();
   startLive(config);
   void refresh();
