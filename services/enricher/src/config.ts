@@ -87,6 +87,9 @@ export const enricherSchema = connectionSchema.extend({
   ENRICHER_RETRY_MAX_MS: intSetting(1, 600_000).default(10_000),
 });
 
+/** An enricher instance's transactional id: stable per instance, so a restart fences its predecessor. */
+export const transactionalIdFor = (groupId: string, instanceId: string): string => `${groupId}.${instanceId}`;
+
 /** Reads the enricher's settings from `env` (CLI options are merged into `env` by the caller). */
 export function loadEnricherConfig(env: Env = process.env): EnricherConfig {
   const e = parseEnv(enricherSchema, env);
@@ -107,7 +110,7 @@ export function loadEnricherConfig(env: Env = process.env): EnricherConfig {
     topics: topicNames(connection.topicPrefix),
     instanceId: e.ENRICHER_INSTANCE_ID,
     groupId,
-    transactionalId: `${groupId}.${e.ENRICHER_INSTANCE_ID}`,
+    transactionalId: transactionalIdFor(groupId, e.ENRICHER_INSTANCE_ID),
     timeZone: e.ENRICHER_TIME_ZONE,
     opsPort: e.ENRICHER_OPS_PORT,
     chunkRecords: e.ENRICHER_CHUNK_RECORDS,

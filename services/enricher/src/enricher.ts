@@ -18,8 +18,9 @@ import {
   type OpsServer,
   type RegistryClient,
 } from '@cdc/core';
-import type { EnricherConfig } from './config';
+import { transactionalIdFor, type EnricherConfig } from './config';
 import { startEnrichLoop, type EnrichLoop } from './enrich-loop';
+import { createPeerFencer } from './peer-fencing';
 import { EnricherMetrics, type EnricherStats } from './metrics';
 import { startSettingsSync, type SettingsSync } from './settings-sync';
 import type { EnrichDeps } from './transform';
@@ -161,6 +162,19 @@ export async function startEnricher(
       return ready.promise;
     };
 
+    // A transaction left open by an instance that is gone for good holds silver's readers back
+    // until the broker times it out: fence such instances after each join (peer-fencing.ts).
+    const fencer = createPeerFencer({
+      kafka,
+      admin,
+      groupId: config.groupId,
+      instanceId: config.instanceId,
+      transactionalIdOf: (instanceId) => transactionalIdFor(config.groupId, instanceId),
+      acks: () => control.state.enrichers.values(),
+      transactionTimeoutMs: config.transactionTimeoutMs,
+      logger,
+    });
+    closers.push(() => fencer.close());
     loop = await startEnrichLoop({
       config,
       kafka,
@@ -170,7 +184,10 @@ export async function startEnricher(
       codec,
       derivations: settings.derivations,
       beforeBatch,
-      onJoin: (memberId) => settings.joined(memberId),
+      onJoin: (memberId) => {
+        settings.joined(memberId);
+        fencer.afterJoin();
+      },
       outages,
       signal,
       // Static membership: a restarted instance takes its partitions back at once.
