@@ -123,6 +123,7 @@ async function main(): Promise<void> {
       return sent;
     };
 
+    const load0 = os.loadavg()[0]!;
     log(`warming up: ${RATE} snapshots/s, event time ${SCALE}x (baselines need 2 min of event time)`);
     await background(RATE, 12);
     log(`${SPIKES} spikes, one every 0.5 s, on ${RATE} snapshots/s of background`);
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
         rule: 'cancellation_spike, window 1m, for 0s',
         spikes: SPIKES,
         cpus: os.cpus().length,
+        load_average_1m: [Number(load0.toFixed(2)), Number(os.loadavg()[0]!.toFixed(2))],
       },
       latency_ms: {
         p50: percentile(latencies, 50),
