@@ -244,6 +244,20 @@ async function main(): Promise<void> {
     const spikeLoad0 = load1();
     const spikeCpu0 = cpu(cpuIds());
     const spikeStart = Date.now();
+    // The pipeline's backlog (records waiting for the enricher and the aggregator, what
+    // pipeline_stale judges), sampled every second while the spikes run.
+    const lags: number[] = [];
+    let sampling = true;
+    const lagSampler = (async () => {
+      while (sampling) {
+        const [e, a] = await Promise.all([
+          groupLag(admin, groups.enricher, topics.bronze),
+          groupLag(admin, groups.aggregator, topics.silver),
+        ]);
+        lags.push(e + a);
+        await sleep(1000);
+      }
+    })();
     const bronze0 = await endOffsets(admin, topics.bronze);
     for (let k = 0; k < SPIKES; k += 1) {
       await sleep(Math.max(0, spikeStart + k * GAP_MS - Date.now()));
@@ -261,6 +275,8 @@ async function main(): Promise<void> {
       what: 'every spike to fire',
     }).catch(() => say('  some spikes did not fire within 15 s'));
     const spikeEnd = Date.now();
+    sampling = false;
+    await lagSampler;
     const spikeSeconds = (spikeEnd - spikeStart) / 1000;
     const spikeBronze = (await endOffsets(admin, topics.bronze)) - bronze0;
     const spikeCpu = coresBetween(spikeCpu0, cpu(cpuIds()), spikeSeconds);
@@ -341,6 +357,7 @@ async function main(): Promise<void> {
           .length,
       },
       cpu_percent_of_one_core_during_spikes: spikeCpu,
+      records_waiting_during_spikes: quantiles(lags),
       cpu: {
         rate: CPU_RATE,
         achieved_events_per_s: Math.round((end1 - end0) / cpuS),

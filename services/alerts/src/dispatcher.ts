@@ -38,7 +38,12 @@ export interface Dispatcher {
  * outage are not hit in step, capped at `maxMs`.
  */
 export function retryDelayMs(failedAttempts: number, minMs: number, maxMs: number): number {
-  return retry.createTimeout(failedAttempts, { factor: 2, minTimeout: minMs, maxTimeout: maxMs, randomize: true });
+  return retry.createTimeout(failedAttempts, {
+    factor: 2,
+    minTimeout: minMs,
+    maxTimeout: maxMs,
+    randomize: true,
+  });
 }
 
 export function startDispatcher(o: DispatcherOptions): Dispatcher {
