@@ -27,7 +27,8 @@ const benches = [
 const compiled = path.join(__dirname, 'dist');
 for (const stage of existsSync(compiled) ? readdirSync(compiled).sort() : []) {
   const dir = path.join(compiled, stage);
-  if (!statSync(dir).isDirectory()) continue;
+  // support: helpers the benchmarks share, not benchmarks
+  if (!statSync(dir).isDirectory() || stage === 'support') continue;
   for (const f of readdirSync(dir)
     // common.js: the shared set-up of a stage's benchmarks, not one itself
     .filter((f) => f.endsWith('.js') && f !== 'common.js')

@@ -4,21 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  allTopics,
-  createEncoder,
-  createKafka,
-  createLogger,
-  createRegistryClient,
-  ensureTopics,
-  loadConnectionConfig,
-  loadSchema,
-  sleep,
-  topicNames,
-  valueSubject,
-  type MovieKpis,
-} from '@cdc/core';
-import { randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
+import { sleep, type MovieKpis } from '@cdc/core';
+import { startCdc, type CdcProcess } from '@cdc/testing';
+import { cpuSeconds, movieKpis, openGoldBench, percentile, positiveSetting as env } from '../support/gold';
 
 /**
  * The alerts service's reaction time and CPU. Gold snapshots are produced straight to the gold
@@ -33,11 +21,6 @@ import { randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
  *
  * Settings: BENCH_RATE, BENCH_CPU_RATE, BENCH_SPIKES, BENCH_MOVIES; KAFKA_BROKERS, SCHEMA_REGISTRY_URL.
  */
-const env = (name: string, def: number): number => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
-  return v;
-};
 const RATE = env('BENCH_RATE', 1000);
 const CPU_RATE = env('BENCH_CPU_RATE', 5000);
 const SPIKES = env('BENCH_SPIKES', 50);
@@ -58,66 +41,15 @@ const RULES = `rules:
     keep_firing_for: 1m
 `;
 
-function kpis(movie: string, version: number, cancellations: number, ts: number): MovieKpis {
-  return {
-    movie_id: movie,
-    total_bookings: version,
-    valid_bookings: version,
-    invalid_bookings: 0,
-    data_quality_score: 100,
-    active_bookings: version,
-    cancelled_bookings: cancellations,
-    total_tickets: version,
-    total_active_revenue_cents: version * 150,
-    total_lost_revenue_cents: 0,
-    total_gross_revenue_cents: version * 150,
-    single_bookings: version,
-    group_bookings: 0,
-    large_group_bookings: 0,
-    budget_bookings: 0,
-    standard_bookings: version,
-    premium_bookings: 0,
-    cancellation_rate_percent: 0,
-    active_rate_percent: 100,
-    avg_revenue_per_active_booking_cents: 150,
-    booking_days: 1,
-    active_hours: 1,
-    new_bookings: version,
-    status_changes: cancellations,
-    updates: 0,
-    deleted_bookings: 0,
-    updated_at: ts,
-    last_event_ts_ms: ts,
-    snapshot_version: version,
-  };
-}
-
-async function cpuSeconds(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /^process_cpu_seconds_total\{[^}]*\} ([\d.e+-]+)$/m.exec(text);
-  if (!m) throw new Error('process_cpu_seconds_total not found in /metrics');
-  return Number(m[1]);
-}
-
-const percentile = (sorted: number[], p: number): number =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const kpis = (movie: string, version: number, cancellations: number, ts: number): MovieKpis =>
+  movieKpis(movie, version, ts, { cancelled_bookings: cancellations, status_changes: cancellations });
 
 async function main(): Promise<void> {
-  const prefix = `bench-alerts-${randomSuffix()}.`;
-  const connection = loadConnectionConfig({
-    ...process.env,
-    TOPIC_PREFIX: prefix,
-    KAFKA_CLIENT_ID: 'bench-alerts',
-  });
-  const kafka = createKafka(connection, createLogger('bench', 'warn'));
-  const topics = topicNames(prefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topics, 3);
+  const bench = await openGoldBench('bench-alerts', 3);
+  const { connection, topics, producer, encoder } = bench;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-alerts-'));
   const rulesFile = path.join(tmp, 'alerts.yaml');
   writeFileSync(rulesFile, RULES);
-  const producer = kafka.producer();
   let alerts: CdcProcess | null = null;
   const arrivals = new Map<string, number>();
   const server = createServer((req, res) => {
@@ -137,14 +69,6 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   try {
-    const { text, type } = loadSchema('MovieKpis');
-    const encoder = await createEncoder<MovieKpis>(
-      createRegistryClient(connection.registryUrl),
-      valueSubject(topics.gold),
-      text,
-      type,
-    );
-    await producer.connect();
     // The aggregator's groups have no offsets here: no lag to judge (pipeline_stale is not in the rules).
     alerts = startCdc(
       [
@@ -199,6 +123,7 @@ async function main(): Promise<void> {
       return sent;
     };
 
+    const load0 = os.loadavg()[0]!;
     log(`warming up: ${RATE} snapshots/s, event time ${SCALE}x (baselines need 2 min of event time)`);
     await background(RATE, 12);
     log(`${SPIKES} spikes, one every 0.5 s, on ${RATE} snapshots/s of background`);
@@ -235,6 +160,7 @@ async function main(): Promise<void> {
         rule: 'cancellation_spike, window 1m, for 0s',
         spikes: SPIKES,
         cpus: os.cpus().length,
+        load_average_1m: [Number(load0.toFixed(2)), Number(os.loadavg()[0]!.toFixed(2))],
       },
       latency_ms: {
         p50: percentile(latencies, 50),
@@ -256,9 +182,7 @@ async function main(): Promise<void> {
   } finally {
     await alerts?.stop();
     server.close();
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
-    await admin.disconnect();
+    await bench.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -3,23 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { openWritable } from '@cdc/read-model';
-import {
-  allTopics,
-  createEncoder,
-  createKafka,
-  createLogger,
-  createRegistryClient,
-  ensureTopics,
-  loadConnectionConfig,
-  loadSchema,
-  sleep,
-  topicNames,
-  valueSubject,
-  waitFor,
-  type MovieKpis,
-} from '@cdc/core';
+import { sleep, waitFor, type MovieKpis } from '@cdc/core';
 import type { ServerMessage } from '@cdc/live-ui';
-import { randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
+import { startCdc, type CdcProcess } from '@cdc/testing';
+import { cpuSeconds, movieKpis, openGoldBench, percentile, positiveSetting as env } from '../support/gold';
 
 /**
  * Event-to-browser latency of the live UI: gold snapshots produced at a steady rate (default
@@ -32,11 +19,6 @@ import { randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
  * Settings: BENCH_RATE, BENCH_DURATION_S, BENCH_CLIENTS, BENCH_SAMPLING_CLIENTS, BENCH_MOVIES,
  * BENCH_PARTITIONS; KAFKA_BROKERS and SCHEMA_REGISTRY_URL for the broker.
  */
-const env = (name: string, def: number): number => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
-  return v;
-};
 const RATE = env('BENCH_RATE', 1000);
 const DURATION_S = env('BENCH_DURATION_S', 20);
 const CLIENTS = env('BENCH_CLIENTS', 100);
@@ -46,46 +28,27 @@ const PARTITIONS = env('BENCH_PARTITIONS', 3);
 
 const log = (msg: string): void => void process.stderr.write(`[bench live-ui] ${msg}\n`);
 
-function kpis(movie: string, version: number, now: number): MovieKpis {
-  return {
-    movie_id: movie,
+const kpis = (movie: string, version: number, now: number): MovieKpis =>
+  movieKpis(movie, version, now, {
     total_bookings: version % 100,
     valid_bookings: version % 100,
-    invalid_bookings: 0,
-    data_quality_score: 100,
     active_bookings: version % 50,
     cancelled_bookings: version % 7,
     total_tickets: version % 300,
-    total_active_revenue_cents: version * 150,
     total_lost_revenue_cents: version * 10,
     total_gross_revenue_cents: version * 160,
     single_bookings: 1,
     group_bookings: 2,
-    large_group_bookings: 0,
     budget_bookings: 1,
     standard_bookings: 2,
-    premium_bookings: 0,
     cancellation_rate_percent: 12.5,
     active_rate_percent: 87.5,
     avg_revenue_per_active_booking_cents: 1500,
     booking_days: 3,
     active_hours: 5,
-    new_bookings: version,
     status_changes: 1,
     updates: 2,
-    deleted_bookings: 0,
-    updated_at: now,
-    last_event_ts_ms: now,
-    snapshot_version: version,
-  };
-}
-
-async function cpuSeconds(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /^process_cpu_seconds_total\{[^}]*\} ([\d.e+-]+)$/m.exec(text);
-  if (!m) throw new Error('process_cpu_seconds_total not found in /metrics');
-  return Number(m[1]);
-}
+  });
 
 /** Quantile estimate (bucket upper bound) of a Prometheus histogram, in ms. */
 async function histogramQuantiles(url: string, name: string, qs: number[]): Promise<Record<string, number>> {
@@ -102,34 +65,15 @@ async function histogramQuantiles(url: string, name: string, qs: number[]): Prom
   return out;
 }
 
-const percentile = (sorted: Float64Array, p: number): number =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-
 async function main(): Promise<void> {
-  const prefix = `bench-ui-${randomSuffix()}.`;
-  const connection = loadConnectionConfig({
-    ...process.env,
-    TOPIC_PREFIX: prefix,
-    KAFKA_CLIENT_ID: 'bench-live-ui',
-  });
-  const logger = createLogger('bench', 'warn');
-  const kafka = createKafka(connection, logger);
-  const topics = topicNames(prefix);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topics, PARTITIONS);
+  const bench = await openGoldBench('bench-ui', PARTITIONS);
+  const { connection, producer, encoder, topics } = bench;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-live-ui-'));
   const dbPath = path.join(tmp, 'aggregator.db');
   openWritable(dbPath).close();
-  const producer = kafka.producer();
   let ui: CdcProcess | null = null;
   const sockets: WebSocket[] = [];
   try {
-    const { text, type } = loadSchema('MovieKpis');
-    const registry = createRegistryClient(connection.registryUrl);
-    const encoder = await createEncoder<MovieKpis>(registry, valueSubject(topics.gold), text, type);
-    await producer.connect();
-
     log(`starting cdc ui (gold ${topics.gold})`);
     ui = startCdc(['ui', '--port', '0', '--db', dbPath], {
       connection,
@@ -246,9 +190,7 @@ async function main(): Promise<void> {
   } finally {
     for (const ws of sockets) ws.terminate();
     await ui?.stop();
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
-    await admin.disconnect();
+    await bench.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -32,6 +32,20 @@ export interface Dispatcher {
   stop(): Promise<void>;
 }
 
+/**
+ * The wait before the next attempt after `failedAttempts` failed ones (0 after the first failure):
+ * `minMs × 2^failedAttempts`, times a random factor in [1, 2) so destinations recovering from one
+ * outage are not hit in step, capped at `maxMs`.
+ */
+export function retryDelayMs(failedAttempts: number, minMs: number, maxMs: number): number {
+  return retry.createTimeout(failedAttempts, {
+    factor: 2,
+    minTimeout: minMs,
+    maxTimeout: maxMs,
+    randomize: true,
+  });
+}
+
 export function startDispatcher(o: DispatcherOptions): Dispatcher {
   const now = o.now ?? Date.now;
   const stop = new AbortController();
@@ -50,13 +64,7 @@ export function startDispatcher(o: DispatcherOptions): Dispatcher {
       stop.signal.addEventListener('abort', done, { once: true });
     });
 
-  const backoff = (attempts: number): number =>
-    retry.createTimeout(attempts, {
-      factor: 2,
-      minTimeout: o.retryMinMs,
-      maxTimeout: o.retryMaxMs,
-      randomize: true,
-    });
+  const backoff = (attempts: number): number => retryDelayMs(attempts, o.retryMinMs, o.retryMaxMs);
 
   async function loop(d: Destination): Promise<void> {
     let failingSince: number | null = null;

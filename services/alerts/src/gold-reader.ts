@@ -20,6 +20,12 @@ import {
  * counted and skipped; a registry that does not answer is waited for (never skipped).
  */
 export interface GoldReader {
+  /**
+   * Takes no more snapshots, at once and without the broker: a record not handed over is not
+   * marked read either, so it comes again after a restart (the state saved next holds exactly
+   * what was handed over).
+   */
+  halt(): void;
   stop(): Promise<void>;
 }
 
@@ -59,10 +65,11 @@ export async function startGoldReader(o: {
     eachBatch: async (payload) => {
       const { batch } = payload;
       for (const m of batch.messages) {
-        if (!payload.isRunning() || payload.isStale()) return;
+        if (stopping || !payload.isRunning() || payload.isStale()) return;
         if (m.value !== null) {
           try {
             const value = await decode(m.value);
+            if (stopping) return;
             o.onSnapshot(m.key?.toString() ?? value.movie_id ?? NO_MOVIE_KEY, value);
           } catch (err) {
             if (stopping) return;
@@ -81,6 +88,9 @@ export async function startGoldReader(o: {
     },
   });
   return {
+    halt() {
+      stopping = true;
+    },
     async stop() {
       stopping = true;
       await consumer.disconnect();

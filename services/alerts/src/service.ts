@@ -201,12 +201,14 @@ async function start(
   cleanups.push(() => probe.stop());
 
   const timer = setInterval(evaluate, config.evaluateIntervalMs);
+  // First on stopping: no more snapshots, no more evaluations, and the final state saved, before
+  // any client waits for the broker (a broker that is down or hanging cannot cost the state; the
+  // snapshots not taken are read again after a restart).
   cleanups.push(() => {
+    gold.halt();
     clearInterval(timer);
     if (soon) clearImmediate(soon);
-  });
-  // Last: the final state is saved after the inputs have stopped.
-  cleanups.splice(1, 0, () => {
+    soon = null;
     if (!failed) store.save(engine.state(), [], destinations, Date.now());
   });
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_ALERTS_DB, DEFAULT_ALERTS_OPS_PORT, loadAlertsConfig, startAlerts } from '@cdc/alerts';
 import type { Env } from '@cdc/core';
 import { commandContext } from '../context';
+import { runUntilStopped } from '../lifecycle';
 import { intOption, run } from '../run';
 
 interface AlertsOptions {
@@ -56,13 +57,18 @@ export function registerAlertsCommand(program: Command): void {
         // Validated before connecting to anything: a bad rule or URL stops here (exit 2).
         const config = loadAlertsConfig(env, opts.webhook.length > 0 ? { webhooks: opts.webhook } : {});
         const ctx = commandContext('alerts');
-        const alerts = await startAlerts({ ...config, connection: ctx.connection }, ctx.logger);
-        await new Promise<void>((resolve, reject) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
-          alerts.done.then(resolve, reject);
+        // Stops like every service: within SHUTDOWN_TIMEOUT_MS whether the broker is up, down or
+        // hanging. Undelivered notifications are not abandoned: the outbox sends them after a restart.
+        await runUntilStopped(ctx, async () => {
+          const alerts = await startAlerts({ ...config, connection: ctx.connection }, ctx.logger);
+          return {
+            close: () => alerts.stop(),
+            stopped: alerts.done.then(
+              () => null,
+              (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+            ),
+          };
         });
-        await alerts.stop();
       }),
     );
 }

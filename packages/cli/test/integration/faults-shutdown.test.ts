@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { waitFor } from '@cdc/core';
 import {
   createTestContext,
@@ -66,6 +67,7 @@ describe('faults: stopping with the broker up, down or hanging', () => {
   let ctx: TestContext;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'cdc-shutdown-'));
   const dbPath = path.join(tmp, 'aggregator.db');
+  const alertsDb = path.join(tmp, 'alerts.db');
   const procs: CdcProcess[] = [];
 
   beforeAll(async () => {
@@ -91,17 +93,32 @@ describe('faults: stopping with the broker up, down or hanging', () => {
   const applied = () => appliedOffsets(dbPath, ctx.topics.silver);
   const enriched = () => committedSum(ctx, `${ctx.connection.topicPrefix}cdc-enricher`, ctx.topics.bronze);
 
-  /** The four services, running and making progress. */
+  /** When `cdc alerts` last saved its state (epoch ms), from its database. */
+  const alertsSavedAt = (): number => {
+    const db = new Database(alertsDb, { readonly: true, fileMustExist: true });
+    try {
+      return (
+        (db.prepare('SELECT saved_at FROM engine_state WHERE id = 1').pluck().get() as number | undefined) ??
+        0
+      );
+    } finally {
+      db.close();
+    }
+  };
+
+  /** The five services, running and making progress. */
   async function startAll(seed: number): Promise<Record<string, CdcProcess>> {
     const services = {
       enricher: cdc(['enrich', '--ops-port', '0']),
       aggregator: cdc(['aggregate', '--db', dbPath, '--ops-port', '0']),
       ui: cdc(['ui', '--db', dbPath, '--port', '0']),
+      alerts: cdc(['alerts', '--db', alertsDb, '--ops-port', '0']),
       producer: cdc(['produce', '--rate', '200', '--seed', String(seed), '--ops-port', '0', '--no-progress']),
     };
     const from = applied();
     await waitFor(() => applied() > from, { timeoutMs: 90_000, what: 'the pipeline to move' });
     await services.ui.waitForOutput('gold topic read', { timeoutMs: 60_000 });
+    await services.alerts.waitForOutput('alerts running', { timeoutMs: 60_000 });
     return services;
   }
 
@@ -123,7 +140,10 @@ describe('faults: stopping with the broker up, down or hanging', () => {
     const services = await startAll(11);
     await stack.kafka.stop();
     await services.producer!.waitForOutput('Kafka broker unreachable', { timeoutMs: 20_000 });
+    const stopAt = Date.now();
     await stopAll(services, 'stopped');
+    // The alerts service saved its state on the way out, before any client waited for the broker.
+    expect(alertsSavedAt()).toBeGreaterThanOrEqual(stopAt);
   });
 
   test('broker hanging (SIGSTOP), then SIGTERM: every service exits within the deadline', async () => {
@@ -135,7 +155,9 @@ describe('faults: stopping with the broker up, down or hanging', () => {
       // (a client call that does not listen to the signal), the deadline holds all the same.
       const starting = cdc(['enrich', '--ops-port', '0', '--instance-id', 'starting']);
       await starting.waitForOutput('ops endpoints', { timeoutMs: 30_000 });
+      const stopAt = Date.now();
       await stopAll({ ...services, 'enricher starting': starting }, 'paused (SIGSTOP)');
+      expect(alertsSavedAt()).toBeGreaterThanOrEqual(stopAt);
     } finally {
       stack.kafka.resume();
     }
@@ -159,11 +181,16 @@ describe('faults: stopping with the broker up, down or hanging', () => {
       timeoutMs: 60_000,
       what: 'the aggregator to reach the end',
     });
+    // The alerts service resumes from the state it saved while the broker was down or hanging.
+    const alerts = cdc(['alerts', '--db', alertsDb, '--ops-port', '0']);
+    await alerts.waitForOutput('alerts running', { timeoutMs: 60_000 });
     const e = await timedStop(enricher);
     const a = await timedStop(aggregator);
+    const al = await timedStop(alerts);
     report('SIGTERM with the broker up → enricher', e.ms);
     report('SIGTERM with the broker up → aggregator', a.ms);
-    expect([e.code, a.code]).toEqual([0, 0]);
+    report('SIGTERM with the broker up → alerts', al.ms);
+    expect([e.code, a.code, al.code]).toEqual([0, 0, 0]);
   });
 
   test('cdc start with the broker stopped: Ctrl-C stops it within the deadline, no child left', async () => {
