@@ -6,7 +6,9 @@
  * Reports rows/s and CPU time of each pass.
  *
  *   node bench/dist/producer/import.js [--rows 1000000] [--partitions 3]
- *        [--batch-size 1000] [--producers 3]
+ *        [--batch-size 1000] [--producers 2] [--first-only]
+ *
+ * `--first-only` skips the second pass (e.g. to profile the first: `node --cpu-prof ...`).
  *
  * Progress goes to stderr; one JSON line with the results goes to stdout.
  */
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
       partitions: { type: 'string', default: '3' },
       'batch-size': { type: 'string', default: String(DEFAULT_BATCH_SIZE) },
       producers: { type: 'string', default: String(DEFAULT_PRODUCERS) },
+      'first-only': { type: 'boolean', default: false },
     },
   });
   const rows = Number(values.rows);
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
   try {
     const first = await pass('first import');
     process.stderr.write(`first import: ${JSON.stringify(first)}\n`);
-    const again = await pass('second import');
+    const again = values['first-only'] ? null : await pass('second import');
     const result = {
       benchmark: 'import',
       firstImport: first,

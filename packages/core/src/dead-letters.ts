@@ -116,17 +116,49 @@ const wholeTopic = async (admin: Admin, topic: string) =>
     end: Number(p.high),
   }));
 
-/** Every dead letter the topic holds now, oldest first per partition (the topic is small by nature). */
+/**
+ * Every dead letter the topic holds now, oldest first per partition (the topic is small by nature).
+ * `narrow` (a filter's time and positions) skips what it cannot select: records written before
+ * `sinceMs` (found by timestamp), partitions and offsets around no wanted position. It only
+ * narrows the read: apply `filterDeadLetters` for the exact selection.
+ */
 export async function readDeadLetters(o: {
   kafka: Kafka;
   admin: Admin;
   topic: string;
   groupPrefix: string;
+  narrow?: Pick<DeadLetterFilter, 'sinceMs' | 'positions'>;
 }): Promise<DeadLetterEntry[]> {
   const out: DeadLetterEntry[] = [];
+  const ranges = await wholeTopic(o.admin, o.topic);
+  const { sinceMs, positions = [] } = o.narrow ?? {};
+  if (sinceMs !== undefined && sinceMs > 0) {
+    const from = new Map(
+      (await o.admin.fetchTopicOffsetsByTimestamp(o.topic, sinceMs)).map((p) => [
+        p.partition,
+        Number(p.offset),
+      ]),
+    );
+    for (const r of ranges) r.start = Math.min(r.end, Math.max(r.start, from.get(r.partition) ?? r.start));
+  }
+  if (positions.length > 0) {
+    const wanted = new Map<number, number[]>();
+    for (const p of positions) {
+      const [partition, offset] = p.split('/').map(Number) as [number, number];
+      wanted.set(partition, [...(wanted.get(partition) ?? []), offset]);
+    }
+    for (const r of ranges) {
+      const offsets = wanted.get(r.partition);
+      if (offsets === undefined) r.end = r.start;
+      else {
+        r.start = Math.max(r.start, Math.min(...offsets));
+        r.end = Math.max(r.start, Math.min(r.end, Math.max(...offsets) + 1));
+      }
+    }
+  }
   await readRanges({
     ...o,
-    ranges: await wholeTopic(o.admin, o.topic),
+    ranges,
     handle: (partition, messages) => {
       for (const m of messages) out.push(toDeadLetterEntry(partition, m));
     },

@@ -59,17 +59,46 @@ const wholeTopic = async (admin: Admin, topic: string) =>
     end: Number(p.high),
   }));
 
-/** The dead letters bronze already holds a replay of (`dlq.replay.of` headers): one read of bronze. */
+/** How far the clocks of the hosts that write dead letters and replays may disagree. */
+export const REPLAY_CLOCK_SKEW_MS = 10 * 60_000;
+
+/**
+ * Where to start reading bronze for the replays of `candidates` (null: none to look for). A replay
+ * is written after its dead letter (both timestamped when sent), so bronze is read from the
+ * oldest candidate's time, less a margin for clocks of different hosts, not from its beginning.
+ */
+export function replaysSince(candidates: readonly DeadLetterEntry[]): number | null {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const e of candidates) oldest = Math.min(oldest, e.timestampMs);
+  if (candidates.length === 0) return null;
+  return Number.isFinite(oldest) ? Math.max(0, oldest - REPLAY_CLOCK_SKEW_MS) : 0;
+}
+
+/**
+ * The dead letters bronze already holds a replay of (`dlq.replay.of` headers): one read of bronze
+ * from the records written at `sinceMs` on (default: all of it).
+ */
 export async function readReplayed(o: {
   kafka: Kafka;
   admin: Admin;
   topic: string;
   groupPrefix: string;
+  sinceMs?: number;
 }): Promise<Set<string>> {
   const out = new Set<string>();
+  const ranges = await wholeTopic(o.admin, o.topic);
+  if (o.sinceMs !== undefined && o.sinceMs > 0) {
+    const from = new Map(
+      (await o.admin.fetchTopicOffsetsByTimestamp(o.topic, o.sinceMs)).map((p) => [
+        p.partition,
+        Number(p.offset),
+      ]),
+    );
+    for (const r of ranges) r.start = Math.min(r.end, Math.max(r.start, from.get(r.partition) ?? r.start));
+  }
   await readRanges({
     ...o,
-    ranges: await wholeTopic(o.admin, o.topic),
+    ranges,
     handle: (_partition, messages) => {
       for (const m of messages) {
         const of = m.headers?.[REPLAY_OF_HEADER];

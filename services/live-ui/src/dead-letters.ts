@@ -25,7 +25,12 @@ export interface DeadLetterList {
   dead_letters: DeadLetterRow[];
 }
 
-export type DeadLetterSource = (q: { code?: string; limit: number }) => Promise<DeadLetterList>;
+/** `readAfter`: a read older than this time (ms) is not used (default: one at most `maxAgeMs` old). */
+export type DeadLetterSource = (q: {
+  code?: string;
+  limit: number;
+  readAfter?: number;
+}) => Promise<DeadLetterList>;
 
 export const toRow = (e: DeadLetterEntry): DeadLetterRow => ({
   position: positionOf(e),
@@ -61,10 +66,14 @@ export function createDeadLetterSource(o: {
     );
     return { at, rows: entries.map(toRow).sort((a, b) => b.time - a.time || newerOffset(a, b)) };
   };
-  return async ({ code, limit }) => {
-    if (cached === null || Date.now() - cached.at > (o.maxAgeMs ?? 5000)) {
+  return async ({ code, limit, readAfter }) => {
+    const stale = (c: { at: number }) =>
+      Date.now() - c.at > (o.maxAgeMs ?? 5000) || (readAfter !== undefined && c.at < readAfter);
+    if (cached === null || stale(cached)) {
       reading ??= read().finally(() => (reading = null));
       cached = await reading;
+      // A read that was already under way may have started before `readAfter`: read once more.
+      if (stale(cached)) cached = await (reading ??= read().finally(() => (reading = null)));
     }
     const rows = code === undefined ? cached.rows : cached.rows.filter((r) => r.error_code === code);
     return { total: rows.length, read_at: cached.at, dead_letters: rows.slice(0, limit) };

@@ -133,6 +133,12 @@ export function startHealthPoller(o: {
   logger: Logger;
   /** A poll that fails because the broker is down is an outage (one warning), not a warning per poll. */
   outages?: OutageTracker;
+  /**
+   * Counts the records in the dead-letter topic as read at `readAfter` or later (the enricher
+   * writes them in transactions, so the offsets also count commit markers). Called only when the
+   * topic's offsets moved; without it, `dead_letters` is the offset count.
+   */
+  countDeadLetters?: (readAfter: number) => Promise<number>;
 }): HealthPoller {
   let state: PipelineHealth = {
     polled_at: null,
@@ -146,8 +152,20 @@ export function startHealthPoller(o: {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let inFlight = false;
+  /** The dead-letter count and the offsets it was counted at. */
+  let counted: { offsets: string; records: number } | null = null;
+
+  /** Records in the dead-letter topic: counted again only when its offsets moved. */
+  async function deadLetterCount(offsets: Offsets, asOf: number): Promise<number> {
+    const key = offsets.map((p) => `${p.partition}:${p.low}-${p.high}`).join(',');
+    const inOffsets = offsets.reduce((s, p) => s + (p.high - p.low), 0);
+    if (!o.countDeadLetters || inOffsets === 0) return inOffsets;
+    if (counted?.offsets !== key) counted = { offsets: key, records: await o.countDeadLetters(asOf) };
+    return counted.records;
+  }
 
   async function poll(): Promise<void> {
+    const startedAt = Date.now();
     const errors: string[] = [];
     const note = (what: string, err: unknown): null => {
       errors.push(`${what}: ${errorMessage(err)}`);
@@ -162,6 +180,9 @@ export function startHealthPoller(o: {
     const bronze = await topicOffsets(a, o.topics.bronze).catch((e: unknown) => note('bronze', e));
     const silver = await topicOffsets(a, o.topics.silver).catch((e: unknown) => note('silver', e));
     const dlq = await topicOffsets(a, o.topics.deadLetter).catch((e: unknown) => note('dead letters', e));
+    const deadLetters = dlq
+      ? await deadLetterCount(dlq, startedAt).catch((e: unknown) => note('dead letters', e))
+      : null;
 
     const enricher: StageLag = { stage: 'enricher', topic: o.topics.bronze, lag: null };
     if (bronze) {
@@ -210,7 +231,7 @@ export function startHealthPoller(o: {
     state = {
       polled_at: Date.now(),
       stages: [enricher, aggregator, ui],
-      dead_letters: dlq ? dlq.reduce((s, p) => s + (p.high - p.low), 0) : null,
+      dead_letters: deadLetters,
       aggregator_last_batch: lastBatch,
       derivation,
       errors,

@@ -283,6 +283,8 @@ export async function startLiveUi(o: {
     enricherGroupId: config.enricherGroupId,
     db,
     goldLag: () => gold?.lag() ?? null,
+    // Records, not offsets (the enricher's transaction markers take offsets too); the same read as the page's.
+    countDeadLetters: async (readAfter) => (await deadLetterSource({ limit: 0, readAfter })).total,
     // The derivation settings and the newest backfill, for the pipeline panel.
     control: createControlClient({
       kafka,

@@ -19,7 +19,7 @@ import {
   type DeadLetterEntry,
   type DeadLetterFilter,
 } from '@cdc/core';
-import { planReplay, readReplayed, replayMessage } from '@cdc/enricher';
+import { planReplay, readReplayed, replayMessage, replaysSince } from '@cdc/enricher';
 import { commandContext, type CommandContext } from '../context';
 import { run } from '../run';
 
@@ -62,7 +62,11 @@ function withFilters(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
-async function deadLetters(ctx: CommandContext): Promise<DeadLetterEntry[]> {
+/** The dead letters `narrow` may select (see readDeadLetters). */
+async function deadLetters(
+  ctx: CommandContext,
+  narrow?: Pick<DeadLetterFilter, 'sinceMs' | 'positions'>,
+): Promise<DeadLetterEntry[]> {
   const topic = topicNames(ctx.connection.topicPrefix).deadLetter;
   const kafka = createKafka(ctx.connection, createLogger('dlq', ctx.connection.logLevel), {
     connectionTimeoutMs: 3000,
@@ -70,7 +74,13 @@ async function deadLetters(ctx: CommandContext): Promise<DeadLetterEntry[]> {
   });
   return withAdmin(kafka, async (admin) => {
     if (!(await admin.listTopics()).includes(topic)) return [];
-    return readDeadLetters({ kafka, admin, topic, groupPrefix: `${ctx.connection.topicPrefix}cdc-dlq` });
+    return readDeadLetters({
+      kafka,
+      admin,
+      topic,
+      groupPrefix: `${ctx.connection.topicPrefix}cdc-dlq`,
+      narrow,
+    });
   });
 }
 
@@ -127,7 +137,7 @@ export function registerDlqCommands(program: Command): void {
     .action((opts: FilterOptions) =>
       run(async () => {
         const filter = toFilter(opts);
-        const entries = filterDeadLetters(await deadLetters(commandContext('dlq')), filter);
+        const entries = filterDeadLetters(await deadLetters(commandContext('dlq'), filter), filter);
         process.stdout.write(opts.json ? `${JSON.stringify(entries.map(summaryOf))}\n` : formatList(entries));
       }),
     );
@@ -146,7 +156,7 @@ export function registerDlqCommands(program: Command): void {
       run(async () => {
         const wanted = parsePosition(position);
         const ctx = commandContext('dlq');
-        const entry = (await deadLetters(ctx)).find((e) => positionOf(e) === wanted);
+        const entry = (await deadLetters(ctx, { positions: [wanted] })).find((e) => positionOf(e) === wanted);
         if (entry === undefined) throw new UsageError(`no dead letter at ${wanted}`);
         let decoded: string;
         try {
@@ -216,12 +226,15 @@ export function registerDlqCommands(program: Command): void {
           const topics = await admin.listTopics();
           if (!topics.includes(names.deadLetter)) return planReplay([], new Set(), { force: false });
           const selected = filterDeadLetters(
-            await readDeadLetters({ kafka, admin, topic: names.deadLetter, groupPrefix }),
+            await readDeadLetters({ kafka, admin, topic: names.deadLetter, groupPrefix, narrow: filter }),
             filter,
           );
-          const replayed = topics.includes(names.bronze)
-            ? await readReplayed({ kafka, admin, topic: names.bronze, groupPrefix })
-            : new Set<string>();
+          // Only what could be replayed needs looking up, and only in bronze's records since then.
+          const sinceMs = replaysSince(planReplay(selected, new Set(), { force: false }).replay);
+          const replayed =
+            topics.includes(names.bronze) && sinceMs !== null
+              ? await readReplayed({ kafka, admin, topic: names.bronze, groupPrefix, sinceMs })
+              : new Set<string>();
           return planReplay(selected, replayed, { force: opts.force === true });
         });
         let sent = 0;

@@ -9,6 +9,7 @@ import {
   readToEnd,
   runCdc,
   startCdc,
+  type CdcProcess,
   type TestContext,
 } from '@cdc/testing';
 import { dbTables, waitAggregated, withDb } from '../support/aggregator-db';
@@ -16,8 +17,9 @@ import { dbTables, waitAggregated, withDb } from '../support/aggregator-db';
 /**
  * `cdc import` as users run it, against the real broker and registry: the contract's seed
  * bookings as a `raw_movie_bookings` export → import → the real `cdc enrich` and `cdc aggregate`;
- * importing twice changes nothing; broken lines are listed, not sent; an import SIGKILLed
- * halfway and run again ends as an uninterrupted one; bad input sends nothing (exit 2).
+ * importing twice changes nothing; broken lines are listed, not sent; an import SIGKILLed or
+ * stopped by Ctrl-C halfway and run again ends as an uninterrupted one; bad input sends nothing
+ * (exit 2).
  */
 const HEADER =
   'booking_id,customer_id,movie_id,booking_date,status,ticket_count,ticket_price,total_amount,created_at,updated_at';
@@ -219,8 +221,8 @@ describe('cdc import', () => {
     expect(ids).toEqual(['B001', 'B002', 'B003', 'B004', 'B005', 'B012']);
   });
 
-  it('an import SIGKILLed halfway and run again ends equal to an uninterrupted one: every row once in bronze', async () => {
-    const rows = 150_000;
+  /** A CSV of `rows` distinct bookings, and the import of it: small requests from one producer, slow enough to be caught halfway. */
+  const bigImport = (rows: number): { csv: string; args: string[] } => {
     const out: string[] = [HEADER];
     for (let i = 1; i <= rows; i++) {
       const at = new Date(Date.UTC(2025, 8, 1) + i * 60_000).toISOString().slice(0, 19).replace('T', ' ');
@@ -229,30 +231,38 @@ describe('cdc import', () => {
       );
     }
     const csv = file('big.csv', `${out.join('\n')}\n`);
-    const progress = `${csv}.import-progress.json`;
-    // Small requests from one producer: slow enough to be caught halfway.
-    const args = ['import', csv, '--no-progress', '--producers', '1', '--batch-size', '200', '--json'];
-    const first = start(args);
-    const checkpointLine = () => {
-      if (!existsSync(progress)) return undefined;
-      try {
-        return (JSON.parse(readFileSync(progress, 'utf8')) as { checkpoint: { line: number } }).checkpoint
-          .line;
-      } catch {
-        return undefined; // being renamed into place
-      }
+    return {
+      csv,
+      args: ['import', csv, '--no-progress', '--producers', '1', '--batch-size', '200', '--json'],
     };
-    const at = await first.waitFor(
+  };
+  interface ProgressFile {
+    checkpoint: { line: number; counts: { rows: number; created: number } };
+  }
+  const readProgressFile = (csv: string): ProgressFile | undefined => {
+    const progress = `${csv}.import-progress.json`;
+    if (!existsSync(progress)) return undefined;
+    try {
+      return JSON.parse(readFileSync(progress, 'utf8')) as ProgressFile;
+    } catch {
+      return undefined; // being renamed into place
+    }
+  };
+  /** Waits until the running import's progress file has a checkpoint past `line`; returns it. */
+  const checkpointPast = (proc: CdcProcess, csv: string, line: number): Promise<number> =>
+    proc.waitFor(
       () => {
-        const l = checkpointLine();
-        return l !== undefined && l > 1000 ? l : undefined;
+        const l = readProgressFile(csv)?.checkpoint.line;
+        return l !== undefined && l > line ? l : undefined;
       },
-      {
-        timeoutMs: 120_000,
-        intervalMs: 50,
-        what: 'a checkpoint past line 1000',
-      },
+      { timeoutMs: 120_000, intervalMs: 50, what: `a checkpoint past line ${line}` },
     );
+
+  it('an import SIGKILLed halfway and run again ends equal to an uninterrupted one: every row once in bronze', async () => {
+    const rows = 150_000;
+    const { csv, args } = bigImport(rows);
+    const first = start(args);
+    const at = await checkpointPast(first, csv, 1000);
     await first.kill();
     expect(at).toBeLessThan(rows);
     const killedAt = total(await endOffsets(ctx, ctx.topics.bronze));
@@ -269,7 +279,7 @@ describe('cdc import', () => {
     expect(summary.resumedAfterLine).toBeGreaterThanOrEqual(at);
     expect(summary.counts.rows).toBe(rows);
     expect(summary.counts.created + summary.counts.unchanged).toBe(rows);
-    expect(existsSync(progress)).toBe(false);
+    expect(existsSync(`${csv}.import-progress.json`)).toBe(false);
 
     // As an uninterrupted run: each booking exactly once, as a snapshot read at version 1.
     const messages = await readToEnd(ctx, ctx.topics.bronze);
@@ -283,6 +293,55 @@ describe('cdc import', () => {
       seqs.add(c.source.seq);
     }
     expect(seqs.size).toBe(sample.length);
+  });
+
+  it('Ctrl-C during a large import: exit 130 with its progress recorded; run again, it ends equal to an uninterrupted one', async () => {
+    const rows = 150_000;
+    const { csv, args } = bigImport(rows);
+    const first = start(args);
+    await checkpointPast(first, csv, 1000);
+    expect(await first.stop('SIGINT')).toBe(130);
+    expect(first.stderr()).toMatch(/SIGINT: stopping/);
+    const stopped = JSON.parse(first.stdout()) as {
+      status: string;
+      acknowledged: number;
+      progressFile: string | null;
+    };
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.progressFile).toBe(`${csv}.import-progress.json`);
+    const recorded = readProgressFile(csv)!.checkpoint;
+    const inBronze = total(await endOffsets(ctx, ctx.topics.bronze));
+    expect(inBronze).toBeLessThan(rows);
+    // A stop waits for the records in flight: bronze holds exactly what the import says was
+    // acknowledged, and the progress covers acknowledged lines only (a prefix of them).
+    expect(stopped.acknowledged).toBe(inBronze);
+    expect(recorded.counts.created).toBeGreaterThan(1000);
+    expect(recorded.counts.created).toBeLessThanOrEqual(inBronze);
+    expect(recorded.line).toBe(recorded.counts.rows + 1); // line 1 is the header
+
+    const second = await cdc(args);
+    expect(second.stderr).not.toMatch(/^error/m);
+    expect(second.code).toBe(0);
+    const summary = JSON.parse(second.stdout) as {
+      resumedAfterLine: number;
+      counts: { rows: number; created: number; unchanged: number };
+    };
+    expect(summary.resumedAfterLine).toBe(recorded.line);
+    expect(summary.counts.rows).toBe(rows);
+    // Rows acknowledged after the last checkpoint are found in bronze and skipped, not sent again.
+    expect(summary.counts.unchanged).toBe(inBronze - recorded.counts.created);
+    expect(summary.counts.created + summary.counts.unchanged).toBe(rows);
+    expect(existsSync(`${csv}.import-progress.json`)).toBe(false);
+
+    // As an uninterrupted run: every booking exactly once, as a snapshot read at version 1.
+    const messages = await readToEnd(ctx, ctx.topics.bronze);
+    expect(messages).toHaveLength(rows);
+    expect(new Set(messages.map((m) => m.key!.toString())).size).toBe(rows);
+    const sample = await decodeBronzeSample(messages.slice(-500).map((m) => m.value!));
+    for (const c of sample) {
+      expect(c.op).toBe('r');
+      expect(c.after!.version).toBe(1);
+    }
   });
 
   const decodeBronzeSample = async (values: Buffer[]): Promise<BookingChange[]> => {

@@ -7,7 +7,7 @@ import {
   REPLAY_OF_HEADER,
   toDeadLetterEntry,
 } from '@cdc/core';
-import { deadLetter, planReplay, replayMessage } from '../../src';
+import { deadLetter, planReplay, replayMessage, replaysSince, REPLAY_CLOCK_SKEW_MS } from '../../src';
 
 /** A dead letter as the enricher writes it, read back from partition `p` at `offset`. */
 const letter = (
@@ -92,6 +92,15 @@ describe('dlq: the replay plan', () => {
       '0/1',
       '0/2',
     ]);
+  });
+
+  it('looks for replays in bronze only from the oldest candidate’s time (less a clock margin), and not at all without candidates', () => {
+    const at = Date.UTC(2026, 0, 1);
+    expect(replaysSince([letter(0, '1', { at: at + 5000 }), letter(1, '4', { at })])).toBe(
+      at - REPLAY_CLOCK_SKEW_MS,
+    );
+    expect(replaysSince([letter(0, '1', { at: 1000 })])).toBe(0); // never before the epoch
+    expect(replaysSince([])).toBeNull();
   });
 
   it('a replayed record is the original key, bytes and headers, without the dead-letter headers, linked to its dead letter', () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { createLogger, waitFor } from '@cdc/core';
 import { BOOKING_ROW_COLUMNS as BOOKING_COLUMNS } from '@cdc/read-model';
-import { createTestContext, type TestContext } from '@cdc/testing';
+import { createTestContext, readToEnd, type TestContext } from '@cdc/testing';
 import {
   decodeMovies,
   loadLiveUiConfig,
@@ -353,6 +353,37 @@ describe('the live UI API and websocket', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/js/dead-letters.js');
     expect(await (await get('/')).text()).toContain('href="/dead-letters.html"');
+  });
+
+  it('counts dead letters as records: the commit markers of the enricher’s transactions take offsets, not dead letters', async () => {
+    const offsets = async () =>
+      (await ctx.admin.fetchTopicOffsets(ctx.topics.deadLetter)).reduce(
+        (n, p) => n + Number(p.high) - Number(p.low),
+        0,
+      );
+    const records = (await readToEnd(ctx, ctx.topics.deadLetter)).length;
+    const offsetsBefore = await offsets();
+    // As the enricher writes them: in a transaction.
+    const producer = ctx.track(
+      ctx.kafka.producer({
+        transactionalId: `${ctx.topics.deadLetter}.tx`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      }),
+    );
+    await producer.connect();
+    const tx = await producer.transaction();
+    await tx.send({
+      topic: ctx.topics.deadLetter,
+      messages: ['K3', 'K4'].map((key) => ({ key, value: Buffer.from('bad'), partition: 0 })),
+    });
+    await tx.commit();
+    expect(await offsets()).toBe(offsetsBefore + 3); // two records and a commit marker
+    await waitFor(async () => ((await json('/api/health')).dead_letters === records + 2 ? true : undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: `the pipeline panel to count ${records + 2} dead letters`,
+    });
   });
 
   it('refuses a websocket from a foreign origin, a bad query and an oversized message', async () => {

@@ -58,8 +58,14 @@ export async function loadBronzeState(o: {
       o.store.batch(() => {
         for (const c of changes) {
           if (c.after !== null) {
-            const { version, ...image } = c.after;
-            o.store.offer(image.booking_id, { version, deleted: false, inBronze: true, image });
+            // The image keeps its version field: the store then encodes it without a copy.
+            const image = c.after;
+            o.store.offer(image.booking_id, {
+              version: image.version,
+              deleted: false,
+              inBronze: true,
+              image,
+            });
           } else if (c.before !== null) {
             const { version, ...image } = c.before;
             o.store.offer(image.booking_id, { version: version + 1, deleted: true, inBronze: true, image });

@@ -17,14 +17,30 @@ export type Decision =
   | { kind: 'identical' };
 
 export function decide(row: ImportedBooking, existing: BookingState | undefined): Decision {
-  if (existing === undefined) return { kind: 'new', op: 'r', before: null, after: { ...row, version: 1 } };
+  if (existing === undefined) return { kind: 'new', op: 'r', before: null, after: withVersion(row, 1) };
   const version = existing.version + 1;
-  if (existing.deleted) return { kind: 'recreated', op: 'r', before: null, after: { ...row, version } };
+  if (existing.deleted) return { kind: 'recreated', op: 'r', before: null, after: withVersion(row, version) };
   if (sameBooking(row, existing.image)) return { kind: 'identical' };
   return {
     kind: 'changed',
     op: 'u',
-    before: { ...existing.image, version: existing.version },
-    after: { ...row, version },
+    before: withVersion(existing.image, existing.version),
+    after: withVersion(row, version),
+  };
+}
+
+/** A booking with its version, built field by field: once per imported row, cheaper than a spread (and one object shape for the encoder). */
+function withVersion(b: ImportedBooking, version: number): Booking {
+  return {
+    booking_id: b.booking_id,
+    customer_id: b.customer_id,
+    movie_id: b.movie_id,
+    booking_date: b.booking_date,
+    status: b.status,
+    ticket_count: b.ticket_count,
+    ticket_price: b.ticket_price,
+    created_at: b.created_at,
+    updated_at: b.updated_at,
+    version,
   };
 }

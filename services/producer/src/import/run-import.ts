@@ -278,7 +278,7 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
             version: d.after.version,
             deleted: false,
             inBronze: before?.inBronze ?? false,
-            image: booking,
+            image: d.after, // with its version: stored without a copy
           });
           changes.push({
             key: id,

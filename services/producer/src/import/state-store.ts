@@ -4,6 +4,7 @@ import path from 'node:path';
 import type avro from 'avsc';
 import Database from 'better-sqlite3';
 import { loadSchema, type Booking } from '@cdc/core';
+import { createIdFilter } from './id-filter';
 import type { ImportedBooking } from './rows';
 
 /**
@@ -68,7 +69,11 @@ export function createStateStore(dir: string = os.tmpdir()): StateStore {
     'INSERT OR REPLACE INTO state (booking_id, version, deleted, in_bronze, image) VALUES (?, ?, ?, ?, ?)',
   );
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM state');
-  const encode = (s: BookingState): Buffer => type.toBuffer({ ...s.image, version: s.version });
+  // An image that already carries its version (the import's own `after`) is encoded as it is.
+  const encode = (s: BookingState): Buffer => {
+    const image = s.image as ImportedBooking & { version?: number };
+    return type.toBuffer(image.version === s.version ? image : { ...s.image, version: s.version });
+  };
   const decode = (row: {
     version: number;
     deleted: number;
@@ -94,19 +99,23 @@ export function createStateStore(dir: string = os.tmpdir()): StateStore {
   let size = 0;
   let sizeKnown = true;
   let written = false;
+  // Which ids may be stored: look-ups skip the rest (most rows of a first import).
+  const ids = createIdFilter();
 
   return {
     get(bookingId) {
+      if (!ids.mayHave(bookingId)) return undefined;
       const row = select.get(bookingId);
       return row === undefined ? undefined : decode(row);
     },
     getMany(bookingIds) {
       const out = new Map<string, BookingState>();
       if (!written) return out; // nothing stored yet: a first import into an empty bronze
-      for (let i = 0; i < bookingIds.length; i += SELECT_CHUNK) {
-        const ids = bookingIds.slice(i, i + SELECT_CHUNK);
+      const maybe = bookingIds.filter((id) => ids.mayHave(id));
+      for (let i = 0; i < maybe.length; i += SELECT_CHUNK) {
+        const chunk = maybe.slice(i, i + SELECT_CHUNK);
         // Padding with '' (never a booking id: a row without one is rejected) keeps one statement.
-        const rows = selectMany.all(...ids, ...empty(SELECT_CHUNK - ids.length));
+        const rows = selectMany.all(...chunk, ...empty(SELECT_CHUNK - chunk.length));
         for (const row of rows) out.set(row.booking_id, decode(row));
       }
       return out;
@@ -118,12 +127,14 @@ export function createStateStore(dir: string = os.tmpdir()): StateStore {
         for (let j = i; j < i + INSERT_CHUNK; j++) {
           const [id, s] = entries[j]!;
           params.push(id, s.version, s.deleted ? 1 : 0, s.inBronze ? 1 : 0, encode(s));
+          ids.add(id);
         }
         replaceMany.run(params);
       }
       for (; i < entries.length; i++) {
         const [id, s] = entries[i]!;
         replace.run(id, s.version, s.deleted ? 1 : 0, s.inBronze ? 1 : 0, encode(s));
+        ids.add(id);
       }
       if (entries.length > 0) {
         sizeKnown = false;
@@ -132,11 +143,13 @@ export function createStateStore(dir: string = os.tmpdir()): StateStore {
     },
     offer(bookingId, state) {
       upsertNewer.run(bookingId, state.version, state.deleted ? 1 : 0, state.inBronze ? 1 : 0, encode(state));
+      ids.add(bookingId);
       sizeKnown = false;
       written = true;
     },
     set(bookingId, state) {
       replace.run(bookingId, state.version, state.deleted ? 1 : 0, state.inBronze ? 1 : 0, encode(state));
+      ids.add(bookingId);
       sizeKnown = false;
       written = true;
     },

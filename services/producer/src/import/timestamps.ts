@@ -35,7 +35,12 @@ export function createTimestampParser(timeZone = 'UTC'): TimestampParser {
   const offsetAt = createOffsetLookup(timeZone);
   /** The UTC instant of a wall-clock time in the zone, or null in a daylight-saving gap. */
   const fromLocal = (local: number): number | null => {
-    const candidates = [local - offsetAt(local - DAY_MS), local - offsetAt(local + DAY_MS)];
+    const earlier = offsetAt(local - DAY_MS);
+    const later = offsetAt(local + DAY_MS);
+    // No change of offset within a day either side (nearly always): one candidate, no arrays.
+    if (earlier === later)
+      return local - earlier + offsetAt(local - earlier) === local ? local - earlier : null;
+    const candidates = [local - earlier, local - later];
     const valid = candidates.filter((u) => u + offsetAt(u) === local);
     return valid.length === 0 ? null : Math.min(...valid);
   };
