@@ -27,7 +27,7 @@ import {
 } from './common';
 
 /**
- * The whole pipeline end to end, as users run it: `cdc enrich`, `cdc aggregate` and `cdc ui` as
+ * The whole pipeline end to end, as users run it: `cdc enrich`, `cdc aggregate`, `cdc ui` and `cdc alerts` as
  * child processes on their own topics, a paced `cdc produce --rate R` for each rate, and a
  * websocket client on the dashboard timing change-to-screen (receipt time − each push's newest
  * event time). Per rate: latency p50/p90/p99/max, CPU per event of every service and of the
@@ -73,7 +73,7 @@ const say = (msg: string): void => void process.stderr.write(`[bench e2e] ${msg}
 const emit = (line: object): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
 const load1 = (): number => round(os.loadavg()[0]!, 2);
 
-const SERVICES = ['enricher', 'aggregator', 'ui'] as const;
+const SERVICES = ['enricher', 'aggregator', 'ui', 'alerts'] as const;
 type Service = (typeof SERVICES)[number];
 
 /** Warning and error lines a process logged (pino levels 40 and up), by message. */
@@ -142,6 +142,7 @@ async function main(): Promise<void> {
     enricher: services.enricher.child.pid!,
     aggregator: services.aggregator.child.pid!,
     ui: services.ui.child.pid!,
+    alerts: services.alerts.child.pid!,
     ...(broker === null ? {} : { broker }),
     bench: process.pid,
   });
@@ -272,6 +273,8 @@ async function main(): Promise<void> {
     services.enricher = cdc(['enrich', '--ops-port', '0']);
     services.aggregator = cdc(['aggregate', '--db', db, '--ops-port', '0']);
     services.ui = cdc(['ui', '--port', '0', '--db', db]);
+    // `cdc start` runs the alerts service too.
+    services.alerts = cdc(['alerts', '--db', path.join(tmp, 'alerts.db'), '--ops-port', '0']);
     for (const s of SERVICES) {
       procs.push(services[s]);
       warnings[s] = countWarnings(services[s]);
@@ -383,7 +386,7 @@ async function main(): Promise<void> {
     );
     await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
     await admin
-      .deleteGroups([groups.enricher, groups.aggregator, `${prefix}bench-tracer`])
+      .deleteGroups([groups.enricher, groups.aggregator, `${prefix}cdc-alerts`, `${prefix}bench-tracer`])
       .catch(() => undefined);
     await admin.disconnect();
     rmSync(tmp, { recursive: true, force: true });

@@ -59,10 +59,17 @@ export async function listenOn(
   return (server.address() as AddressInfo).port;
 }
 
+const EVENT_LOOP_MONITORING_PRECISION_MS = 100;
+
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry });
+  // prom-client samples event-loop delay every 10 ms by default: a timer waking every service 100
+  // times a second, ~0.4 % of a core each while idle. 100 ms is enough for the lag histograms.
+  collectDefaultMetrics({
+    register: registry,
+    eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS,
+  });
   return registry;
 }
 

@@ -18,8 +18,10 @@ import {
   type Logger,
   type MovieKpis,
   type OpsServer,
+  IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 import type { AggregatorConfig } from './config';
+import { OffsetCommits } from './offset-commits';
 import { GoldPublisher } from './gold';
 import { acquireDbLock, type DbLock } from './lock';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics';
@@ -160,6 +162,9 @@ async function start(
     maxBytes: config.fetchMaxBytes,
     maxBytesPerPartition: config.fetchMaxBytesPerPartition,
     readUncommitted: false,
+    // Not kafkajs's 5 s: idle, a heartbeat went out only every 5 s of a 10 s session, and a
+    // stopping aggregator waited up to 5 s for its empty fetch.
+    maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
   });
   cleanups.push(() => consumer.disconnect());
 
@@ -183,24 +188,18 @@ async function start(
     }
   });
 
-  const pendingCommits = new Map<number, number>();
-  let lastCommitAt = 0;
-  async function commitToKafka(force: boolean): Promise<void> {
-    if (pendingCommits.size === 0 || (!force && Date.now() - lastCommitAt < config.commitIntervalMs)) return;
-    const metadata = commitMetadata(); // the commit time, for `cdc status`
-    const partitions = [...pendingCommits].map(([partition, offset]) => ({
-      partition,
-      offset: String(offset),
-      metadata,
-    }));
-    pendingCommits.clear();
-    lastCommitAt = Date.now();
-    try {
-      await consumer.commitOffsets(partitions.map((p) => ({ topic, ...p })));
-    } catch (err) {
-      log.debug({ err: errorMessage(err) }, 'Kafka offset commit failed (monitoring only)');
-    }
-  }
+  // Monitoring only (SQLite holds the offsets the aggregator resumes from): committed in the
+  // background, so no batch waits for the round trip (offset-commits.ts).
+  const kafkaOffsets = new OffsetCommits({
+    intervalMs: config.commitIntervalMs,
+    send: (offsets) => {
+      const metadata = commitMetadata(); // the commit time, for `cdc status`
+      return consumer.commitOffsets(
+        [...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset), metadata })),
+      );
+    },
+    onError: (err) => log.debug({ err: errorMessage(err) }, 'Kafka offset commit failed (monitoring only)'),
+  });
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     // kafkajs builds these as closures over the batch, not as methods: destructuring them is safe.
@@ -238,8 +237,8 @@ async function start(
     // Not awaited: the publisher sends one request at a time and coalesces what arrives meanwhile
     // (gold.ts), so the next batch is not held up by gold's round trip.
     if (gold) void gold.publish(result.movies);
-    pendingCommits.set(batch.partition, result.nextOffset);
-    await commitToKafka(result.nextOffset >= Number(batch.highWatermark));
+    kafkaOffsets.note(batch.partition, result.nextOffset);
+    void kafkaOffsets.commit(result.nextOffset >= Number(batch.highWatermark));
     await heartbeat();
   }
 
@@ -270,7 +269,7 @@ async function start(
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (status !== 'failed') status = 'stopping';
-      await commitToKafka(true);
+      await kafkaOffsets.commit(true);
       await cleanup();
       if (status !== 'failed') status = 'stopped';
       log.info('aggregator stopped');

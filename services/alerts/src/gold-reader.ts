@@ -9,6 +9,7 @@ import {
   type Logger,
   type MovieKpis,
   type RegistryClient,
+  IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 
 /**
@@ -53,7 +54,7 @@ export async function startGoldReader(o: {
   };
   const consumer: Consumer = o.kafka.consumer({
     groupId: o.groupId,
-    maxWaitTimeInMs: 100,
+    maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
   });

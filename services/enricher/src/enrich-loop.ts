@@ -5,6 +5,7 @@ import {
   retryWhileOutage,
   type Logger,
   type OutageTracker,
+  IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 import { createBatchHandler, type BatchHandlerDeps } from './batch-handler';
 import { TransactionCommitter } from './committer';
@@ -127,7 +128,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
       heartbeatInterval: config.heartbeatIntervalMs,
       maxBytes: config.fetchMaxBytes,
       maxBytesPerPartition: config.fetchMaxBytesPerPartition,
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
     });
     consumer = c;
     c.on(c.events.GROUP_JOIN, ({ payload }) => {

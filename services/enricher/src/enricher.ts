@@ -17,6 +17,7 @@ import {
   type Logger,
   type OpsServer,
   type RegistryClient,
+  IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 import { transactionalIdFor, type EnricherConfig } from './config';
 import { startEnrichLoop, type EnrichLoop } from './enrich-loop';
@@ -130,6 +131,7 @@ export async function startEnricher(
       topic: config.topics.control,
       logger,
       groupPrefix: `${config.groupId}.${config.instanceId}`,
+      maxWaitMs: IDLE_FETCH_WAIT_MS,
       outages,
       stopping: () => closing !== null || signal?.aborted === true,
     });

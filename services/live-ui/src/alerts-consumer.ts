@@ -7,6 +7,7 @@ import {
   type Alert,
   type Logger,
   type RegistryClient,
+  IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 
 /**
@@ -30,7 +31,7 @@ export async function startAlertsConsumer(o: {
   const groupId = `live-ui-alerts-${randomBytes(6).toString('hex')}`;
   const consumer = o.kafka.consumer({
     groupId,
-    maxWaitTimeInMs: 100,
+    maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });

@@ -12,6 +12,7 @@ import {
   type OutageTracker,
   type RegistryClient,
   sleep,
+  IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 
 /**
@@ -87,7 +88,7 @@ export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldCon
     outages: o.outages,
     stopping: () => stopping,
     groupId,
-    maxWaitTimeInMs: 250,
+    maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });

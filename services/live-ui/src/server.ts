@@ -12,6 +12,7 @@ import {
   topicNames,
   type ConnectionConfig,
   type Logger,
+  IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 import { AlertsBoard } from './alerts-board';
 import { startAlertsConsumer, type AlertsConsumer } from './alerts-consumer';
@@ -292,6 +293,7 @@ export async function startLiveUi(o: {
       topic: topics.control,
       logger,
       groupPrefix: `${o.connection.topicPrefix}cdc-live-ui`,
+      maxWaitMs: IDLE_FETCH_WAIT_MS,
     }),
     intervalMs: config.healthIntervalMs,
     logger,
@@ -315,14 +317,21 @@ export async function startLiveUi(o: {
         // have stopped.
         const closed = app.close();
         stopController.abort();
-        await health?.stop();
-        if (alertsTimer) clearTimeout(alertsTimer);
-        await alertsStarting;
-        await alertsFeed?.stop().catch(() => undefined);
-        await goldStarting.catch(() => undefined);
-        await gold?.stop().catch((err: unknown) => {
-          logger.warn({ err: errorMessage(err) }, 'gold consumer did not stop cleanly');
-        });
+        // In parallel: each consumer lets its fetch in flight finish (up to IDLE_FETCH_WAIT_MS).
+        await Promise.all([
+          health?.stop(),
+          (async () => {
+            if (alertsTimer) clearTimeout(alertsTimer);
+            await alertsStarting;
+            await alertsFeed?.stop().catch(() => undefined);
+          })(),
+          (async () => {
+            await goldStarting.catch(() => undefined);
+            await gold?.stop().catch((err: unknown) => {
+              logger.warn({ err: errorMessage(err) }, 'gold consumer did not stop cleanly');
+            });
+          })(),
+        ]);
         server.closeAllConnections();
         await closed;
         db.close();

@@ -35,6 +35,19 @@ export interface PipelineConsumerOptions extends Omit<ConsumerConfig, 'retry' | 
   onFatal?: (err: Error) => void;
 }
 
+/**
+ * The long-poll wait of a long-running service's consumer (kafkajs `maxWaitTimeInMs`). It costs
+ * no latency: consumers fetch with minBytes 1, so the broker answers a fetch as soon as one byte
+ * is available (a produce, or for read-committed consumers a commit marker moving the last stable
+ * offset) and waits the full time only when there is nothing to read. What it does set: how often an
+ * idle consumer fetches (each empty fetch is about a millisecond of kafkajs CPU: 250 ms waits kept
+ * an idle dashboard at ~2 % of a core), how long a stopping consumer waits for its fetch in flight
+ * (kafkajs lets it finish), how soon a paused consumer notices it was resumed, and how late an
+ * idle member sees a rebalance and how often it heartbeats (kafkajs heartbeats between
+ * fetches: keep it well under the session timeout, at least 6 s in every service). Short-lived readers (tests, CLI commands) keep short waits: they close soon.
+ */
+export const IDLE_FETCH_WAIT_MS = 2000;
+
 const processInstance = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
 /** A random static member id for this process, per group (groups without an instance of their own). */
