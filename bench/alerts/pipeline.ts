@@ -1,21 +1,13 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Booking, BookingChange } from '@cdc/core';
-import {
-  allTopics,
-  createKafka,
-  createLogger,
-  createRegistryClient,
-  loadConnectionConfig,
-  sleep,
-  topicNames,
-  waitFor,
-} from '@cdc/core';
-import { bronzeEncoder, bronzeMessage, randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
+import { createRegistryClient, sleep, waitFor } from '@cdc/core';
+import { bronzeEncoder, bronzeMessage, startCdc, type CdcProcess } from '@cdc/testing';
+import { openBenchRun } from '../support/pipeline';
 import { cpuSecondsOf, endOffsets, groupLag, quantiles, round } from '../e2e/common';
 import { positiveSetting } from '../support/gold';
 
@@ -86,17 +78,8 @@ function booking(movie: string, i: number, status: string, version: number, tsMs
 
 async function main(): Promise<void> {
   if (BURST < MIN_COUNT) throw new Error(`BENCH_BURST must be at least the rule's min_count (${MIN_COUNT})`);
-  const prefix = `bench-alerts-pipe-${randomSuffix()}.`;
-  const connection = loadConnectionConfig({
-    ...process.env,
-    TOPIC_PREFIX: prefix,
-    KAFKA_CLIENT_ID: 'bench-alerts',
-  });
-  const topics = topicNames(prefix);
-  const kafka = createKafka(connection, createLogger('bench', 'warn'));
-  const admin = kafka.admin();
-  await admin.connect();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-alerts-pipe-'));
+  const run = await openBenchRun('alerts-pipe', 'warn');
+  const { prefix, connection, topics, kafka, admin, tmp } = run;
   const rulesFile = path.join(tmp, 'alerts.yaml');
   writeFileSync(rulesFile, RULES);
   const cdc = (args: string[], logLevel = 'warn'): CdcProcess =>
@@ -379,17 +362,12 @@ async function main(): Promise<void> {
       }),
     );
     server.close();
-    await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
-    await admin
-      .deleteGroups([
-        `${prefix}cdc-enricher`,
-        `${prefix}cdc-aggregator`,
-        `${prefix}cdc-alerts`,
-        `${prefix}bench-gold-keys`,
-      ])
-      .catch(() => undefined);
-    await admin.disconnect();
-    rmSync(tmp, { recursive: true, force: true });
+    await run.cleanup([
+      `${prefix}cdc-enricher`,
+      `${prefix}cdc-aggregator`,
+      `${prefix}cdc-alerts`,
+      `${prefix}bench-gold-keys`,
+    ]);
   }
 }
 

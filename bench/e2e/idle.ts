@@ -1,16 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  allTopics,
-  createKafka,
-  createLogger,
-  loadConnectionConfig,
-  sleep,
-  topicNames,
-  waitFor,
-} from '@cdc/core';
-import { randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
+import { sleep, waitFor } from '@cdc/core';
+import { startCdc, type CdcProcess } from '@cdc/testing';
+import { openBenchRun } from '../support/pipeline';
 import { connectDashboard, cpuSecondsOf, groupLag, round, type DashboardClient } from './common';
 
 /**
@@ -43,17 +35,8 @@ const say = (msg: string): void => void process.stderr.write(`[bench e2e/idle] $
 const load1 = (): number => round(os.loadavg()[0]!, 2);
 
 async function measure(build: { name: string; bin: string | undefined }, round_: number): Promise<void> {
-  const prefix = `bench-idle-${randomSuffix()}.`;
-  const connection = loadConnectionConfig({
-    ...process.env,
-    TOPIC_PREFIX: prefix,
-    KAFKA_CLIENT_ID: 'bench-idle',
-  });
-  const topics = topicNames(prefix);
-  const kafka = createKafka(connection, createLogger('bench', 'error'));
-  const admin = kafka.admin();
-  await admin.connect();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-idle-'));
+  const run = await openBenchRun('idle');
+  const { prefix, connection, topics, admin, tmp } = run;
   const db = path.join(tmp, 'aggregator.db');
   const cdc = (args: string[]): CdcProcess =>
     startCdc(args, { connection, env: { LOG_LEVEL: 'warn' }, bin: build.bin });
@@ -136,12 +119,7 @@ async function measure(build: { name: string; bin: string | undefined }, round_:
         if (p.running()) await p.stop('SIGTERM', { timeoutMs: 30_000 }).catch(() => p.kill());
       }),
     );
-    await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
-    await admin
-      .deleteGroups([`${prefix}cdc-enricher`, `${prefix}cdc-aggregator`, `${prefix}cdc-alerts`])
-      .catch(() => undefined);
-    await admin.disconnect();
-    rmSync(tmp, { recursive: true, force: true });
+    await run.cleanup([`${prefix}cdc-enricher`, `${prefix}cdc-aggregator`, `${prefix}cdc-alerts`]);
   }
 }
 

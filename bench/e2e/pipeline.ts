@@ -1,17 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  allTopics,
-  createKafka,
-  createLogger,
-  createRegistryClient,
-  loadConnectionConfig,
-  sleep,
-  topicNames,
-  waitFor,
-} from '@cdc/core';
-import { randomSuffix, startCdc, type CdcProcess } from '@cdc/testing';
+import { createRegistryClient, sleep, waitFor } from '@cdc/core';
+import { startCdc, type CdcProcess } from '@cdc/testing';
+import { openBenchRun } from '../support/pipeline';
 import {
   brokerPid,
   connectDashboard,
@@ -98,17 +89,8 @@ function countWarnings(p: CdcProcess): Map<string, number> {
 const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
 async function main(): Promise<void> {
-  const prefix = `bench-e2e-${randomSuffix()}.`;
-  const connection = loadConnectionConfig({
-    ...process.env,
-    TOPIC_PREFIX: prefix,
-    KAFKA_CLIENT_ID: 'bench-e2e',
-  });
-  const topics = topicNames(prefix);
-  const kafka = createKafka(connection, createLogger('bench', 'error'));
-  const admin = kafka.admin();
-  await admin.connect();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-'));
+  const run = await openBenchRun('e2e');
+  const { prefix, connection, topics, kafka, admin, tmp } = run;
   const db = path.join(tmp, 'aggregator.db');
   const env = { LOG_LEVEL };
   const cdc = (args: string[]): CdcProcess =>
@@ -384,12 +366,7 @@ async function main(): Promise<void> {
         if (p.running()) await p.stop('SIGTERM', { timeoutMs: 30_000 }).catch(() => p.kill());
       }),
     );
-    await admin.deleteTopics({ topics: allTopics(topics), timeout: 10_000 }).catch(() => undefined);
-    await admin
-      .deleteGroups([groups.enricher, groups.aggregator, `${prefix}cdc-alerts`, `${prefix}bench-tracer`])
-      .catch(() => undefined);
-    await admin.disconnect();
-    rmSync(tmp, { recursive: true, force: true });
+    await run.cleanup([groups.enricher, groups.aggregator, `${prefix}cdc-alerts`, `${prefix}bench-tracer`]);
   }
 }
 
