@@ -378,7 +378,11 @@ describe('the live UI API and websocket', () => {
       messages: ['K3', 'K4'].map((key) => ({ key, value: Buffer.from('bad'), partition: 0 })),
     });
     await tx.commit();
-    expect(await offsets()).toBe(offsetsBefore + 3); // two records and a commit marker
+    // Two records and a commit marker (written just after commit() returns: wait for it).
+    await waitFor(async () => ((await offsets()) === offsetsBefore + 3 ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the commit marker to take its offset',
+    });
     await waitFor(async () => ((await json('/api/health')).dead_letters === records + 2 ? true : undefined), {
       timeoutMs: 30_000,
       intervalMs: 500,
