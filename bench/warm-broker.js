@@ -2,8 +2,12 @@
 // and produce paths interpreted while the JIT compiles them on the same two cores, which made the
 // first benchmarks after `cdc stack up` 20-30 % slower than against a broker that had been
 // running (a rebuild: 116,000-122,000 changes/s instead of 162,000-170,000). Produces
-// WARM_RECORDS records of ~200 bytes to a scratch topic, reads them back twice, deletes the topic.
-// Run by bench/run.js only when it started the stack itself.
+// WARM_RECORDS records of ~200 bytes to a scratch topic, reads them back twice; then runs
+// WARM_TRANSACTION_S seconds of small transactions (produce, offsets, commit: the enricher's cycle)
+// with a read-committed consumer following them and committing its offsets — the paths a fresh
+// broker otherwise compiles during the end-to-end benchmark's first measured minute (a profile of
+// the broker at 1,000 events/s there: its JIT compiler threads used ~35 % of a core). Deletes the
+// topics. Run by bench/run.js only when it started the stack itself.
 'use strict';
 const { randomBytes } = require('node:crypto');
 const { createKafka, createLogger, loadConnectionConfig } = require('@cdc/core');
@@ -34,6 +38,7 @@ async function main() {
       await producer.send({ topic, acks: -1, messages });
     }
     await producer.disconnect();
+    await warmTransactions(kafka, admin, `${config.topicPrefix}warm-txn`, groups);
     for (let pass = 0; pass < 2; pass++) {
       const groupId = uniqueGroupId('warm');
       groups.push(groupId);
@@ -56,12 +61,51 @@ async function main() {
     }
   } finally {
     await admin.deleteGroups(groups).catch(() => undefined);
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, `${config.topicPrefix}warm-txn`] }).catch(() => undefined);
     await admin.disconnect();
   }
   process.stderr.write(
-    `[bench] broker warmed up: ${records} records written and read twice in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    `[bench] broker warmed up: ${records} records written and read twice, then transactions, in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
+}
+
+/** Back-to-back small transactions for WARM_TRANSACTION_S seconds, read by a read-committed consumer. */
+async function warmTransactions(kafka, admin, topic, groups) {
+  const seconds = Number(process.env.WARM_TRANSACTION_S ?? 20);
+  if (!(seconds > 0)) return;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+  const readerGroup = uniqueGroupId('warm-txn-reader');
+  const writerGroup = uniqueGroupId('warm-txn-writer');
+  groups.push(readerGroup, writerGroup);
+  const consumer = kafka.consumer({ groupId: readerGroup, maxWaitTimeInMs: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachBatch: async () => undefined }); // auto-commits its offsets
+  const producer = kafka.producer({
+    transactionalId: `${topic}-${randomSuffix()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  const value = randomBytes(200);
+  const end = Date.now() + seconds * 1000;
+  try {
+    for (let n = 1; Date.now() < end; n++) {
+      const txn = await producer.transaction();
+      const messages = [0, 1, 2].flatMap((partition) =>
+        Array.from({ length: 10 }, (_, i) => ({ partition, key: `k${i}`, value })),
+      );
+      await txn.sendBatch({ topicMessages: [{ topic, messages }], acks: -1 });
+      await txn.sendOffsets({
+        consumerGroupId: writerGroup,
+        topics: [{ topic, partitions: [0, 1, 2].map((partition) => ({ partition, offset: String(n) })) }],
+      });
+      await txn.commit();
+    }
+  } finally {
+    await producer.disconnect();
+    await consumer.disconnect();
+  }
 }
 
 main().catch((err) => {
