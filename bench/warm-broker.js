@@ -65,7 +65,7 @@ async function main() {
     await admin.disconnect();
   }
   process.stderr.write(
-    `[bench] broker warmed up: ${records} records written and read twice, then transactions, in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    `[bench] broker warmed up: ${records} records written and read twice, and transactions, in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
   );
 }
 
