@@ -19,9 +19,9 @@ import {
   type MovieKpis,
   type OpsServer,
   IDLE_FETCH_WAIT_MS,
+  OffsetCommits,
 } from '@cdc/core';
 import type { AggregatorConfig } from './config';
-import { OffsetCommits } from './offset-commits';
 import { GoldPublisher } from './gold';
 import { acquireDbLock, type DbLock } from './lock';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics';
@@ -238,7 +238,8 @@ async function start(
     // (gold.ts), so the next batch is not held up by gold's round trip.
     if (gold) void gold.publish(result.movies);
     kafkaOffsets.note(batch.partition, result.nextOffset);
-    void kafkaOffsets.commit(result.nextOffset >= Number(batch.highWatermark));
+    // At most every commitIntervalMs; the last offsets before a quiet spell follow it (trailing).
+    void kafkaOffsets.commit(false);
     await heartbeat();
   }
 
@@ -270,6 +271,7 @@ async function start(
     stopping ??= (async () => {
       if (status !== 'failed') status = 'stopping';
       await kafkaOffsets.commit(true);
+      kafkaOffsets.stopTrailing();
       await cleanup();
       if (status !== 'failed') status = 'stopped';
       log.info('aggregator stopped');

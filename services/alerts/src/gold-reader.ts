@@ -10,6 +10,7 @@ import {
   type MovieKpis,
   type RegistryClient,
   IDLE_FETCH_WAIT_MS,
+  OffsetCommits,
 } from '@cdc/core';
 
 /**
@@ -18,7 +19,9 @@ import {
  * committed offsets. Re-reading a snapshot after a restart is harmless: the engine ignores one
  * whose snapshot_version it has seen, and counters are cumulative, so a snapshot skipped or
  * re-read changes where a count is attributed in time, never the total. Undecodable records are
- * counted and skipped; a registry that does not answer is waited for (never skipped).
+ * counted and skipped; a registry that does not answer is waited for (never skipped). Offsets are
+ * committed in the background at most every COMMIT_INTERVAL_MS (the last ones before a quiet
+ * spell too, and at stop), not after every batch as kafkajs's auto-commit does.
  */
 export interface GoldReader {
   /**
@@ -29,6 +32,8 @@ export interface GoldReader {
   halt(): void;
   stop(): Promise<void>;
 }
+
+const COMMIT_INTERVAL_MS = 1000;
 
 export async function startGoldReader(o: {
   kafka: Kafka;
@@ -58,11 +63,23 @@ export async function startGoldReader(o: {
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
   });
+  const offsets = new OffsetCommits({
+    intervalMs: COMMIT_INTERVAL_MS,
+    send: (next) =>
+      consumer.commitOffsets(
+        [...next].map(([partition, offset]) => ({ topic: o.topic, partition, offset: String(offset) })),
+      ),
+    onError: (err) =>
+      o.logger.debug(
+        { err: errorMessage(err) },
+        'gold offset commit failed; the next one carries newer offsets',
+      ),
+  });
   let logged = 0;
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({
-    autoCommitInterval: 1000,
+    autoCommit: false,
     eachBatch: async (payload) => {
       const { batch } = payload;
       for (const m of batch.messages) {
@@ -84,7 +101,9 @@ export async function startGoldReader(o: {
           }
         }
         payload.resolveOffset(m.offset);
+        offsets.note(batch.partition, Number(m.offset) + 1);
       }
+      void offsets.commit(false);
       await payload.heartbeat();
     },
   });
@@ -94,6 +113,8 @@ export async function startGoldReader(o: {
     },
     async stop() {
       stopping = true;
+      await offsets.commit(true);
+      offsets.stopTrailing();
       await consumer.disconnect();
     },
   };

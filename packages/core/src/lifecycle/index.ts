@@ -2,3 +2,4 @@ export * from './outage';
 export * from './retry';
 export * from './shutdown';
 export * from './consumer';
+export * from './offset-commits';
