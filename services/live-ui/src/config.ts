@@ -51,7 +51,7 @@ export const liveUiEnvSchema = z.object({
   UI_PORT: intSetting(0, 65535).default(8080),
   AGGREGATOR_DB_PATH: z.string().min(1).default(DEFAULT_DB_PATH),
   UI_ALLOWED_ORIGINS: origins.default(''),
-  UI_COALESCE_MS: intSetting(0, 5000).default(50),
+  UI_COALESCE_MS: intSetting(0, 5000).default(20),
   UI_VERSION_LOG_BATCHES: intSetting(1, 1_000_000).default(2000),
   UI_VERSION_LOG_ENTRIES: intSetting(1, 10_000_000).default(100_000),
   UI_HEARTBEAT_MS: intSetting(100, 600_000).default(15_000),

@@ -198,7 +198,7 @@ const renderFreshness = () => showFreshness(state.fresh);
 
 // ---------- live ----------
 
-// Live changes can arrive 20 times a second; the page redraws at most every 200 ms.
+// Live changes can arrive 50 times a second (UI_COALESCE_MS); the page redraws at most every 200 ms.
 const RENDER_INTERVAL_MS = 200;
 let renderTimer = null;
 let lastRenderAt = 0;

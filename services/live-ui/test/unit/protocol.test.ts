@@ -59,7 +59,7 @@ describe('config', () => {
       8080,
       'data/aggregator.db',
       [],
-      50,
+      20,
     ]);
     const d = loadLiveUiConfig({ UI_PORT: '0', UI_ALLOWED_ORIGINS: 'http://a.example:1, https://b.example' });
     expect(d.port).toBe(0);
