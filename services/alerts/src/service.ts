@@ -224,7 +224,7 @@ async function start(
     clearInterval(timer);
     if (soon) clearImmediate(soon);
     soon = null;
-    if (!failed && engine.revision !== savedRevision) save([], Date.now());
+    if (!failed) save([], Date.now()); // always: the saved time says the state is current as of the stop
   });
 
   const ops = await startOpsServer({
