@@ -46,6 +46,9 @@ export function retryDelayMs(failedAttempts: number, minMs: number, maxMs: numbe
   });
 }
 
+/** How long an empty outbox is left unread when nothing notifies. */
+const IDLE_RECHECK_MS = 60_000;
+
 export function startDispatcher(o: DispatcherOptions): Dispatcher {
   const now = o.now ?? Date.now;
   const stop = new AbortController();
@@ -79,7 +82,9 @@ export function startDispatcher(o: DispatcherOptions): Dispatcher {
         continue;
       }
       if (next === null) {
-        await sleep(1000); // or until notify()
+        // Woken by notify(): this process is the outbox's only writer and notifies after each
+        // save. The timer is a safety net only (an idle service has nothing to poll for).
+        await sleep(IDLE_RECHECK_MS);
         continue;
       }
       const wait = next.nextAttemptAt - now();

@@ -123,16 +123,29 @@ async function start(
 
   const rulesByName = new Map(config.rules.map((r) => [r.name, r]));
   let lastSaveAt = 0;
+  let savedRevision = engine.revision;
   let failed: Error | null = null;
+  const save = (records: ReturnType<typeof alertRecord>[], now: number): void => {
+    store.save(engine.state(), records, destinations, now);
+    lastSaveAt = now;
+    savedRevision = engine.revision;
+  };
+  // Judges what changed since the last evaluation (the movies of a gold batch; on the interval,
+  // only what time alone moves: nothing at all while the pipeline is idle and no alert is pending
+  // or clearing). The state is saved with every transition, and at most every checkpoint interval
+  // when it changed otherwise.
   const evaluate = (): void => {
     if (failed) return;
     const now = Date.now();
     try {
-      const transitions = engine.evaluate(now);
+      const before = engine.stats.judged;
+      const transitions = engine.evaluateChanged(now);
       const records = transitions.map((t) => alertRecord(rulesByName.get(t.state.rule)!, t, now));
-      if (records.length > 0 || now - lastSaveAt >= config.checkpointIntervalMs) {
-        store.save(engine.state(), records, destinations, now);
-        lastSaveAt = now;
+      if (
+        records.length > 0 ||
+        (engine.revision !== savedRevision && now - lastSaveAt >= config.checkpointIntervalMs)
+      ) {
+        save(records, now);
       }
       for (const r of records) {
         metrics.transitions.inc({ rule: r.rule, status: r.status.toLowerCase() });
@@ -142,9 +155,11 @@ async function start(
         );
       }
       if (records.length > 0) dispatcher.notify();
-      const active = engine.active();
-      metrics.active.set({ phase: 'pending' }, active.filter((a) => a.phase === 'pending').length);
-      metrics.active.set({ phase: 'firing' }, active.filter((a) => a.phase === 'firing').length);
+      if (engine.stats.judged !== before) {
+        const active = engine.active();
+        metrics.active.set({ phase: 'pending' }, active.filter((a) => a.phase === 'pending').length);
+        metrics.active.set({ phase: 'firing' }, active.filter((a) => a.phase === 'firing').length);
+      }
       metrics.eventLag.set((now - engine.eventNow(now)) / 1000);
     } catch (err) {
       // The state database is unusable (disk full, file removed): stop rather than lose alerts.
@@ -209,7 +224,7 @@ async function start(
     clearInterval(timer);
     if (soon) clearImmediate(soon);
     soon = null;
-    if (!failed) store.save(engine.state(), [], destinations, Date.now());
+    if (!failed) save([], Date.now()); // always: the saved time says the state is current as of the stop
   });
 
   const ops = await startOpsServer({

@@ -7,7 +7,7 @@ import type { EngineState } from './engine/engine';
 /**
  * The service's own SQLite file (not the aggregator's read model):
  * - `engine_state`: the engine's whole state as one JSON document (alerts pending and firing,
- *   counters, baselines), saved with every transition and every checkpoint interval;
+ *   counters, baselines), saved with every transition, and every checkpoint interval when it changed;
  * - `transitions`: every alert transition, once (unique per alert and status);
  * - `deliveries`: the outbox, one row per transition and destination (the alerts topic, each
  *   webhook), until it is delivered.

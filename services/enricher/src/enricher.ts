@@ -2,6 +2,7 @@ import type { Admin } from 'kafkajs';
 import {
   ConfigError,
   createControlClient,
+  type ControlClient,
   createDecoder,
   createEncoder,
   createKafka,
@@ -82,6 +83,7 @@ export async function startEnricher(
   let loop: EnrichLoop | null = null;
   let sync: SettingsSync | null = null;
   let ops: OpsServer | null = null;
+  let controlTopic: ControlClient | null = null;
 
   const health = () => ({
     ok: (loop?.joined ?? false) && fatal === null && (loop?.committer.ready ?? false) && closing === null,
@@ -99,8 +101,15 @@ export async function startEnricher(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       log.info('stopping');
-      await loop?.close();
       sync?.close();
+      // The control-topic reader stops alongside the bronze consumer: each waits out its fetch in
+      // flight (up to IDLE_FETCH_WAIT_MS), so one after the other took twice that. The loop still
+      // lets its transaction in flight commit or abort before its producer closes; a batch that
+      // would first read the control topic (the first of a generation) fails fast, before any
+      // transaction, and is read again by the next owner.
+      const controlClosed = controlTopic?.close().catch(() => undefined);
+      await loop?.close();
+      await controlClosed;
       for (const c of closers.reverse()) await c().catch(() => undefined);
       log.info('stopped');
     })();
@@ -135,7 +144,7 @@ export async function startEnricher(
       outages,
       stopping: () => closing !== null || signal?.aborted === true,
     });
-    closers.push(() => control.close());
+    controlTopic = control;
     const settings = await retry('reading the derivation settings', () =>
       startSettingsSync({
         control,

@@ -154,6 +154,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
     topic: o.topic,
     state,
     async read(options = {}) {
+      if (closed) throw new ControlTopicError('the control client is closed');
       starting ??= start().catch(async (err: unknown) => {
         // Not started (the broker was unreachable): the next read starts it again.
         starting = null;
@@ -168,6 +169,8 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
         await waitFor(
           () => {
             if (failure) throw failure;
+            // Closed meanwhile (the process stops): no more records will be read.
+            if (closed) throw new ControlTopicError('the control client was closed');
             return ends.every(
               (p) => Number(p.high) === 0 || (positions.get(p.partition) ?? 0) >= Number(p.high),
             );
@@ -183,6 +186,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
       listeners.push(listener);
     },
     async write(records) {
+      if (closed) throw new ControlTopicError('the control client is closed');
       encoder ??= createEncoder<PipelineControl>(o.registry, valueSubject(o.topic), text, type);
       const enc = await encoder.catch((err: unknown) => {
         encoder = null;

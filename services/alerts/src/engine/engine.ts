@@ -10,7 +10,7 @@ import {
   type Verdict,
 } from './evaluate';
 import { step, type AlertState, type Transition } from './lifecycle';
-import { RateSeries, type SeriesState } from './series';
+import { BUCKET_MS, RateSeries, type SeriesState } from './series';
 
 /**
  * The alert engine: what the service has learned from its inputs, and the rules applied to it.
@@ -66,7 +66,12 @@ export interface EngineStats {
   snapshots: number;
   redelivered: number;
   lateEvents: number;
+  /** Verdicts computed (one rule, one subject): what evaluations cost. */
+  judged: number;
 }
+
+/** What one evaluation judges: every subject, or these (the others' verdicts cannot have changed). */
+type Scope = 'all' | Set<string>;
 
 export class AlertEngine {
   private readonly s: EngineState;
@@ -74,7 +79,18 @@ export class AlertEngine {
   private readonly alerts = new Map<string, AlertState>();
   private readonly rateRules: RateRule[];
   private stale: StaleFacts | null = null;
-  readonly stats: EngineStats = { snapshots: 0, redelivered: 0, lateEvents: 0 };
+  readonly stats: EngineStats = { snapshots: 0, redelivered: 0, lateEvents: 0, judged: 0 };
+  /**
+   * What changed since the last evaluation, for `evaluateChanged`: the movies whose snapshots
+   * came, whether the dead letters or the pipeline's facts changed; and the event-time bucket the
+   * rate rules were last judged in. Everything is judged first (`all`).
+   */
+  private all = true;
+  private readonly touched = new Set<string>();
+  private deadLettersChanged = false;
+  private staleChanged = false;
+  private judgedBucket: number | null = null;
+  private rev = 0;
 
   constructor(
     readonly rules: readonly Rule[],
@@ -96,6 +112,15 @@ export class AlertEngine {
     const series: Record<string, SeriesState> = {};
     for (const [k, v] of this.series) series[k] = v.state();
     return { ...this.s, series, alerts: [...this.alerts.values()] };
+  }
+
+  /**
+   * Moves on whenever the state worth saving changes (a snapshot counted, a dead-letter count, an
+   * alert's state); not when only the clocks move (the event clock is derived from the watermark,
+   * a series' window slides the same whenever it is moved). The service saves only when it did.
+   */
+  get revision(): number {
+    return this.rev;
   }
 
   /** Pending and firing alerts. */
@@ -121,6 +146,8 @@ export class AlertEngine {
       this.stats.redelivered += 1;
       return;
     }
+    this.rev += 1;
+    this.touched.add(key);
     const ts = k.last_event_ts_ms;
     if (this.s.watermark === null || ts > this.s.watermark) {
       this.s.watermark = ts;
@@ -147,31 +174,97 @@ export class AlertEngine {
   /** The sum of the dead-letter topic's end offsets, sampled at `wallMs`. */
   ingestDeadLetterTotal(total: number, wallMs: number): void {
     const d = this.s.deadLetters;
+    const before = d.recent.length;
     if (d.total !== null && total > d.total) d.recent.push([wallMs, total - d.total]);
+    const changed = d.total !== total || d.recent.length !== before;
     d.total = total;
     const keep = Math.max(0, ...this.rules.map((r) => (r.type === 'dead_letters' ? r.windowMs : 0)));
     while (d.recent.length > 0 && d.recent[0]![0] <= wallMs - keep) d.recent.shift();
+    if (changed || d.recent.length !== before) {
+      this.rev += 1;
+      this.deadLettersChanged = true;
+    }
   }
 
   ingestPipeline(facts: StaleFacts): void {
+    const s = this.stale;
+    if (s === null || s.lag !== facts.lag || s.freshnessMs !== facts.freshnessMs) this.staleChanged = true;
     this.stale = facts;
   }
 
   /** Applies every rule to every subject at wall time `wallMs`; returns the transitions. */
   evaluate(wallMs: number): Transition[] {
+    this.all = true;
+    return this.evaluateChanged(wallMs);
+  }
+
+  /**
+   * The same transitions as `evaluate`, judging only what can have changed since the last
+   * evaluation: a subject's verdict changes only with its inputs or, for some rules, with time;
+   * judged again with the same verdict, an alert moves on only while pending or clearing.
+   * - the subjects whose inputs came (the movies of the snapshots, and the pipeline with them;
+   *   the dead letters, the pipeline's lag and freshness when their sample differs);
+   * - with time alone: the rate rules when the event clock enters a new bucket (their windows and
+   *   baselines move a bucket at a time; an hour of day starts at a bucket's start), the dead
+   *   letters while some are in the window (they leave it), and the pending and clearing alerts
+   *   (`for`, `keep_firing_for`). Data quality and staleness change only with their inputs.
+   * With no traffic, most calls judge nothing.
+   */
+  evaluateChanged(wallMs: number): Transition[] {
     const eventNow = this.eventNow(wallMs);
+    const bucket = Math.floor(eventNow / BUCKET_MS);
     const out: Transition[] = [];
     for (const rule of this.rules) {
       const now = ruleClock(rule) === 'EVENT' ? eventNow : wallMs;
-      for (const [subject, verdict] of this.verdicts(rule, now)) {
+      const scope = this.scope(rule, bucket);
+      if (scope !== 'all' && scope.size === 0) continue;
+      for (const [subject, verdict] of this.verdicts(rule, now, scope)) {
+        this.stats.judged += 1;
         const key = seriesKey(rule.name, subject);
-        const r = step(this.alerts.get(key) ?? null, verdict, now, rule, { rule: rule.name, subject });
+        const prev = this.alerts.get(key) ?? null;
+        const r = step(prev, verdict, now, rule, { rule: rule.name, subject });
+        if (r.state !== prev) this.rev += 1;
         if (r.state) this.alerts.set(key, r.state);
         else this.alerts.delete(key);
         if (r.transition) out.push(r.transition);
       }
     }
+    this.all = false;
+    this.touched.clear();
+    this.deadLettersChanged = false;
+    this.staleChanged = false;
+    this.judgedBucket = bucket;
     return out;
+  }
+
+  private scope(rule: Rule, bucket: number): Scope {
+    if (this.all) return 'all';
+    const subjects = new Set<string>();
+    const moviesAndPipeline = (kinds: readonly string[]): void => {
+      if (kinds.includes('movies')) for (const m of this.touched) if (m !== NO_MOVIE_KEY) subjects.add(m);
+      if (kinds.includes('pipeline') && this.touched.size > 0) subjects.add(PIPELINE);
+    };
+    switch (rule.type) {
+      case 'cancellation_spike':
+      case 'booking_surge':
+      case 'booking_drop':
+        if (bucket !== this.judgedBucket) return 'all';
+        moviesAndPipeline(rule.subjects);
+        break;
+      case 'data_quality_low':
+        moviesAndPipeline(rule.subjects);
+        break;
+      case 'dead_letters':
+        if (this.deadLettersChanged || this.s.deadLetters.recent.length > 0) subjects.add(PIPELINE);
+        break;
+      case 'pipeline_stale':
+        if (this.staleChanged) subjects.add(PIPELINE);
+        break;
+    }
+    for (const a of this.alerts.values()) {
+      if (a.rule === rule.name && (a.phase === 'pending' || a.clearSince !== null)) subjects.add(a.subject);
+    }
+    return subjects;
   }
 
   private count(rule: RateRule, subject: string, ts: number, n: number): void {
@@ -184,9 +277,10 @@ export class AlertEngine {
     if (!s.add(ts, n)) this.stats.lateEvents += n;
   }
 
-  private *verdicts(rule: Rule, now: number): Generator<[string, Verdict]> {
+  private *verdicts(rule: Rule, now: number, scope: Scope): Generator<[string, Verdict]> {
     // Subjects with an active alert are always judged (their data may have gone).
     const judged = new Set<string>();
+    const inScope = (subject: string): boolean => scope === 'all' || scope.has(subject);
     const emit = function* (subject: string, v: Verdict): Generator<[string, Verdict]> {
       judged.add(subject);
       yield [subject, v];
@@ -194,21 +288,32 @@ export class AlertEngine {
     switch (rule.type) {
       case 'cancellation_spike':
       case 'booking_surge':
-      case 'booking_drop':
-        for (const [key, s] of this.series) {
-          if (!key.startsWith(`${rule.name}|`)) continue;
+      case 'booking_drop': {
+        const judge = function* (subject: string, s: RateSeries): Generator<[string, Verdict]> {
           s.advance(now);
-          const subject = key.slice(rule.name.length + 1);
           yield* emit(subject, evaluateRate(rule, subject, s.count(), s.expectation(now)));
-        }
-        break;
-      case 'data_quality_low': {
-        if (rule.subjects.includes('movies')) {
-          for (const [key, m] of Object.entries(this.s.movies)) {
-            if (key !== NO_MOVIE_KEY) yield* emit(key, evaluateQuality(rule, key, m));
+        };
+        if (scope === 'all') {
+          for (const [key, s] of this.series) {
+            if (key.startsWith(`${rule.name}|`)) yield* judge(key.slice(rule.name.length + 1), s);
+          }
+        } else {
+          for (const subject of scope) {
+            const s = this.series.get(seriesKey(rule.name, subject));
+            if (s) yield* judge(subject, s);
           }
         }
-        if (rule.subjects.includes('pipeline')) {
+        break;
+      }
+      case 'data_quality_low': {
+        if (rule.subjects.includes('movies')) {
+          const movies = scope === 'all' ? Object.keys(this.s.movies) : scope;
+          for (const key of movies) {
+            const m = this.s.movies[key];
+            if (m && key !== NO_MOVIE_KEY) yield* emit(key, evaluateQuality(rule, key, m));
+          }
+        }
+        if (rule.subjects.includes('pipeline') && inScope(PIPELINE)) {
           const all: QualityFacts = { valid: 0, total: 0 };
           for (const m of Object.values(this.s.movies)) {
             all.valid += m.valid;
@@ -222,6 +327,7 @@ export class AlertEngine {
         break;
       }
       case 'dead_letters': {
+        if (!inScope(PIPELINE)) break;
         const d = this.s.deadLetters;
         const count =
           d.total === null
@@ -231,11 +337,11 @@ export class AlertEngine {
         break;
       }
       case 'pipeline_stale':
-        yield* emit(PIPELINE, evaluateStale(rule, this.stale));
+        if (inScope(PIPELINE)) yield* emit(PIPELINE, evaluateStale(rule, this.stale));
         break;
     }
     for (const a of this.alerts.values()) {
-      if (a.rule === rule.name && !judged.has(a.subject)) {
+      if (a.rule === rule.name && !judged.has(a.subject) && inScope(a.subject)) {
         yield [a.subject, { state: 'unknown', value: null, threshold: null, baseline: null, summary: '' }];
       }
     }
