@@ -1,8 +1,9 @@
 /**
- * Which booking ids the state store may hold: a Bloom filter (no false negatives, ~1 % false
- * positives), so the import asks SQLite only about ids it may know. On a first import into an
- * empty bronze nearly every row is new and its look-up is skipped (it cost ~7 % of the import's
- * CPU); a false positive only costs a look-up that finds nothing. Memory is bounded by the ids
+ * Which ids a store may hold: a Bloom filter (no false negatives, ~1 % false positives), so a
+ * store is asked only about ids it may know. Used by `cdc import`'s state store (on a first import
+ * into an empty bronze nearly every row is new and its look-up is skipped: it cost ~7 % of the
+ * import's CPU) and by the read model's writer (new bookings: no point lookup in SQLite). A false
+ * positive only costs a look-up that finds nothing. Memory is bounded by the ids
  * added, ~1.2 bytes each (1,000,000 ids: 1.25 MiB), never by the input: when a layer is full a
  * layer twice its size is added (a scalable Bloom filter). Our own ~50 lines: the filter packages
  * on npm are ESM-only or carry much more than this needs.
