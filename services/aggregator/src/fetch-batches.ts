@@ -103,7 +103,18 @@ export class FetchBatches {
     return result;
   }
 
-  /** Gives up the open group (its cached states are dropped) and forgets announced batches. */
+  /**
+   * A fetch starts (kafkajs FETCH_START, before it picks the offsets to fetch): a fetcher starts
+   * its next fetch only once its previous batches were all handed over, so what is still grouped
+   * is committed now (announced batches that never came: fetches of several brokers overlapping,
+   * or a batch given up by a failure) and the count starts afresh. Throws like `end`.
+   */
+  fetchStarting(): BatchResult | undefined {
+    this.announced = 0;
+    return this.commit();
+  }
+
+  /** Gives up the open group (its cached states are dropped). */
   abandon(): void {
     const open = this.open;
     this.clear();

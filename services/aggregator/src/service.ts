@@ -222,10 +222,10 @@ async function start(
   });
   consumer.on(consumer.events.FETCH, (e) => fetchBatches.fetched(e.payload.numberOfBatches));
   consumer.on(consumer.events.FETCH_START, () => {
-    // Batches still grouped when the next fetch starts (announced ones never came: fetches of
-    // several brokers overlapped): committed now, before kafkajs picks the offsets to fetch.
+    // Batches still grouped when the next fetch starts (announced ones never came): committed now,
+    // before kafkajs picks the offsets to fetch.
     try {
-      fetchBatches.commit();
+      fetchBatches.fetchStarting();
     } catch (err) {
       // Abandoned: kafkajs fetches those records again from the last committed offsets.
       log.warn({ err: errorMessage(err) }, 'batch commit failed; reading it again');

@@ -140,6 +140,23 @@ test('a partition met again before the group is committed commits the group firs
   store.close();
 });
 
+test('a new fetch commits what is still grouped and counts afresh', () => {
+  const store = AggregatorStore.open(':memory:');
+  const parts = partitioned(silver(SEED + 5, 2000));
+  const { batches, committed } = grouper(store);
+  batches.fetched(3); // one of them never comes (given up, or filtered by kafkajs)
+  const a = handOver(batches, 0, 0, parts[0]!.slice(0, 10));
+  const b = handOver(batches, 1, 0, parts[1]!.slice(0, 10));
+  expect([a.resolved, b.resolved]).toEqual([false, false]);
+  expect(batches.fetchStarting()?.partitions).toHaveLength(2);
+  expect([a.resolved, b.resolved]).toEqual([true, true]);
+  batches.fetched(1);
+  expect(handOver(batches, 2, 0, parts[2]!.slice(0, 10)).resolved).toBe(true); // not waiting for the lost one
+  expect(batches.fetchStarting()).toBeUndefined();
+  expect(committed).toHaveLength(2);
+  store.close();
+});
+
 test('a failed commit keeps nothing, resolves nothing and drops the cached states', () => {
   const store = AggregatorStore.open(':memory:');
   const parts = partitioned(silver(SEED + 3, 4000));
