@@ -335,8 +335,8 @@ export class ReadModelWriter {
   }
 
   /**
-   * Every stored booking id, into a Bloom filter sized for them (1,000,000 ids: ~1.2 MiB and about
-   * 0.2 s at open, 10,000,000: ~12 MiB, ~2 s; see BENCHMARKS.md).
+   * Every stored booking id, into a Bloom filter sized for 1.5× them (1,000,000 ids: 2 MiB and
+   * 0.5–0.7 s at open on the 2-core dev host; 10,000,000: 32 MiB, 7–11 s; see BENCHMARKS.md).
    */
   private loadBookingIds(): IdFilter {
     // One layer sized for the ids stored and those to come (a full layer adds one: slower lookups).
