@@ -18,3 +18,4 @@ export * from './partitioner';
 export * from './worker-script';
 export * from './control';
 export * from './lifecycle';
+export * from './id-filter';

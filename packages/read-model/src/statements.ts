@@ -20,6 +20,8 @@ const upsertSql = (table: string, cols: readonly string[], key: string): string 
 const SQL = {
   booking: `SELECT ${STATE_COLUMNS.join(', ')} FROM bookings WHERE booking_id = ?`,
   movie: 'SELECT * FROM movie_kpis WHERE movie_key = ?',
+  bookingIdsAfter: 'SELECT booking_id FROM bookings WHERE booking_id > ? ORDER BY booking_id LIMIT ?',
+  bookingCount: 'SELECT COUNT(*) FROM bookings',
   days: 'SELECT booking_date_only, n FROM movie_day_counts WHERE movie_key = ?',
   hours: 'SELECT booking_hour, n FROM movie_hour_counts WHERE movie_key = ?',
   putBooking: upsertSql('bookings', BOOKING_COLUMNS, 'booking_id'),
@@ -49,6 +51,8 @@ export function prepareStatements(db: Database.Database): Statements {
   s.days.raw();
   s.hours.raw();
   s.offset.pluck();
+  s.bookingIdsAfter.pluck();
+  s.bookingCount.pluck();
   s.getMeta.pluck();
   return s;
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { CdcError, type EnrichedBooking } from '@cdc/core';
+import { CdcError, createIdFilter, type EnrichedBooking, type IdFilter } from '@cdc/core';
 import { bookingValues, type StoredBooking } from './booking-row';
 import { countersFromRow, kpiRow, type MovieKpiRow } from './kpi-row';
 import { openWritable } from './schema';
@@ -16,15 +16,20 @@ const HISTORY_KEEP = 10_000;
 /** SQLite page cache of the writer (KiB): the bookings table's hot part stays in memory. */
 const CACHE_KIB = 128 * 1024;
 const DEFAULT_BOOKING_CACHE = 250_000;
+const BOOKING_ID_CHUNK = 65_536;
 
 export interface WriterOptions {
   /** Booking rows kept in memory between batches (0: none). */
   bookingCacheSize?: number;
+  /**
+   * Keep a Bloom filter of the stored booking ids (loaded at open, kept up to date by the writer),
+   * so a booking certainly not stored — most new bookings — costs no point lookup. Default true.
+   */
+  bookingFilter?: boolean;
 }
 
-/** One partition's batch, applied in memory, to be written in one transaction. */
-export interface BatchWrite {
-  topic: string;
+/** One partition's part of a batch: the offsets the batch covers. */
+export interface BatchWritePart {
   partition: number;
   /** The partition's stored offset when the batch was opened: the write fails if it moved since. */
   openedAtOffset: number;
@@ -32,6 +37,12 @@ export interface BatchWrite {
   nextOffset: number;
   /** The first offset the batch applied, -1 when none (for the history row). */
   firstOffset: number;
+}
+
+/** A batch of one or more partitions of a topic, applied in memory, to be written in one transaction. */
+export interface BatchWrite {
+  topic: string;
+  parts: BatchWritePart[];
   delta: KpiDelta;
   /** Records, applied and skipped changes of the batch (for the history row). */
   changes: number;
@@ -46,8 +57,8 @@ export interface BatchWrite {
 
 export interface BatchWritten {
   batchId: number;
-  /** The stored next offset (never moves back). */
-  nextOffset: number;
+  /** The stored next offset of every part (never moves back). */
+  partitions: { partition: number; nextOffset: number }[];
   durationMs: number;
   /** Every changed movie's new row, each with its new snapshot_version. */
   movies: MovieKpiRow[];
@@ -70,10 +81,14 @@ export class ReadModelWriter {
   private readonly s: Statements;
   private snapshotVersion: number;
   private publishedVersion: number;
+  /** The published mark as stored (markPublished moves it in memory; a later write stores it). */
+  private writtenPublishedVersion: number;
   private batches = 0;
   private readonly movieCache = new Map<string, MovieState>();
   private readonly bookingCache = new Map<string, StoredBooking>();
   private readonly bookingCacheSize: number;
+  /** The booking ids stored (probably): null when off. */
+  private readonly bookingIds: IdFilter | null;
 
   constructor(
     readonly db: Database.Database,
@@ -82,10 +97,13 @@ export class ReadModelWriter {
     this.bookingCacheSize = options.bookingCacheSize ?? DEFAULT_BOOKING_CACHE;
     this.s = prepareStatements(db);
     const s = this.s;
+    this.bookingIds = options.bookingFilter === false ? null : this.loadBookingIds();
+    const ids = this.bookingIds;
     this.source = {
       booking: (id) => {
         const hit = this.bookingCache.get(id);
         if (hit !== undefined) return hit;
+        if (ids !== null && !ids.mayHave(id)) return undefined; // certainly not stored
         const row = s.booking.get(id) as StoredBooking | undefined;
         if (row !== undefined) this.cacheBooking(id, row);
         return row;
@@ -106,6 +124,7 @@ export class ReadModelWriter {
     };
     this.snapshotVersion = this.metaNumber('snapshot_version');
     this.publishedVersion = this.metaNumber('published_snapshot_version');
+    this.writtenPublishedVersion = this.publishedVersion;
   }
 
   /** Opens (creating if needed) a database file for writing, with a large page cache. */
@@ -131,28 +150,36 @@ export class ReadModelWriter {
     return { assigned: this.snapshotVersion, published: this.publishedVersion };
   }
 
-  /** Writes a batch, its offset and a history row in one transaction; on failure nothing is kept. */
+  /**
+   * Writes a batch, its offsets and a history row in one transaction (with the published mark,
+   * when it moved since the last write); on failure nothing is kept and the caches are dropped.
+   */
   commitBatch(w: BatchWrite): BatchWritten {
     const before = this.snapshotVersion;
+    const writtenMark = this.writtenPublishedVersion;
     const txn = this.db.transaction((): BatchWritten => {
-      const stored = this.storedOffset(w.topic, w.partition);
-      if (stored !== w.openedAtOffset) {
-        throw new CdcError(
-          'DB_INCONSISTENT',
-          `offset of ${w.topic}/${w.partition} moved from ${w.openedAtOffset} to ${stored} during a batch`,
-        );
+      const offsets: PartitionOffset[] = [];
+      const ranges: { topic: string; partition: number; from: number; next: number }[] = [];
+      for (const p of w.parts) {
+        const stored = this.storedOffset(w.topic, p.partition);
+        if (stored !== p.openedAtOffset) {
+          throw new CdcError(
+            'DB_INCONSISTENT',
+            `offset of ${w.topic}/${p.partition} moved from ${p.openedAtOffset} to ${stored} during a batch`,
+          );
+        }
+        const nextOffset = Math.max(stored, p.nextOffset);
+        offsets.push({ topic: w.topic, partition: p.partition, nextOffset });
+        ranges.push({
+          topic: w.topic,
+          partition: p.partition,
+          from: p.firstOffset < 0 ? nextOffset : p.firstOffset,
+          next: nextOffset,
+        });
       }
-      const nextOffset = Math.max(stored, w.nextOffset);
-      const movies = this.writeDelta(w.delta, w.startedAt, [
-        { topic: w.topic, partition: w.partition, nextOffset },
-      ]);
+      const movies = this.writeDelta(w.delta, w.startedAt, offsets);
+      this.writePublishedMark();
       const durationMs = performance.now() - w.started;
-      const offsets = {
-        topic: w.topic,
-        partition: w.partition,
-        from: w.firstOffset < 0 ? nextOffset : w.firstOffset,
-        next: nextOffset,
-      };
       const batchId = this.recordHistory({
         startedAt: w.startedAt,
         durationMs,
@@ -161,15 +188,22 @@ export class ReadModelWriter {
         skipped: w.skipped,
         rederived: w.rederived,
         movies: movies.length,
-        offsets,
+        // One partition: its range (as before batches spanned partitions); several: the list.
+        offsets: ranges.length === 1 ? ranges[0] : ranges,
       });
       if (++this.batches % 256 === 0) this.s.pruneHistory.run(batchId - HISTORY_KEEP);
-      return { batchId, nextOffset, durationMs, movies };
+      return {
+        batchId,
+        partitions: offsets.map((o) => ({ partition: o.partition, nextOffset: o.nextOffset })),
+        durationMs,
+        movies,
+      };
     });
     try {
       return txn.immediate();
     } catch (err) {
       this.snapshotVersion = before;
+      this.writtenPublishedVersion = writtenMark;
       this.dropCaches();
       throw err;
     }
@@ -224,6 +258,7 @@ export class ReadModelWriter {
   /** Inserts one booking row, as `bookingValues`, into a fresh database (a rebuild; in a transaction). */
   insertBookingValues(values: unknown[]): void {
     this.s.insertBooking.run(values);
+    this.noteBookingId(values[0] as string);
   }
 
   /** Forgets every cached row (after a failed transaction, the database is the truth again). */
@@ -237,11 +272,20 @@ export class ReadModelWriter {
     return this.s.pending.all(this.publishedVersion) as MovieKpiRow[];
   }
 
-  /** Records that every snapshot up to `version` reached the gold topic. */
+  /**
+   * Records that every snapshot up to `version` reached the gold topic. The mark is written with
+   * the next batch's transaction (not a transaction of its own per gold send), or by
+   * `flushPublishedMark` (on close, and when no batch follows). A mark lost in a crash only means
+   * those snapshots are published once more (same versions), which gold's consumers tolerate.
+   */
   markPublished(version: number): void {
     if (version <= this.publishedVersion) return;
-    this.s.putMeta.run('published_snapshot_version', String(version));
     this.publishedVersion = version;
+  }
+
+  /** Writes the published mark now if it moved since it was last written (outside a batch). */
+  flushPublishedMark(): void {
+    if (this.publishedVersion > this.writtenPublishedVersion && this.db.open) this.writePublishedMark();
   }
 
   /** Sets both snapshot counters (a rebuilt database continues above the old one's). */
@@ -250,6 +294,7 @@ export class ReadModelWriter {
     this.s.putMeta.run('published_snapshot_version', String(published));
     this.snapshotVersion = assigned;
     this.publishedVersion = published;
+    this.writtenPublishedVersion = published;
   }
 
   /** Adds a batch_history row (with the current snapshot version); returns its id. */
@@ -269,15 +314,47 @@ export class ReadModelWriter {
   }
 
   close(): void {
+    this.flushPublishedMark();
     if (this.db.open) this.db.close();
+  }
+
+  private writePublishedMark(): void {
+    if (this.publishedVersion <= this.writtenPublishedVersion) return;
+    this.s.putMeta.run('published_snapshot_version', String(this.publishedVersion));
+    this.writtenPublishedVersion = this.publishedVersion;
   }
 
   private writeBooking(row: StoredBooking): void {
     this.s.putBooking.run(bookingValues(row));
     const id = (row.image as EnrichedBooking).booking_id;
+    // Added before the transaction commits: if it fails, the id is only a false positive.
+    this.noteBookingId(id);
     row.image = undefined; // the cache keeps the KPI fields only
     row.event_id = undefined;
     this.cacheBooking(id, row);
+  }
+
+  /**
+   * Every stored booking id, into a Bloom filter sized for 1.5× them (1,000,000 ids: 2 MiB and
+   * 0.5–0.7 s at open on the 2-core dev host; 10,000,000: 32 MiB, 7–11 s; see BENCHMARKS.md).
+   */
+  private loadBookingIds(): IdFilter {
+    // One layer sized for the ids stored and those to come (a full layer adds one: slower lookups).
+    const rows = this.s.bookingCount.get() as number;
+    const ids = createIdFilter(Math.max(1 << 16, Math.ceil(rows * 1.5)));
+    // In key order, in chunks (`all` is faster than `iterate`).
+    let after = '';
+    for (;;) {
+      const chunk = this.s.bookingIdsAfter.all(after, BOOKING_ID_CHUNK) as string[];
+      for (const id of chunk) ids.add(id);
+      if (chunk.length < BOOKING_ID_CHUNK) return ids;
+      after = chunk[chunk.length - 1]!;
+    }
+  }
+
+  private noteBookingId(id: string): void {
+    // Only ids not (probably) in yet: an update adds nothing, so the filter grows with new ids.
+    if (this.bookingIds !== null && !this.bookingIds.mayHave(id)) this.bookingIds.add(id);
   }
 
   private cacheBooking(id: string, row: StoredBooking): void {

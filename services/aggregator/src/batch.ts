@@ -3,11 +3,14 @@ import type { MovieKpiRow, StateSource } from '@cdc/read-model';
 import { BatchApplier, type BatchDelta } from './apply';
 
 /**
- * One partition's batch in the making: changes are applied in memory as they are added (reading
- * stored state through the writer's caches, outside any transaction: this process is the only
- * writer), and `close` hands the net result to the store, which commits it (store.ts). A batch
- * only accumulates; it never writes. One that is not committed must be abandoned through the
- * store, which then drops the movie states it touched.
+ * A batch in the making: the fetched records of one or more partitions of a topic (all the
+ * partitions of one kafkajs fetch, see fetch-group.ts), applied in memory as they are added
+ * (reading stored state through the writer's caches, outside any transaction: this process is the
+ * only writer), and `close` hands the net result to the store, which commits it — every partition's
+ * changes and offsets — in one transaction (store.ts). One applier serves all the partitions, so a
+ * booking or movie met in several of them is read once and its newest state is what is written.
+ * A batch only accumulates; it never writes. One that is not committed must be abandoned through
+ * the store, which then drops the movie states it touched.
  */
 export interface BatchRecord {
   offset: number;
@@ -38,18 +41,25 @@ export interface BatchResult {
   maxEventTsMs: number;
   /** Every changed movie's new row, each with its new snapshot_version. */
   movies: MovieKpiRow[];
+  /** The stored next offset of every partition of the batch. */
+  partitions: { partition: number; nextOffset: number }[];
+}
+
+/** One partition's part of a batch. */
+export interface BatchPart {
+  partition: number;
+  /** The stored offset when the part was opened. */
+  openedAtOffset: number;
+  /** Next offset to read after the part. */
   nextOffset: number;
+  /** The first offset applied, -1 when none. */
+  firstOffset: number;
 }
 
 /** A batch's net result, for the store to commit. */
 export interface ClosedBatch {
   topic: string;
-  partition: number;
-  /** The stored offset when the batch was opened. */
-  openedAtOffset: number;
-  nextOffset: number;
-  /** The first offset applied, -1 when none. */
-  firstOffset: number;
+  parts: BatchPart[];
   delta: BatchDelta;
   undecodable: number;
   alreadyApplied: number;
@@ -62,44 +72,75 @@ export class OpenBatch {
   private readonly applier: BatchApplier;
   private readonly started = performance.now();
   private readonly startedAt = Date.now();
+  private readonly parts = new Map<number, BatchPart & { ended: boolean }>();
   private undecodable = 0;
   private alreadyApplied = 0;
-  private firstOffset = -1;
+  private records = 0;
   private closed = false;
 
   constructor(
     source: StateSource,
     readonly topic: string,
-    readonly partition: number,
-    /** The partition's stored offset: records below it were applied by an earlier batch. */
-    readonly openedAtOffset: number,
+    /** A partition's stored offset: records below it were applied by an earlier batch. */
+    private readonly storedOffset: (partition: number) => number,
   ) {
     this.applier = new BatchApplier(source);
   }
 
-  /** Adds one record (null: it could not be decoded). Records below the stored offset are ignored. */
-  add(offset: number, change: EnrichedBookingChange | null): void {
-    if (offset < this.openedAtOffset) {
+  /** Partitions with a part in this batch. */
+  get partitions(): number[] {
+    return [...this.parts.keys()];
+  }
+
+  /** Records added so far (all partitions). */
+  get size(): number {
+    return this.records;
+  }
+
+  /** True when the batch already holds records of `partition` (a part is started once per batch). */
+  has(partition: number): boolean {
+    return this.parts.has(partition);
+  }
+
+  /**
+   * Adds one record of `partition` (null: it could not be decoded). Records below the
+   * partition's stored offset are ignored.
+   */
+  add(partition: number, offset: number, change: EnrichedBookingChange | null): void {
+    const part = this.part(partition);
+    if (part.ended) throw this.error(`part of ${this.topic}/${partition} already ended`);
+    this.records += 1;
+    if (offset < part.openedAtOffset) {
       this.alreadyApplied += 1;
       return;
     }
-    if (this.firstOffset < 0) this.firstOffset = offset;
+    if (part.firstOffset < 0) part.firstOffset = offset;
     if (change === null) this.undecodable += 1;
     else this.applier.apply(change);
   }
 
-  /** Ends the batch (nothing more can be added): its net result, for the store to commit. */
-  close(nextOffset: number): ClosedBatch {
-    if (this.closed) {
-      throw new CdcError('BATCH_CLOSED', `batch of ${this.topic}/${this.partition} already closed`);
-    }
+  /** Ends a partition's part: nothing more of it can be added; `nextOffset` is stored with the batch. */
+  end(partition: number, nextOffset: number): void {
+    const part = this.part(partition);
+    if (part.ended) throw this.error(`part of ${this.topic}/${partition} already ended`);
+    part.ended = true;
+    part.nextOffset = nextOffset;
+  }
+
+  /** Ends the batch (every part must be ended): its net result, for the store to commit. */
+  close(): ClosedBatch {
+    if (this.closed) throw this.error(`batch of ${this.topic} already closed`);
+    const open = [...this.parts.values()].filter((p) => !p.ended).map((p) => p.partition);
+    if (open.length > 0) throw this.error(`batch of ${this.topic}: partitions ${open.join(', ')} not ended`);
     this.closed = true;
     return {
       topic: this.topic,
-      partition: this.partition,
-      openedAtOffset: this.openedAtOffset,
-      nextOffset,
-      firstOffset: this.firstOffset,
+      parts: [...this.parts.values()].map(({ partition, openedAtOffset, nextOffset, firstOffset }) => ({
+        partition,
+        openedAtOffset,
+        nextOffset,
+        firstOffset,
+      })),
       delta: this.applier.finish(),
       undecodable: this.undecodable,
       alreadyApplied: this.alreadyApplied,
@@ -113,5 +154,20 @@ export class OpenBatch {
     if (this.closed) return false;
     this.closed = true;
     return true;
+  }
+
+  private part(partition: number): BatchPart & { ended: boolean } {
+    if (this.closed) throw this.error(`batch of ${this.topic} already closed`);
+    let part = this.parts.get(partition);
+    if (part === undefined) {
+      const stored = this.storedOffset(partition);
+      part = { partition, openedAtOffset: stored, nextOffset: stored, firstOffset: -1, ended: false };
+      this.parts.set(partition, part);
+    }
+    return part;
+  }
+
+  private error(message: string): CdcError {
+    return new CdcError('BATCH_CLOSED', message);
   }
 }

@@ -10,5 +10,6 @@ export * from './rebuild';
 export * from './progress';
 export * from './replay';
 export * from './batch';
+export * from './fetch-batches';
 export * from './replay-head';
 export * from './arena';

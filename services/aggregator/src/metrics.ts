@@ -40,7 +40,7 @@ export function createAggregatorMetrics() {
     }),
     batches: new Counter({
       name: 'aggregator_batches_total',
-      help: 'Batches committed to SQLite',
+      help: 'Batches committed to SQLite (one transaction each: the partitions of a fetch)',
       registers,
     }),
     batchSeconds: new Histogram({
@@ -90,8 +90,8 @@ export function createAggregatorMetrics() {
   };
   return {
     ...m,
-    /** Records one committed batch. */
-    batch(r: BatchResult, partition: number, highWatermark: number, nowMs: number): void {
+    /** Records one committed batch (one SQLite transaction: the partitions of a fetch). */
+    batch(r: BatchResult, highWatermarks: ReadonlyMap<number, number>, nowMs: number): void {
       m.applied.inc(r.applied);
       m.skipped.inc(r.skipped);
       if (r.rederived) m.rederived.inc(r.rederived);
@@ -101,7 +101,10 @@ export function createAggregatorMetrics() {
       m.batches.inc();
       m.batchSeconds.observe(r.durationMs / 1000);
       m.batchSize.observe(r.changes);
-      m.consumerLag.set({ partition: String(partition) }, Math.max(0, highWatermark - r.nextOffset));
+      for (const { partition, nextOffset } of r.partitions) {
+        const highWatermark = highWatermarks.get(partition) ?? nextOffset;
+        m.consumerLag.set({ partition: String(partition) }, Math.max(0, highWatermark - nextOffset));
+      }
       if (r.maxEventTsMs > 0) {
         const lag = Math.max(0, (nowMs - r.maxEventTsMs) / 1000);
         m.endToEndLag.set(lag);

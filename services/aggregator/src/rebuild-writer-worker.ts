@@ -46,7 +46,7 @@ try {
     .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
     .all() as { name: string; sql: string }[];
   for (const ix of indexes) db.exec(`DROP INDEX "${ix.name}"`);
-  const writer = new ReadModelWriter(db, { bookingCacheSize: 0 });
+  const writer = new ReadModelWriter(db, { bookingCacheSize: 0, bookingFilter: false });
   db.exec('BEGIN');
   port.on('message', (m: ToWriter) => {
     try {

@@ -25,7 +25,7 @@ import type { AggregatorConfig } from './config';
 import { GoldPublisher } from './gold';
 import { acquireDbLock, type DbLock } from './lock';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics';
-import type { BatchResult } from './batch';
+import { FetchBatches } from './fetch-batches';
 import { AggregatorStore } from './store';
 
 /**
@@ -139,6 +139,8 @@ async function start(
     await publisher.flush(); // snapshots a crash left unpublished
     retryTimer = setInterval(() => {
       if (publisher.hasBacklog) void publisher.flush();
+      // The published mark rides on the next batch's transaction; with no batch, it is stored here.
+      else store.writer.flushPublishedMark();
     }, config.publishRetryMs);
     retryTimer.unref();
     cleanups.push(() => publisher.flush());
@@ -166,30 +168,9 @@ async function start(
     // stopping aggregator waited up to 5 s for its empty fetch.
     maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
   });
-  cleanups.push(() => consumer.disconnect());
-
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    // Synchronous: the seeks are in place before the first fetch of this generation.
-    assigned = e.payload.memberAssignment[topic] ?? [];
-    const stored = store.storedOffsets(topic);
-    for (const partition of assigned) {
-      consumer.seek({ topic, partition, offset: String(stored.get(partition) ?? 0) });
-    }
-    status = 'running';
-    log.info(
-      { partitions: assigned, offsets: Object.fromEntries(assigned.map((p) => [p, stored.get(p) ?? 0])) },
-      'partitions assigned; seeking to the offsets stored in SQLite',
-    );
-  });
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    // A fetch holding only control records or aborted messages never reaches eachBatch.
-    if (e.payload.batchSize === 0 && e.payload.topic === topic) {
-      store.writer.advanceOffset(topic, e.payload.partition, Number(e.payload.lastOffset) + 1);
-    }
-  });
 
   // Monitoring only (SQLite holds the offsets the aggregator resumes from): committed in the
-  // background, so no batch waits for the round trip (offset-commits.ts).
+  // background, so no batch waits for the round trip (core's OffsetCommits).
   const kafkaOffsets = new OffsetCommits({
     intervalMs: config.commitIntervalMs,
     send: (offsets) => {
@@ -201,13 +182,68 @@ async function start(
     onError: (err) => log.debug({ err: errorMessage(err) }, 'Kafka offset commit failed (monitoring only)'),
   });
 
+  // The partitions' batches of one fetch commit in one SQLite transaction (fetch-batches.ts).
+  const fetchBatches = new FetchBatches({
+    store,
+    topic,
+    onCommitted: (result, highWatermarks) => {
+      batches += 1;
+      lastBatchAt = Date.now();
+      metrics.batch(result, highWatermarks, lastBatchAt);
+      // Not awaited: the publisher sends one request at a time and coalesces what arrives
+      // meanwhile (gold.ts), so the next batch is not held up by gold's round trip.
+      if (gold) void gold.publish(result.movies);
+      for (const { partition, nextOffset } of result.partitions) kafkaOffsets.note(partition, nextOffset);
+      // At most every commitIntervalMs; the last offsets before a quiet spell follow (trailing).
+      void kafkaOffsets.commit(false);
+    },
+  });
+  // Runs after the consumer has disconnected (cleanups run in reverse): a group a stop cut short
+  // is not committed; its records are read again at the next start.
+  cleanups.push(() => fetchBatches.reset());
+  cleanups.push(() => consumer.disconnect());
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    // Synchronous: the seeks are in place before the first fetch of this generation.
+    fetchBatches.reset();
+    assigned = e.payload.memberAssignment[topic] ?? [];
+    const stored = store.storedOffsets(topic);
+    for (const partition of assigned) {
+      consumer.seek({ topic, partition, offset: String(stored.get(partition) ?? 0) });
+    }
+    status = 'running';
+    log.info(
+      { partitions: assigned, offsets: Object.fromEntries(assigned.map((p) => [p, stored.get(p) ?? 0])) },
+      'partitions assigned; seeking to the offsets stored in SQLite',
+    );
+  });
+  consumer.on(consumer.events.FETCH, (e) => fetchBatches.fetched(e.payload.numberOfBatches));
+  consumer.on(consumer.events.FETCH_START, () => {
+    // Batches still grouped when the next fetch starts (announced ones never came): committed now,
+    // before kafkajs picks the offsets to fetch.
+    try {
+      fetchBatches.fetchStarting();
+    } catch (err) {
+      // Abandoned: kafkajs fetches those records again from the last committed offsets.
+      log.warn({ err: errorMessage(err) }, 'batch commit failed; reading it again');
+    }
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    // A fetch holding only control records or aborted messages never reaches eachBatch.
+    if (e.payload.batchSize === 0 && e.payload.topic === topic) {
+      store.writer.advanceOffset(topic, e.payload.partition, Number(e.payload.lastOffset) + 1);
+    }
+  });
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     // kafkajs builds these as closures over the batch, not as methods: destructuring them is safe.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    if (!isRunning() || isStale()) return;
-    const open = store.openBatch(topic, batch.partition);
-    let result: BatchResult;
+    if (!isRunning() || isStale()) {
+      fetchBatches.skipped();
+      return;
+    }
+    const open = fetchBatches.begin(batch.partition);
     try {
       let logged = 0;
       for (const m of batch.messages) {
@@ -223,23 +259,17 @@ async function start(
             );
           }
         }
-        open.add(Number(m.offset), change);
+        if (!fetchBatches.isOpen(open)) return; // abandoned during a decode's wait (a rejoin)
+        open.add(batch.partition, Number(m.offset), change);
       }
-      result = store.commit(open, Number(batch.lastOffset()) + 1);
     } catch (err) {
-      store.abandon(open);
+      fetchBatches.abandon();
       throw err;
     }
-    batches += 1;
-    lastBatchAt = Date.now();
-    metrics.batch(result, batch.partition, Number(batch.highWatermark), lastBatchAt);
-    resolveOffset(batch.lastOffset());
-    // Not awaited: the publisher sends one request at a time and coalesces what arrives meanwhile
-    // (gold.ts), so the next batch is not held up by gold's round trip.
-    if (gold) void gold.publish(result.movies);
-    kafkaOffsets.note(batch.partition, result.nextOffset);
-    // At most every commitIntervalMs; the last offsets before a quiet spell follow it (trailing).
-    void kafkaOffsets.commit(false);
+    // Commits when this was the fetch's last batch (throws, having abandoned it, if that fails).
+    fetchBatches.end(open, batch.partition, Number(batch.lastOffset()) + 1, Number(batch.highWatermark), () =>
+      resolveOffset(batch.lastOffset()),
+    );
     await heartbeat();
   }
 

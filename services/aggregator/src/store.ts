@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
+import { CdcError } from '@cdc/core';
 import { ReadModelWriter, type WriterOptions } from '@cdc/read-model';
 import { OpenBatch, type BatchInput, type BatchResult } from './batch';
 
 /**
- * The aggregator's store: partition batches over the read model's writer. A batch (batch.ts)
- * accumulates changes in memory; the store commits it — the delta, the new offset and a history
- * row in one SQLite transaction (records below the stored offset were ignored by the batch, so a
+ * The aggregator's store: batches over the read model's writer. A batch (batch.ts) accumulates
+ * changes of one or more partitions in memory; the store commits it — the delta, the partitions'
+ * new offsets and a history row in one SQLite transaction (records below the stored offset were ignored by the batch, so a
  * re-delivery never double-counts). The writer holds everything else the aggregator stores
  * (snapshot counters, offsets of control records); its caches are only valid because this
  * process is the only writer (lock.ts).
@@ -31,22 +32,24 @@ export class AggregatorStore {
     return this.writer.snapshotVersions;
   }
 
-  /** Starts a batch of one partition (changes are applied in memory as they are added). */
-  openBatch(topic: string, partition: number): OpenBatch {
-    return new OpenBatch(this.writer.source, topic, partition, this.writer.storedOffset(topic, partition));
+  /**
+   * Starts a batch of `topic` (changes are applied in memory as they are added; it may take
+   * records of several partitions, committed together).
+   */
+  openBatch(topic: string): OpenBatch {
+    return new OpenBatch(this.writer.source, topic, (partition) =>
+      this.writer.storedOffset(topic, partition),
+    );
   }
 
   /** Closes a batch and commits it in one transaction; on failure nothing of it is kept. */
-  commit(batch: OpenBatch, nextOffset: number): BatchResult {
-    const c = batch.close(nextOffset);
+  commit(batch: OpenBatch): BatchResult {
+    const c = batch.close();
     const d = c.delta;
     const changes = d.applied + d.skipped + d.malformed + c.undecodable;
     const written = this.writer.commitBatch({
       topic: c.topic,
-      partition: c.partition,
-      openedAtOffset: c.openedAtOffset,
-      nextOffset: c.nextOffset,
-      firstOffset: c.firstOffset,
+      parts: c.parts,
       delta: d,
       changes,
       applied: d.applied,
@@ -67,7 +70,7 @@ export class AggregatorStore {
       durationMs: written.durationMs,
       maxEventTsMs: d.maxEventTsMs,
       movies: written.movies,
-      nextOffset: written.nextOffset,
+      partitions: written.partitions,
     };
   }
 
@@ -76,12 +79,22 @@ export class AggregatorStore {
     if (batch.abandon()) this.writer.dropCaches();
   }
 
-  /** Applies one partition's batch in one transaction (records below the stored offset are ignored). */
-  applyBatch(input: BatchInput): BatchResult {
-    const batch = this.openBatch(input.topic, input.partition);
+  /**
+   * Applies partitions' batches of one topic in one transaction (records below a partition's
+   * stored offset are ignored).
+   */
+  applyBatch(...inputs: BatchInput[]): BatchResult {
+    const topic = inputs[0]?.topic;
+    if (topic === undefined || inputs.some((i) => i.topic !== topic)) {
+      throw new CdcError('INVALID_ARGUMENT', 'applyBatch takes batches of one topic, at least one');
+    }
+    const batch = this.openBatch(topic);
     try {
-      for (const r of input.records) batch.add(r.offset, r.change);
-      return this.commit(batch, input.nextOffset);
+      for (const input of inputs) {
+        for (const r of input.records) batch.add(input.partition, r.offset, r.change);
+        batch.end(input.partition, input.nextOffset);
+      }
+      return this.commit(batch);
     } catch (err) {
       this.abandon(batch);
       throw err;

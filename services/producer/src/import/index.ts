@@ -13,7 +13,7 @@ export { createTimestampParser, type TimestampParser } from './timestamps';
 export { parseRow, sameBooking, isNullToken, type ImportedBooking, type RowResult } from './rows';
 export { decide, type Decision } from './decide';
 export { createCheckpointTracker, emptyCounts, type Checkpoint, type ImportCounts } from './checkpoint';
-export { createIdFilter, type IdFilter } from './id-filter';
+export { createIdFilter, type IdFilter } from '@cdc/core';
 export { createStateStore, type BookingState, type StateStore } from './state-store';
 export { progressPath } from './progress-file';
 export { rejectsPath } from './rejects';

@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type avro from 'avsc';
 import Database from 'better-sqlite3';
-import { loadSchema, type Booking } from '@cdc/core';
-import { createIdFilter } from './id-filter';
+import { createIdFilter, loadSchema, type Booking } from '@cdc/core';
 import type { ImportedBooking } from './rows';
 
 /**
