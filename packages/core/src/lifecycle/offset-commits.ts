@@ -1,8 +1,9 @@
 /**
  * A consumer group's offsets committed in the background, at most every `intervalMs`, one
  * request at a time, so no batch waits for the round trip: offsets noted while a commit is in
- * flight go out in the next request (the newest per partition). A failed commit is only reported
- * (`onError`): the next one carries newer offsets. For consumers whose committed offsets may lag
+ * flight go out in the next request (the newest per partition). A failed commit is reported
+ * (`onError`) and its offsets are sent again with the next commit, a trailing one if nothing
+ * newer comes. For consumers whose committed offsets may lag
  * what they processed: the aggregator's (monitoring only: SQLite holds the offsets it resumes
  * from) and the alerts service's gold reader (re-reading a snapshot is harmless). kafkajs's own
  * auto-commit sends an OffsetCommit after every batch whatever `autoCommitInterval` says (the
@@ -18,6 +19,9 @@ export interface OffsetCommitsOptions {
   /** Runs `fn` after `ms` (tests inject their own); returns a cancel function. */
   setTimer?: (fn: () => void, ms: number) => () => void;
 }
+
+/** A failed commit is tried again after at least this long, whatever the interval. */
+const RETRY_FLOOR_MS = 1000;
 
 const realTimer = (fn: () => void, ms: number): (() => void) => {
   const t = setTimeout(fn, ms);
@@ -52,10 +56,7 @@ export class OffsetCommits {
     if (this.pending.size === 0) return this.inFlight ?? Promise.resolve();
     const waitMs = this.lastAt + this.o.intervalMs - this.now();
     if (!force && waitMs > 0) {
-      this.cancelTrailing ??= (this.o.setTimer ?? realTimer)(() => {
-        this.cancelTrailing = null;
-        void this.commit(false);
-      }, waitMs);
+      this.scheduleTrailing(waitMs);
       return this.inFlight ?? Promise.resolve();
     }
     this.stopTrailing();
@@ -85,7 +86,23 @@ export class OffsetCommits {
         await this.o.send(offsets);
       } catch (err) {
         this.o.onError(err);
+        // Kept for the next attempt (unless newer ones were noted meanwhile): without it, the
+        // last offsets before a quiet spell stayed uncommitted when their commit failed (a
+        // rebalance under load), and the group's lag read wrong until traffic came back.
+        for (const [partition, offset] of offsets) {
+          if (!this.pending.has(partition)) this.pending.set(partition, offset);
+        }
+        if (!this.again) break;
       }
     } while (this.again && this.pending.size > 0);
+    // What is still pending (a failed commit's offsets) goes out with the trailing commit.
+    if (this.pending.size > 0) this.scheduleTrailing(Math.max(this.o.intervalMs, RETRY_FLOOR_MS));
+  }
+
+  private scheduleTrailing(waitMs: number): void {
+    this.cancelTrailing ??= (this.o.setTimer ?? realTimer)(() => {
+      this.cancelTrailing = null;
+      void this.commit(false);
+    }, waitMs);
   }
 }

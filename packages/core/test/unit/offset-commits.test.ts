@@ -127,6 +127,25 @@ describe('OffsetCommits', () => {
     expect(h.sent).toHaveLength(2);
   });
 
+  it('sends a failed commit again with the trailing commit when nothing newer comes', async () => {
+    const h = harness();
+    h.failNext();
+    h.commits.note(0, 7);
+    h.commits.note(1, 9);
+    const failed = h.commits.commit(true);
+    await h.releaseOne();
+    await failed;
+    expect(h.errors).toHaveLength(1);
+    expect(h.timers).toHaveLength(1);
+    h.advance(1000);
+    expect(h.sent).toEqual([
+      { 0: 7, 1: 9 },
+      { 0: 7, 1: 9 },
+    ]);
+    await h.releaseOne();
+    expect(h.timers).toHaveLength(0);
+  });
+
   it('reports a failed commit and goes on with newer offsets', async () => {
     const h = harness(0);
     h.failNext();
