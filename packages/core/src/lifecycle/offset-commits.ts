@@ -92,7 +92,6 @@ export class OffsetCommits {
         for (const [partition, offset] of offsets) {
           if (!this.pending.has(partition)) this.pending.set(partition, offset);
         }
-        if (!this.again) break;
       }
     } while (this.again && this.pending.size > 0);
     // What is still pending (a failed commit's offsets) goes out with the trailing commit.
