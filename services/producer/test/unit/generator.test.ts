@@ -44,7 +44,8 @@ describe('the generator', () => {
   });
 
   it('formats ids like the contract: B000001, M001, C0001; event ids <run>-<seq>', () => {
-    const [first] = generate(1, config({ firstSeq: 7, firstBookingNumber: 123 }));
+    // A clean record (a dirty one may lack the movie or the customer on purpose).
+    const [first] = generate(1, config({ firstSeq: 7, firstBookingNumber: 123, dirtyRatio: 0 }));
     expect(first!.change.op).toBe('c');
     expect(first!.change.after!.booking_id).toBe('B000123');
     expect(first!.change.after!.movie_id).toMatch(/^M\d{3}$/);
