@@ -1,22 +1,22 @@
 import type Database from 'better-sqlite3';
-import { CdcError, createIdFilter, type EnrichedBooking, type IdFilter } from '@cdc/core';
+import { CdcError, type EnrichedBooking } from '@cdc/core';
 import { bookingValues, type StoredBooking } from './booking-row';
-import { countersFromRow, kpiRow, type MovieKpiRow } from './kpi-row';
+import { kpiRow, type MovieKpiRow } from './kpi-row';
 import { openWritable } from './schema';
-import type { KpiDelta, MovieState, PartitionOffset, StateSource } from './state';
+import type { KpiDelta, PartitionOffset, StateSource } from './state';
 import { prepareStatements, type Statements } from './statements';
+import { StoredStateCache } from './stored-state';
 
 /**
  * The write side of the read model: current rows, movie_kpis, reference counts, applied
  * offsets, batch history and the gold snapshot counters, written in one transaction per batch
  * (prepared statements). Single writer: the process holding the database lock (the aggregator's
- * lock.ts), which is why its caches can be trusted between batches.
+ * lock.ts), which is why its caches (stored-state.ts) can be trusted between batches.
  */
 const HISTORY_KEEP = 10_000;
 /** SQLite page cache of the writer (KiB): the bookings table's hot part stays in memory. */
 const CACHE_KIB = 128 * 1024;
 const DEFAULT_BOOKING_CACHE = 250_000;
-const BOOKING_ID_CHUNK = 65_536;
 
 export interface WriterOptions {
   /** Booking rows kept in memory between batches (0: none). */
@@ -84,44 +84,19 @@ export class ReadModelWriter {
   /** The published mark as stored (markPublished moves it in memory; a later write stores it). */
   private writtenPublishedVersion: number;
   private batches = 0;
-  private readonly movieCache = new Map<string, MovieState>();
-  private readonly bookingCache = new Map<string, StoredBooking>();
-  private readonly bookingCacheSize: number;
-  /** The booking ids stored (probably): null when off. */
-  private readonly bookingIds: IdFilter | null;
+  private readonly cache: StoredStateCache;
 
   constructor(
     readonly db: Database.Database,
     options: WriterOptions = {},
   ) {
-    this.bookingCacheSize = options.bookingCacheSize ?? DEFAULT_BOOKING_CACHE;
     this.s = prepareStatements(db);
-    const s = this.s;
-    this.bookingIds = options.bookingFilter === false ? null : this.loadBookingIds();
-    const ids = this.bookingIds;
-    this.source = {
-      booking: (id) => {
-        const hit = this.bookingCache.get(id);
-        if (hit !== undefined) return hit;
-        if (ids !== null && !ids.mayHave(id)) return undefined; // certainly not stored
-        const row = s.booking.get(id) as StoredBooking | undefined;
-        if (row !== undefined) this.cacheBooking(id, row);
-        return row;
-      },
-      movie: (key) => {
-        const hit = this.movieCache.get(key);
-        if (hit !== undefined) return hit;
-        const row = s.movie.get(key) as Record<string, unknown> | undefined;
-        if (row === undefined) return undefined;
-        const state: MovieState = {
-          counters: countersFromRow(row),
-          days: new Map(s.days.all(key) as [string, number][]),
-          hours: new Map(s.hours.all(key) as [number, number][]),
-        };
-        this.movieCache.set(key, state);
-        return state;
-      },
-    };
+    this.cache = new StoredStateCache(
+      this.s,
+      options.bookingCacheSize ?? DEFAULT_BOOKING_CACHE,
+      options.bookingFilter !== false,
+    );
+    this.source = this.cache.source;
     this.snapshotVersion = this.metaNumber('snapshot_version');
     this.publishedVersion = this.metaNumber('published_snapshot_version');
     this.writtenPublishedVersion = this.publishedVersion;
@@ -248,7 +223,7 @@ export class ReadModelWriter {
       const row = kpiRow(m.state.counters, now, ++this.snapshotVersion);
       s.putMovie.run(row);
       rows.push(row);
-      this.movieCache.set(key, m.state);
+      this.cache.putMovie(key, m.state);
     }
     if (rows.length > 0) s.putMeta.run('snapshot_version', String(this.snapshotVersion));
     for (const o of offsets) s.putOffset.run(o.topic, o.partition, o.nextOffset);
@@ -258,13 +233,12 @@ export class ReadModelWriter {
   /** Inserts one booking row, as `bookingValues`, into a fresh database (a rebuild; in a transaction). */
   insertBookingValues(values: unknown[]): void {
     this.s.insertBooking.run(values);
-    this.noteBookingId(values[0] as string);
+    this.cache.noteBookingId(values[0] as string);
   }
 
   /** Forgets every cached row (after a failed transaction, the database is the truth again). */
   dropCaches(): void {
-    this.movieCache.clear();
-    this.bookingCache.clear();
+    this.cache.clear();
   }
 
   /** Rows changed since the last published snapshot (to republish after a crash or a failed send). */
@@ -328,43 +302,10 @@ export class ReadModelWriter {
     this.s.putBooking.run(bookingValues(row));
     const id = (row.image as EnrichedBooking).booking_id;
     // Added before the transaction commits: if it fails, the id is only a false positive.
-    this.noteBookingId(id);
+    this.cache.noteBookingId(id);
     row.image = undefined; // the cache keeps the KPI fields only
     row.event_id = undefined;
-    this.cacheBooking(id, row);
-  }
-
-  /**
-   * Every stored booking id, into a Bloom filter sized for 1.5× them (1,000,000 ids: 2 MiB and
-   * 0.5–0.7 s at open on the 2-core dev host; 10,000,000: 32 MiB, 7–11 s; see BENCHMARKS.md).
-   */
-  private loadBookingIds(): IdFilter {
-    // One layer sized for the ids stored and those to come (a full layer adds one: slower lookups).
-    const rows = this.s.bookingCount.get() as number;
-    const ids = createIdFilter(Math.max(1 << 16, Math.ceil(rows * 1.5)));
-    // In key order, in chunks (`all` is faster than `iterate`).
-    let after = '';
-    for (;;) {
-      const chunk = this.s.bookingIdsAfter.all(after, BOOKING_ID_CHUNK) as string[];
-      for (const id of chunk) ids.add(id);
-      if (chunk.length < BOOKING_ID_CHUNK) return ids;
-      after = chunk[chunk.length - 1]!;
-    }
-  }
-
-  private noteBookingId(id: string): void {
-    // Only ids not (probably) in yet: an update adds nothing, so the filter grows with new ids.
-    if (this.bookingIds !== null && !this.bookingIds.mayHave(id)) this.bookingIds.add(id);
-  }
-
-  private cacheBooking(id: string, row: StoredBooking): void {
-    if (this.bookingCacheSize === 0) return;
-    this.bookingCache.delete(id);
-    this.bookingCache.set(id, row);
-    if (this.bookingCache.size > this.bookingCacheSize) {
-      const oldest = this.bookingCache.keys().next().value as string;
-      this.bookingCache.delete(oldest);
-    }
+    this.cache.cacheBooking(id, row);
   }
 
   private metaNumber(key: string): number {
