@@ -1,8 +1,8 @@
-import type { Kafka, Producer, Transaction } from 'kafkajs';
-import { CdcError, commitMetadata, errorMessage, sleep, type Logger, type OutageTracker } from '@cdc/core';
+import type { Kafka, Producer } from 'kafkajs';
+import { CdcError, errorMessage, sleep, type Logger, type OutageTracker } from '@cdc/core';
 import type { EnricherMetrics } from './metrics';
-import { KeyPartitioner } from '@cdc/core';
-import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
+import { failureFields, newTransactionalProducer, runTransaction, StageError } from './transaction';
+import { backoffMs, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
 
 /**
  * The one transactional producer of an instance, shared by the partitions it consumes. Work
@@ -45,17 +45,6 @@ export class TransactionFailedError extends CdcError {
     cause: unknown,
   ) {
     super('TRANSACTION_FAILED', message, { retriable: true, cause });
-  }
-}
-
-/** A transaction that failed at one stage (internal: the committer recovers from it). */
-class StageError extends CdcError {
-  constructor(
-    readonly stage: 'begin' | 'produce' | 'offsets' | 'commit',
-    readonly error: unknown,
-    readonly txn: Transaction | null,
-  ) {
-    super('TRANSACTION_FAILED', `${stage}: ${errorMessage(error)}`, { retriable: true, cause: error });
   }
 }
 
@@ -270,39 +259,7 @@ export class TransactionCommitter {
   }
 
   private async transact(units: TxUnit[]): Promise<void> {
-    const producer = this.producer;
-    if (!producer) throw new StageError('begin', new CdcError('INTERNAL', 'no producer'), null);
-    const started = process.hrtime.bigint();
-    let txn: Transaction;
-    try {
-      txn = await producer.transaction();
-    } catch (err) {
-      throw new StageError('begin', err, null);
-    }
-    try {
-      for (const topicMessages of planSends(units, this.o.topics, this.o.sendMaxBytes)) {
-        await txn.sendBatch({ topicMessages, acks: -1 });
-      }
-    } catch (err) {
-      throw new StageError('produce', err, txn);
-    }
-    try {
-      // The commit time rides in the offsets' metadata (`cdc status` shows it).
-      const metadata = commitMetadata();
-      const topics = planOffsets(units).map((t) => ({
-        topic: t.topic,
-        partitions: t.partitions.map((p) => ({ ...p, metadata })),
-      }));
-      await txn.sendOffsets({ consumerGroupId: this.o.groupId, topics });
-    } catch (err) {
-      throw new StageError('offsets', err, txn);
-    }
-    try {
-      await txn.commit();
-    } catch (err) {
-      throw new StageError('commit', err, txn);
-    }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = await runTransaction(this.producer, units, this.o);
     this.o.metrics.committed({ ...unitTotals(units), seconds });
   }
 
@@ -342,39 +299,8 @@ export class TransactionCommitter {
     }
   }
 
-  /**
-   * Retries are bounded (the client's retry settings), so kafkajs warns "Limiting retries for the
-   * idempotent producer may invalidate EoS guarantees": deliberate, since a send that gives up
-   * aborts its transaction and the producer is replaced, instead of a transaction hanging forever.
-   */
-  private async newProducer(): Promise<Producer> {
-    const producer = this.o.kafka.producer({
-      transactionalId: this.o.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.o.transactionTimeoutMs,
-      allowAutoTopicCreation: false,
-      createPartitioner: KeyPartitioner,
-    });
-    try {
-      await producer.connect();
-      // InitProducerId happens on the first transaction: it bumps the epoch (fencing an older
-      // producer with this id) and aborts, or completes, whatever transaction it left open.
-      const fence = await producer.transaction();
-      await fence.abort();
-      return producer;
-    } catch (err) {
-      await producer.disconnect().catch(() => undefined);
-      throw err;
-    }
+  /** A new transactional producer (transaction.ts), fencing the previous one of this id. */
+  private newProducer(): Promise<Producer> {
+    return newTransactionalProducer(this.o.kafka, this.o);
   }
-}
-
-function failureFields(e: StageError, attempts: number, units: number): Record<string, unknown> {
-  return { stage: e.stage, attempts, units, err: errorMessage(e.error), type: kafkaErrorType(e.error) };
-}
-
-function kafkaErrorType(err: unknown): string | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
-  return typeof type === 'string' ? type : undefined;
 }
