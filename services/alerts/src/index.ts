@@ -7,6 +7,7 @@ export * from './rules/load';
 export * from './engine/series';
 export * from './engine/evaluate';
 export * from './engine/lifecycle';
+export * from './engine/state';
 export * from './engine/engine';
 export * from './engine/record';
 export * from './store';

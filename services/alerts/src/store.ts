@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { CdcError, type Alert } from '@cdc/core';
-import type { EngineState } from './engine/engine';
+import type { EngineState } from './engine/state';
 
 /**
  * The service's own SQLite file (not the aggregator's read model):

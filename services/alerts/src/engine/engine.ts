@@ -9,8 +9,10 @@ import {
   type StaleFacts,
   type Verdict,
 } from './evaluate';
+import { ChangeTracker, type Scope } from './changes';
 import { step, type AlertState, type Transition } from './lifecycle';
 import { BUCKET_MS, RateSeries, type SeriesState } from './series';
+import { emptyEngineState, PIPELINE, seriesKey, type EngineState } from './state';
 
 /**
  * The alert engine: what the service has learned from its inputs, and the rules applied to it.
@@ -29,39 +31,10 @@ import { BUCKET_MS, RateSeries, type SeriesState } from './series';
  * Event time: the newest event time seen (a watermark), moving on with the wall clock while no
  * newer event arrives, so windows slide and alerts resolve when traffic stops; never backwards.
  * A producer running in accelerated event time (`cdc produce --time-scale`) drives it faster.
+ *
+ * Its state is one plain object (state.ts); what changed since the last evaluation is tracked
+ * by changes.ts.
  */
-export const PIPELINE = 'pipeline';
-
-export interface MovieCounters {
-  version: number;
-  newBookings: number;
-  statusChanges: number;
-  valid: number;
-  total: number;
-}
-
-export interface EngineState {
-  watermark: number | null;
-  wallAtWatermark: number | null;
-  eventNow: number | null;
-  movies: Record<string, MovieCounters>;
-  series: Record<string, SeriesState>;
-  deadLetters: { total: number | null; recent: [number, number][] };
-  alerts: AlertState[];
-}
-
-export const emptyEngineState = (): EngineState => ({
-  watermark: null,
-  wallAtWatermark: null,
-  eventNow: null,
-  movies: {},
-  series: {},
-  deadLetters: { total: null, recent: [] },
-  alerts: [],
-});
-
-const seriesKey = (rule: string, subject: string): string => `${rule}|${subject}`;
-
 export interface EngineStats {
   snapshots: number;
   redelivered: number;
@@ -70,9 +43,6 @@ export interface EngineStats {
   judged: number;
 }
 
-/** What one evaluation judges: every subject, or these (the others' verdicts cannot have changed). */
-type Scope = 'all' | Set<string>;
-
 export class AlertEngine {
   private readonly s: EngineState;
   private readonly series = new Map<string, RateSeries>();
@@ -80,16 +50,8 @@ export class AlertEngine {
   private readonly rateRules: RateRule[];
   private stale: StaleFacts | null = null;
   readonly stats: EngineStats = { snapshots: 0, redelivered: 0, lateEvents: 0, judged: 0 };
-  /**
-   * What changed since the last evaluation, for `evaluateChanged`: the movies whose snapshots
-   * came, whether the dead letters or the pipeline's facts changed; and the event-time bucket the
-   * rate rules were last judged in. Everything is judged first (`all`).
-   */
-  private all = true;
-  private readonly touched = new Set<string>();
-  private deadLettersChanged = false;
-  private staleChanged = false;
-  private judgedBucket: number | null = null;
+  /** What changed since the last evaluation, for `evaluateChanged`. */
+  private readonly changes = new ChangeTracker();
   private rev = 0;
 
   constructor(
@@ -147,7 +109,7 @@ export class AlertEngine {
       return;
     }
     this.rev += 1;
-    this.touched.add(key);
+    this.changes.movieChanged(key);
     const ts = k.last_event_ts_ms;
     if (this.s.watermark === null || ts > this.s.watermark) {
       this.s.watermark = ts;
@@ -182,19 +144,19 @@ export class AlertEngine {
     while (d.recent.length > 0 && d.recent[0]![0] <= wallMs - keep) d.recent.shift();
     if (changed || d.recent.length !== before) {
       this.rev += 1;
-      this.deadLettersChanged = true;
+      this.changes.deadLettersChanged();
     }
   }
 
   ingestPipeline(facts: StaleFacts): void {
     const s = this.stale;
-    if (s === null || s.lag !== facts.lag || s.freshnessMs !== facts.freshnessMs) this.staleChanged = true;
+    if (s === null || s.lag !== facts.lag || s.freshnessMs !== facts.freshnessMs) this.changes.staleChanged();
     this.stale = facts;
   }
 
   /** Applies every rule to every subject at wall time `wallMs`; returns the transitions. */
   evaluate(wallMs: number): Transition[] {
-    this.all = true;
+    this.changes.judgeAll();
     return this.evaluateChanged(wallMs);
   }
 
@@ -216,7 +178,12 @@ export class AlertEngine {
     const out: Transition[] = [];
     for (const rule of this.rules) {
       const now = ruleClock(rule) === 'EVENT' ? eventNow : wallMs;
-      const scope = this.scope(rule, bucket);
+      const scope = this.changes.scope(
+        rule,
+        bucket,
+        this.s.deadLetters.recent.length > 0,
+        this.alerts.values(),
+      );
       if (scope !== 'all' && scope.size === 0) continue;
       for (const [subject, verdict] of this.verdicts(rule, now, scope)) {
         this.stats.judged += 1;
@@ -229,42 +196,8 @@ export class AlertEngine {
         if (r.transition) out.push(r.transition);
       }
     }
-    this.all = false;
-    this.touched.clear();
-    this.deadLettersChanged = false;
-    this.staleChanged = false;
-    this.judgedBucket = bucket;
+    this.changes.judged(bucket);
     return out;
-  }
-
-  private scope(rule: Rule, bucket: number): Scope {
-    if (this.all) return 'all';
-    const subjects = new Set<string>();
-    const moviesAndPipeline = (kinds: readonly string[]): void => {
-      if (kinds.includes('movies')) for (const m of this.touched) if (m !== NO_MOVIE_KEY) subjects.add(m);
-      if (kinds.includes('pipeline') && this.touched.size > 0) subjects.add(PIPELINE);
-    };
-    switch (rule.type) {
-      case 'cancellation_spike':
-      case 'booking_surge':
-      case 'booking_drop':
-        if (bucket !== this.judgedBucket) return 'all';
-        moviesAndPipeline(rule.subjects);
-        break;
-      case 'data_quality_low':
-        moviesAndPipeline(rule.subjects);
-        break;
-      case 'dead_letters':
-        if (this.deadLettersChanged || this.s.deadLetters.recent.length > 0) subjects.add(PIPELINE);
-        break;
-      case 'pipeline_stale':
-        if (this.staleChanged) subjects.add(PIPELINE);
-        break;
-    }
-    for (const a of this.alerts.values()) {
-      if (a.rule === rule.name && (a.phase === 'pending' || a.clearSince !== null)) subjects.add(a.subject);
-    }
-    return subjects;
   }
 
   private count(rule: RateRule, subject: string, ts: number, n: number): void {

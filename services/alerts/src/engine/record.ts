@@ -1,6 +1,6 @@
 import type { Alert } from '@cdc/core';
 import { ruleClock, type Rule } from '../rules/types';
-import { PIPELINE } from './engine';
+import { PIPELINE } from './state';
 import type { Transition } from './lifecycle';
 
 /**
