@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Consumer, Producer } from 'kafkajs';
 import {
   commitMetadata,
   createDecoder,
@@ -6,7 +6,6 @@ import {
   createEncoder,
   createKafka,
   createRegistryClient,
-  DecodeError,
   errorMessage,
   loadSchema,
   OutageTracker,
@@ -25,6 +24,7 @@ import type { AggregatorConfig } from './config';
 import { GoldPublisher } from './gold';
 import { acquireDbLock, type DbLock } from './lock';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics';
+import { createEachBatch } from './each-batch';
 import { FetchBatches } from './fetch-batches';
 import { AggregatorStore } from './store';
 
@@ -55,7 +55,6 @@ export interface AggregatorStartOptions {
 }
 
 type Status = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
-const LOGGED_DECODE_ERRORS_PER_BATCH = 5;
 
 export async function startAggregator(
   config: AggregatorConfig,
@@ -235,43 +234,8 @@ async function start(
     }
   });
 
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    // kafkajs builds these as closures over the batch, not as methods: destructuring them is safe.
-    // eslint-disable-next-line @typescript-eslint/unbound-method
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
-    if (!isRunning() || isStale()) {
-      fetchBatches.skipped();
-      return;
-    }
-    const open = fetchBatches.begin(batch.partition);
-    try {
-      let logged = 0;
-      for (const m of batch.messages) {
-        let change: EnrichedBookingChange | null = null;
-        try {
-          change = decoder.decodeKnown(m.value) ?? (await decoder.decode(m.value));
-        } catch (err) {
-          if (!(err instanceof DecodeError)) throw err; // registry unreachable: retried, never skipped
-          if (logged++ < LOGGED_DECODE_ERRORS_PER_BATCH) {
-            log.warn(
-              { partition: batch.partition, offset: m.offset, code: err.code, err: err.message },
-              'undecodable silver record skipped',
-            );
-          }
-        }
-        if (!fetchBatches.isOpen(open)) return; // abandoned during a decode's wait (a rejoin)
-        open.add(batch.partition, Number(m.offset), change);
-      }
-    } catch (err) {
-      fetchBatches.abandon();
-      throw err;
-    }
-    // Commits when this was the fetch's last batch (throws, having abandoned it, if that fails).
-    fetchBatches.end(open, batch.partition, Number(batch.lastOffset()) + 1, Number(batch.highWatermark), () =>
-      resolveOffset(batch.lastOffset()),
-    );
-    await heartbeat();
-  }
+  // Decodes each partition's records into the fetch's batch (each-batch.ts).
+  const eachBatch = createEachBatch(decoder, fetchBatches, log);
 
   await retry('connecting to Kafka', async () => {
     await consumer.connect();
