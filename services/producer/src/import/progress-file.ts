@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { z } from 'zod';
 import type { Checkpoint } from './checkpoint';
+import type { ColumnMap } from './columns';
 
 /**
  * The import's progress, in a small JSON file next to the input (`<input>.import-progress.json`),
@@ -47,6 +48,18 @@ const progressSchema = z.object({
 });
 export type ImportProgress = z.infer<typeof progressSchema>;
 export type ImportRun = ImportProgress['run'];
+
+/**
+ * The settings a progress file belongs to (a hash): a resume needs the same format, column map,
+ * time zone and topic.
+ */
+export function settingsKey(s: { format: string; map: ColumnMap; timeZone: string; topic: string }): string {
+  const map = [...s.map.entries()].sort().map(([f, c]) => `${c}=${f}`);
+  return createHash('sha256')
+    .update(JSON.stringify({ format: s.format, map, timeZone: s.timeZone, topic: s.topic }))
+    .digest('hex')
+    .slice(0, 16);
+}
 
 export const progressPath = (input: string): string => `${input}.import-progress.json`;
 

@@ -1,4 +1,4 @@
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   assertTimeZone,
@@ -9,7 +9,6 @@ import {
   errorMessage,
   topicNames,
   UsageError,
-  type BookingChange,
   type ConnectionConfig,
   type Logger,
   type LogLevel,
@@ -18,23 +17,23 @@ import { DEFAULT_MAX_OUTAGE_MS } from '../config';
 import { prepareBronze } from '../connect';
 import { createSender, finishSending, type Sender } from '../sender';
 import { race, yieldToIo } from '../timing';
+import { decideRows, parseEntries } from './block';
 import { loadBronzeState, type BronzeStateStats } from './bronze-state';
 import { createCheckpointTracker, emptyCounts, type Checkpoint, type ImportCounts } from './checkpoint';
 import type { ColumnMap } from './columns';
-import { decide } from './decide';
-import { entryText, openInput, type Input } from './input';
+import { openInput } from './input';
 import { createImportProgress, type ImportProgressMode } from './progress';
 import {
   identify,
   progressPath,
   readProgress,
   removeProgress,
+  settingsKey,
   writeProgress,
   type ImportRun,
 } from './progress-file';
 import { openRejects, rejectsPath } from './rejects';
-import { parseRow, type ImportedBooking } from './rows';
-import { createStateStore, type BookingState } from './state-store';
+import { createStateStore } from './state-store';
 import type { ImportSummary } from './summary';
 import { createTimestampParser } from './timestamps';
 
@@ -73,8 +72,6 @@ export interface ImportControls {
 }
 
 export const IMPORT_KINDS = ['created', 'updated', 'recreated'] as const;
-const KIND = { new: 0, changed: 1, recreated: 2 } as const;
-const EXISTING_SAMPLE = 20;
 
 /** Checks options before anything is read or sent: a bad one is a UsageError (exit 2). */
 function validate(config: ImportConfig): void {
@@ -85,14 +82,6 @@ function validate(config: ImportConfig): void {
   }
 }
 
-function settingsKey(config: ImportConfig, input: Input, topic: string): string {
-  const map = [...config.map.entries()].sort().map(([f, c]) => `${c}=${f}`);
-  return createHash('sha256')
-    .update(JSON.stringify({ format: input.format, map, timeZone: config.timeZone, topic }))
-    .digest('hex')
-    .slice(0, 16);
-}
-
 export async function runImport(config: ImportConfig, ctl: ImportControls): Promise<ImportSummary> {
   validate(config);
   const { connection, logger, signal } = ctl;
@@ -101,7 +90,7 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
   const input = await openInput(config.input, { format: config.format, map: config.map });
   const topic = topicNames(connection.topicPrefix).bronze;
   const isFile = config.input !== '-';
-  const settings = settingsKey(config, input, topic);
+  const settings = settingsKey({ format: input.format, map: config.map, timeZone: config.timeZone, topic });
   const progressFile = isFile ? progressPath(config.input) : null;
 
   // An interrupted import of the same file with the same settings continues where it was.
@@ -242,57 +231,10 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
         }
         if (sender?.failure) break;
         const block = emptyCounts();
-        const changes: { key: string; change: BookingChange; kind: number }[] = [];
-        const rows: { line: number; booking: ImportedBooking }[] = [];
-        for (const e of entries) {
-          block.rows++;
-          const parsed = e.read
-            ? parseRow(e.read, parseTimestamp)
-            : { ok: false as const, reason: e.reject! };
-          if (!parsed.ok) {
-            block.rejected++;
-            rejects.add(e.line, parsed.reason, entryText(e));
-            continue;
-          }
-          if (parsed.totalMismatch) block.totalMismatches++;
-          rows.push({ line: e.line, booking: parsed.booking });
-        }
-        // What bronze (or an earlier row) holds for these bookings, in one look-up; rows of this
-        // batch that repeat a booking see the batch's own newer state.
+        const rows = parseEntries(entries, parseTimestamp, rejects, block);
+        // What bronze (or an earlier row) holds for these bookings, in one look-up (block.ts).
         const known = store.getMany(rows.map((r) => r.booking.booking_id));
-        const updates = new Map<string, BookingState>();
-        for (const { line, booking } of rows) {
-          const id = booking.booking_id;
-          const before = updates.get(id) ?? known.get(id);
-          if (before?.inBronze && !updates.has(id) && existing.count++ < EXISTING_SAMPLE)
-            existing.sample.push(id);
-          const d = decide(booking, before);
-          if (d.kind === 'identical') {
-            block.unchanged++;
-            continue;
-          }
-          if (d.kind === 'new') block.created++;
-          else if (d.kind === 'changed') block.updated++;
-          else block.recreated++;
-          updates.set(id, {
-            version: d.after.version,
-            deleted: false,
-            inBronze: before?.inBronze ?? false,
-            image: d.after, // with its version: stored without a copy
-          });
-          changes.push({
-            key: id,
-            kind: KIND[d.kind],
-            change: {
-              event_id: `import-${theRun.runId}-${line}`,
-              op: d.op,
-              before: d.before,
-              after: d.after,
-              ts_ms: theRun.tsMs,
-              source: { name: sourceName, seq: theRun.seqBase + line },
-            },
-          });
-        }
+        const { changes, updates } = decideRows(rows, known, theRun, sourceName, block, existing);
         store.batch(() => store.setMany([...updates]));
         rejects.flush();
         counts = { ...counts };
