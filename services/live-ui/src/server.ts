@@ -22,9 +22,11 @@ import { createDbHandle } from '@cdc/read-model';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
 import { GoldState } from './gold-state';
 import { startHealthPoller, type HealthPoller } from './health';
+import { healthBody, healthzBody, type HealthSources } from './health-bodies';
 import { createLiveUiApp } from './live-app';
 import { createLiveUiMetrics } from './metrics';
 import { alertsMessage, type Freshness } from './protocol';
+import { PushCoalescer } from './push-coalescer';
 import { VersionLog } from './version-log';
 import { createWsHub, WS_PATH } from './ws-hub';
 
@@ -67,15 +69,23 @@ export async function startLiveUi(o: {
   const topics = topicNames(o.connection.topicPrefix);
   let allowedOrigins: string[] = config.allowedOrigins;
   let ready = false;
-  let lastPushLagMs: number | null = null;
   const board = new AlertsBoard();
   /** The alerts the dashboard shows: every firing one and the latest resolved ones. */
   const shownAlerts = () => [...board.firing(), ...board.list({ status: 'resolved', limit: 50 })];
 
+  // Pushes gold changes to the clients, coalesced (push-coalescer.ts).
+  const pusher = new PushCoalescer({
+    coalesceMs: config.coalesceMs,
+    state,
+    log,
+    metrics,
+    isReady: () => ready,
+    publish: (batch) => hub.publish(batch),
+  });
   const freshness = (): Freshness => ({
     lastChangeAtMs: state.lastChangeAtMs,
     lastEventTsMs: state.lastEventTsMs,
-    e2eLagMs: lastPushLagMs ?? state.lastApplyLagMs,
+    e2eLagMs: pusher.lastPushLagMs ?? state.lastApplyLagMs,
   });
 
   const hub = createWsHub({
@@ -104,30 +114,16 @@ export async function startLiveUi(o: {
     coalesce_ms: config.coalesceMs,
     currency_symbol: config.currencySymbol,
   });
-  const healthBody = () => {
-    const now = Date.now();
-    const f = freshness();
-    return {
-      ok: ready,
-      ready,
-      epoch,
-      version: log.version,
-      clients: hub.clientCount(),
-      movies: state.size,
-      data_quality_score: state.dataQualityScore(),
-      last_change_at: f.lastChangeAtMs || null,
-      since_last_change_ms: f.lastChangeAtMs ? Math.max(0, now - f.lastChangeAtMs) : null,
-      last_event_ts_ms: f.lastEventTsMs || null,
-      e2e_lag_ms: f.e2eLagMs,
-      ...(health?.current() ?? {
-        stages: [],
-        dead_letters: null,
-        aggregator_last_batch: null,
-        derivation: null,
-        errors: [],
-      }),
-      server_time: now,
-    };
+  const healthSources: HealthSources = {
+    epoch,
+    isReady: () => ready,
+    freshness,
+    state,
+    version: () => log.version,
+    clientCount: () => hub.clientCount(),
+    poller: () => health,
+    db,
+    outages,
   };
 
   // Set once the Kafka client exists (below); until then the route answers 503.
@@ -143,29 +139,8 @@ export async function startLiveUi(o: {
       db,
       alerts: (q) => board.list(q),
       live,
-      health: healthBody,
-      healthz: () => {
-        let dbOk = true;
-        try {
-          db.get();
-        } catch {
-          dbOk = false;
-        }
-        const current = outages.status();
-        return {
-          ready: ready && current.length === 0,
-          body: {
-            ok: ready && current.length === 0,
-            gold_ready: ready,
-            db_available: dbOk,
-            clients: hub.clientCount(),
-            version: log.version,
-            ...(current.length > 0
-              ? { outages: current.map((c) => ({ ...c, since: new Date(c.since).toISOString() })) }
-              : {}),
-          },
-        };
-      },
+      health: () => healthBody(healthSources),
+      healthz: () => healthzBody(healthSources),
       metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
       deadLetters: (q) => deadLetters(q),
     },
@@ -183,31 +158,6 @@ export async function startLiveUi(o: {
   const port = (server.address() as AddressInfo).port;
   if (allowedOrigins.length === 0) allowedOrigins = ownOrigins(config.host, port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-
-  // Coalescing: at most one push per coalesceMs; the first change after a quiet period goes at
-  // once (after the Kafka batch that brought it), later ones wait for the window to end.
-  let flushTimer: NodeJS.Timeout | null = null;
-  let lastFlushAtMs = 0;
-  const scheduleFlush = (): void => {
-    if (flushTimer !== null) return;
-    flushTimer = setTimeout(flush, Math.max(0, lastFlushAtMs + config.coalesceMs - Date.now()));
-  };
-  const flush = (): void => {
-    flushTimer = null;
-    lastFlushAtMs = Date.now();
-    if (!ready || !state.hasPending) return;
-    const p = state.takePending();
-    if (p.movies.length === 0 && p.removed.length === 0) return;
-    const batch = log.append({ movies: p.movies, removed: p.removed, maxEventTsMs: p.maxEventTsMs });
-    const now = Date.now();
-    if (p.maxEventTsMs > 0) {
-      lastPushLagMs = now - p.maxEventTsMs;
-      metrics.eventToPush.observe(lastPushLagMs / 1000);
-    }
-    hub.publish(batch);
-    metrics.pushLatency.observe((Date.now() - p.firstReceivedAtMs) / 1000);
-    metrics.version.set(batch.version);
-  };
 
   const kafka = createKafka(o.connection, logger, { outages });
   const deadLetterSource = createDeadLetterSource({
@@ -227,7 +177,7 @@ export async function startLiveUi(o: {
         outages,
         onRecord(key, value, receivedAtMs) {
           metrics.goldRecords.inc();
-          if (state.apply(key, value, receivedAtMs) && ready) scheduleFlush();
+          if (state.apply(key, value, receivedAtMs) && ready) pusher.schedule();
         },
         onDecodeError: () => metrics.goldDecodeErrors.inc(),
       }),
@@ -240,7 +190,7 @@ export async function startLiveUi(o: {
       ready = true;
       hub.flushWaiting();
       logger.info({ movies: state.size, epoch }, 'gold topic read; pushing live changes');
-      if (state.hasPending) scheduleFlush();
+      if (state.hasPending) pusher.schedule();
     });
   readyPromise.catch((err: unknown) => {
     if (!stopController.signal.aborted)
@@ -310,7 +260,7 @@ export async function startLiveUi(o: {
     ready: readyPromise,
     stop() {
       stopping ??= (async () => {
-        if (flushTimer) clearTimeout(flushTimer);
+        pusher.stop();
         if (alertsTimer) clearTimeout(alertsTimer);
         await hub.close();
         // Stops accepting and closes idle connections; requests in flight get until the consumers
