@@ -2,21 +2,23 @@ import type { FastifyInstance } from 'fastify';
 import {
   bookingsQuerySchema,
   bookingsResponse,
-  configResponse,
   csvQuerySchema,
-  deadLettersQuerySchema,
-  deadLettersResponse,
   emptyQuerySchema,
   errorRef,
-  alertsQuerySchema,
-  alertsResponse,
   filterOptionsResponse,
   filtersQuerySchema,
-  healthResponse,
-  healthzResponse,
   kpisResponse,
   summaryResponse,
 } from './api-schemas';
+import {
+  alertsQuerySchema,
+  alertsResponse,
+  configResponse,
+  deadLettersQuerySchema,
+  deadLettersResponse,
+  healthResponse,
+  healthzResponse,
+} from './api-schemas-pipeline';
 import { csvFileName } from './csv';
 import type { DeadLetterSource } from './dead-letters';
 import { bookingsCsvStream } from './csv-export';
