@@ -1,17 +1,14 @@
 /** The producer: realistic booking changes (or a named scenario) to the bronze topic. */
 export { runProducer, type RunControls } from './run';
 export { DEFAULT_PARTITIONS } from './connect';
+export { parseMix, parseDuration, FLAGS, type ProduceArgs } from './options';
 export {
   parseProduceArgs,
-  parseMix,
-  parseDuration,
-  FLAGS,
   DEFAULT_OPS_PORT,
   DEFAULT_RATE_PER_SEC,
   DEFAULT_BATCH_SIZE,
   DEFAULT_PRODUCERS,
   ONE_PRODUCER_MAX_RATE,
-  type ProduceArgs,
   type ProduceConfig,
   type GeneratorSettings,
 } from './config';
