@@ -31,6 +31,11 @@ export interface BackfillOptions {
    * re-derived them (default 0).
    */
   stragglerRate?: number;
+  /**
+   * Each backfill re-derives at least this share (0..1) of the bronze before its switch (default
+   * 0: any range, down to a single record).
+   */
+  minRangeShare?: number;
 }
 
 export interface BackfilledSilver {
@@ -89,9 +94,10 @@ export function silverWithBackfills(bronze: readonly BookingChange[], o: Backfil
   const starts = Array.from({ length: backfills }, (_, k) =>
     Math.floor(((k + 1) * bronze.length) / (backfills + 1)),
   );
+  const latestFrom = (to: number): number => Math.floor((to - 1) * (1 - (o.minRangeShare ?? 0)));
   const ranges = starts.map((to, k) => ({
     epoch: k + 1,
-    from: r.chance(0.4) ? 0 : r.int(0, to - 1),
+    from: r.chance(0.4) ? 0 : r.int(0, latestFrom(to)),
     to,
   }));
 

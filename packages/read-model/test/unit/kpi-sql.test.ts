@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { NO_MOVIE_KEY, type EnrichedBooking } from '@cdc/core';
+import { seededRandom, testSeed } from '@cdc/testing';
 import {
   EVENT_KPIS,
   KPI_DEFINITIONS,
@@ -26,18 +27,12 @@ import {
  * definitions executed plainly (`evaluateKpis`), over a small random database: the UI's KPIs
  * under filters mean what the aggregator's KPIs mean.
  */
-const SEED = Number(process.env.TEST_SEED ?? Date.now() % 1_000_000);
+const SEED = testSeed('read-model KPIs as SQL');
 
-/** mulberry32 (returns [0, 1)). */
+/** Floats in [0, 1) from the tests' seeded source. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
+  return () => random.float();
 }
 
 const STATUS: Record<string, EnrichedBooking['booking_status_category']> = {

@@ -111,9 +111,12 @@ describe('evaluateChanged: only what changed, the same transitions', () => {
           });
         }
       }
-      if (r.chance(0.2)) {
-        if (phase === 4 && r.chance(0.2)) dead += r.int(1, 3);
-        const lag = phase === 4 ? r.oneOf([0, 50, 500]) : r.oneOf([0, 0, 10]);
+      // Trouble starts with a stall: for its first 30 s the pipeline reports a lag at every step
+      // (so pipeline_stale holds past its `for`) and dead letters arrive (at least one batch).
+      const stalled = phase === 4 && (wall - T0) % (2 * M) < 30 * S;
+      if (stalled || r.chance(0.2)) {
+        if (phase === 4 && (dead === 0 || r.chance(0.2))) dead += r.int(1, 3);
+        const lag = stalled ? 500 : phase === 4 ? r.oneOf([0, 50, 500]) : r.oneOf([0, 0, 10]);
         const facts = { lag, freshnessMs: lag > 0 ? r.int(0, 5000) : 0 };
         inputs.push(() => {
           all.ingestDeadLetterTotal(dead, wall);
