@@ -330,14 +330,18 @@ async function main(): Promise<void> {
       lines.push(line);
       emit(line);
     }
-    // The sustained rate: between the highest fixed rate that held and the lowest that did not,
-    // by bisection (or ×1.5 steps above them all), until the bracket is within 10 %.
+    // The sustained rate: between the highest fixed rate that held and the lowest above it that
+    // did not, by bisection (or ×1.5 steps above them all), until the bracket is within 10 %. A
+    // lower rate that failed (a blip in the first step) is reported, not taken as the bracket's top.
     let lo = 0;
+    for (const l of lines) if (l.sustained === true) lo = Math.max(lo, l.rate as number);
     let hi = Infinity;
+    const failedBelow: number[] = [];
     for (const l of lines) {
       const rate = l.rate as number;
-      if (l.sustained === true) lo = Math.max(lo, rate);
-      else hi = Math.min(hi, rate);
+      if (l.sustained === true) continue;
+      if (rate > lo) hi = Math.min(hi, rate);
+      else failedBelow.push(rate);
     }
     for (let i = 0; i < RAMP_STEPS && (hi === Infinity || hi - lo > lo * 0.1); i++) {
       const next = Math.round((hi === Infinity ? Math.max(1000, lo * 1.5) : (lo + hi) / 2) / 500) * 500;
@@ -355,6 +359,7 @@ async function main(): Promise<void> {
       phase: 'summary',
       max_sustained_rate: maxSustained,
       lowest_not_sustained: hi === Infinity ? null : hi,
+      not_sustained_below_max: failedBelow,
       warnings_by_message: warned,
       conditions,
     });
