@@ -5,6 +5,8 @@ import { countersFromRow } from './kpi-row';
 import type { MovieState, StateSource } from './state';
 import type { Statements } from './statements';
 
+const BOOKING_ID_CHUNK = 65_536;
+
 /**
  * The writer's view of stored state: movie states and recently used booking rows read through
  * (and written through) in-memory caches, and a Bloom filter of the stored booking ids so a
@@ -12,8 +14,6 @@ import type { Statements } from './statements';
  * between batches (see writer.ts); after a failed transaction `clear()` makes the database the
  * truth again.
  */
-const BOOKING_ID_CHUNK = 65_536;
-
 export class StoredStateCache {
   /** Stored state through the caches (movie states, recently used booking rows). */
   readonly source: StateSource;

@@ -2,14 +2,14 @@ import type { EachBatchPayload } from 'kafkajs';
 import { DecodeError, type Decoder, type EnrichedBookingChange, type Logger } from '@cdc/core';
 import type { FetchBatches } from './fetch-batches';
 
+const LOGGED_DECODE_ERRORS_PER_BATCH = 5;
+
 /**
  * The aggregator consumer's `eachBatch` (service.ts): decodes one partition's fetched silver
  * records into the fetch's open batch (fetch-batches.ts), which commits once the fetch's last
  * batch is in. An undecodable record is skipped (its offset is consumed, a few per batch are
  * logged); a registry that cannot be reached throws, so kafkajs fetches the records again.
  */
-const LOGGED_DECODE_ERRORS_PER_BATCH = 5;
-
 export function createEachBatch(
   decoder: Decoder<EnrichedBookingChange>,
   fetchBatches: FetchBatches,

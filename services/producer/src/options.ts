@@ -66,6 +66,17 @@ export function parseDuration(text: string): number | null {
   return m ? Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!) : null;
 }
 
+/** A duration option above zero, in milliseconds; `examples` go in the error message. */
+const positiveDuration = (examples: string) =>
+  z.string().transform((s, ctx) => {
+    const ms = parseDuration(s);
+    if (ms === null || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a duration such as ${examples}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
 const fields = {
   rate: z
     .string()
@@ -80,14 +91,7 @@ const fields = {
       return n;
     }),
   count: wholeNumber(1, Number.MAX_SAFE_INTEGER),
-  duration: z.string().transform((s, ctx) => {
-    const ms = parseDuration(s);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 500ms, 30s, 5m or 1h' });
-      return z.NEVER;
-    }
-    return ms;
-  }),
+  duration: positiveDuration('500ms, 30s, 5m or 1h'),
   seed: wholeNumber(0, 0xffffffff),
   movies: wholeNumber(1, 999_999),
   customers: wholeNumber(1, 99_999_999),
@@ -134,14 +138,7 @@ const fields = {
         .min(0.001, 'must be a number from 0.001 to 10000, such as 20')
         .max(10_000, 'must be a number from 0.001 to 10000, such as 20'),
     ),
-  maxOutage: z.string().transform((s, ctx) => {
-    const ms = parseDuration(s);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 5m or 1h' });
-      return z.NEVER;
-    }
-    return ms;
-  }),
+  maxOutage: positiveDuration('30s, 5m or 1h'),
 } satisfies Record<keyof ProduceArgs, z.ZodTypeAny>;
 
 function parseInstant(s: string, ctx: z.RefinementCtx): number {
