@@ -3,7 +3,8 @@
 // ts-jest transpiles only (type checking is `tsc -p tsconfig.tests.json`, run before the tests).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] };
 const moduleNameMapper = {
-  '^@cdc/(core|read-model|stack|cli|testing)$': '<rootDir>/packages/$1/src',
+  '^@cdc/(core|bookings|read-model|stack|testing)$': '<rootDir>/packages/$1/src',
+  '^@cdc/cli$': '<rootDir>/apps/cdc/src',
   '^@cdc/(producer|enricher|aggregator|live-ui|alerts)$': '<rootDir>/services/$1/src',
 };
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
@@ -14,14 +15,14 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: [
-        '<rootDir>/{packages,services}/*/test/unit/**/*.test.ts',
+        '<rootDir>/{packages,services,apps}/*/test/unit/**/*.test.ts',
         '<rootDir>/test/unit/**/*.test.ts',
       ],
     },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{packages,services}/*/test/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/{packages,services,apps}/*/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/integration-timeout.ts'],

@@ -3,7 +3,7 @@
 // Entry point of `npx cdc`. The TypeScript is compiled by `npm install` (prepare) or `npm run build`.
 let cli;
 try {
-  cli = require('../packages/cli/dist/main.js');
+  cli = require('../apps/cdc/dist/main.js');
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND') {
     process.stderr.write(

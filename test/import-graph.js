@@ -1,4 +1,5 @@
-// The import graph of every TypeScript module of the packages and services (sources and tests),
+// The import graph of every TypeScript module of the libraries, services and applications
+// (sources and tests),
 // with the workspace packages resolved to their sources through tsconfig.tests.json's paths, so
 // a cycle between packages shows too. Type-only imports count: a cycle of types is still a knot
 // a reader has to untie. madge (dependency-tree under the hood) does the walking.
@@ -12,7 +13,7 @@ const madge = require('madge');
 const root = path.join(__dirname, '..');
 
 async function main() {
-  const result = await madge([path.join(root, 'packages'), path.join(root, 'services')], {
+  const result = await madge([path.join(root, 'packages'), path.join(root, 'services'), path.join(root, 'apps')], {
     baseDir: root,
     fileExtensions: ['ts'],
     tsConfig: path.join(root, 'tsconfig.tests.json'),

@@ -107,9 +107,15 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function startCdc(args: readonly string[], options: CdcOptions = {}): CdcProcess {
   const bin = options.bin === undefined ? CDC_BIN : path.resolve(options.bin);
   const root = path.dirname(path.dirname(bin));
-  const compiled = path.join(root, 'packages', 'cli', 'dist', 'main.js');
-  if (!existsSync(compiled)) {
-    throw new Error(`cdc runs the compiled CLI: build first (npm run build); ${compiled} is missing`);
+  // apps/cdc since the layers were drawn; packages/cli before (a bench may run an older build).
+  const compiled = [
+    path.join(root, 'apps', 'cdc', 'dist', 'main.js'),
+    path.join(root, 'packages', 'cli', 'dist', 'main.js'),
+  ].find((candidate) => existsSync(candidate));
+  if (compiled === undefined) {
+    throw new Error(
+      `cdc runs the compiled CLI: build first (npm run build); ${path.join(root, 'apps', 'cdc', 'dist', 'main.js')} is missing`,
+    );
   }
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' };
   if (options.connection) {

@@ -1,5 +1,5 @@
 import type { BookingChange } from '@cdc/core';
-import { createGenerator, DEFAULT_GENERATOR, type OpMix } from '@cdc/producer';
+import { createGenerator, DEFAULT_GENERATOR, type OpMix } from '@cdc/bookings';
 
 /**
  * The booking changes of every test and benchmark: the producer's own seeded generator (the

@@ -1,5 +1,5 @@
 import type { BookingChange } from '@cdc/core';
-import { createRandom } from '@cdc/producer';
+import { createRandom } from '@cdc/bookings';
 import { changeStream, type ChangeOptions } from './changes';
 
 /**

@@ -1,5 +1,5 @@
 import type { Booking, BookingChange, EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
-import { createDeriver, type Deriver } from '@cdc/enricher';
+import { createDeriver, type Deriver } from '@cdc/bookings';
 
 /**
  * Silver records for tests and benchmarks of the later stages: bronze changes passed through the

@@ -1,5 +1,5 @@
 import { ConfigError } from '@cdc/core';
-import { createRandom, type Random } from '@cdc/producer';
+import { createRandom, type Random } from '@cdc/bookings';
 
 /**
  * Seeds of random tests. Every test that uses randomness takes its seed from `testSeed`, which

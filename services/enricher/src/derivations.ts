@@ -1,4 +1,4 @@
-import type { Deriver } from './derive';
+import type { Deriver } from '@cdc/bookings';
 
 /**
  * Which deriver a chunk is enriched with, and which epochs are still in flight. A chunk takes a

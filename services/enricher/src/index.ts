@@ -1,4 +1,3 @@
-export * from './derive';
 export * from './config';
 export * from './dead-letter';
 export * from './transform';
@@ -8,7 +7,6 @@ export * from './committer';
 export * from './group-state';
 export * from './enricher';
 export * from './enrich-loop';
-export * from './rules';
 export * from './derivations';
 export * from './settings-sync';
 export * from './backfill';

@@ -11,9 +11,8 @@ import {
   type DerivationSettings,
   type Logger,
 } from '@cdc/core';
-import { RULES_VERSION } from './derive';
+import { RULES_VERSION, deriverFor } from '@cdc/bookings';
 import { Derivations } from './derivations';
-import { deriverFor } from './rules';
 import { backoffMs } from './tx-plan';
 
 /**

@@ -7,7 +7,7 @@ import {
   type EnrichedBookingChange,
 } from '@cdc/core';
 import { deadLetter, errorCode, RECORD_TOO_LARGE, type SourcePosition } from './dead-letter';
-import type { Deriver } from './derive';
+import type { Deriver } from '@cdc/bookings';
 
 /**
  * Turns bronze records into silver records and dead letters. Pure apart from the decoder's

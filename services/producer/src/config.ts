@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CdcError, UsageError } from '@cdc/core';
-import { DEFAULT_GENERATOR, DEFAULT_MIX, type GeneratorConfig } from './generator';
+import { DEFAULT_GENERATOR, DEFAULT_MIX, type GeneratorConfig } from '@cdc/bookings';
 import { field, FLAGS, type ProduceArgs } from './options';
 import { loadScenario, type Scenario } from './scenario';
 

@@ -12,24 +12,6 @@ export {
   type ProduceConfig,
   type GeneratorSettings,
 } from './config';
-export {
-  createGenerator,
-  bookingId,
-  movieId,
-  customerId,
-  CHANGE_KINDS,
-  DEFAULT_MIX,
-  DEFAULT_GENERATOR,
-  DEFECTS,
-  type ChangeKind,
-  type Defect,
-  type Generated,
-  type Generator,
-  type GeneratorConfig,
-  type GeneratorStats,
-  type OpMix,
-} from './generator';
-export { createRandom, type Random } from './random';
 export { listScenarios, loadScenario, buildScenario, SCENARIOS_DIR, type Scenario } from './scenario';
 export { formatSummary, type ProduceSummary } from './summary';
 export type { ProgressMode } from './progress';

@@ -1,7 +1,7 @@
 import { Counter, Gauge } from 'prom-client';
 import { createMetricsRegistry } from '@cdc/core';
 import type { Registry } from 'prom-client';
-import { CHANGE_KINDS } from './generator';
+import { CHANGE_KINDS } from '@cdc/bookings';
 import type { SendCounts } from './sender';
 
 /** Prometheus metrics of one producer run, labelled by kind of change (`op`). */

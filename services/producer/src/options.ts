@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertTimeZone, UsageError } from '@cdc/core';
-import { CHANGE_KINDS, type OpMix } from './generator';
+import { CHANGE_KINDS, type OpMix } from '@cdc/bookings';
 
 /**
  * The producer's command-line options as typed (strings), and how each one's text is parsed and

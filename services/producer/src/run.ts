@@ -12,7 +12,7 @@ import {
 } from '@cdc/core';
 import type { ProduceConfig } from './config';
 import { prepareBronze } from './connect';
-import { CHANGE_KINDS } from './generator';
+import { CHANGE_KINDS } from '@cdc/bookings';
 import { createProducerMetrics } from './metrics';
 import { createPacer } from './pacer';
 import { createProgress, type Progress, type ProgressMode } from './progress';

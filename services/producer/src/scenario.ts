@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, type Booking, type BookingChange } from '@cdc/core';
-import type { ChangeKind, Generated } from './generator';
+import type { ChangeKind, Generated } from '@cdc/bookings';
 
 /**
  * Named scenarios: fixed scripts of booking changes kept as JSON files in `scenarios/`, so a new

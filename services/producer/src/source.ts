@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ProduceConfig } from './config';
-import { createGenerator, type Generated, type GeneratorConfig } from './generator';
+import { createGenerator, type Generated, type GeneratorConfig } from '@cdc/bookings';
 import type { ProduceSummary } from './summary';
 
 /**

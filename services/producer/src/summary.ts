@@ -1,4 +1,4 @@
-import { CHANGE_KINDS, type ChangeKind } from './generator';
+import { CHANGE_KINDS, type ChangeKind } from '@cdc/bookings';
 
 /**
  * What a run did. `acknowledged` counts only events Kafka acknowledged (acks=all); events that

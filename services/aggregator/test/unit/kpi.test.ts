@@ -1,4 +1,4 @@
-import { createDeriver } from '@cdc/enricher';
+import { createDeriver } from '@cdc/bookings';
 import { NO_MOVIE_KEY, type Booking, type BookingChange, type EnrichedBookingChange } from '@cdc/core';
 import { EMPTY_SOURCE, kpiRow, type MovieState } from '@cdc/read-model';
 import { BatchApplier, changeVersion } from '../../src';

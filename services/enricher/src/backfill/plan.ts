@@ -10,8 +10,7 @@ import {
   type Derivation,
   type DerivationSettings,
 } from '@cdc/core';
-import { RULES_VERSION } from '../derive';
-import { isKnownRulesVersion, knownRulesVersions } from '../rules';
+import { RULES_VERSION, isKnownRulesVersion, knownRulesVersions } from '@cdc/bookings';
 
 /**
  * The pure half of `cdc backfill`: what to do given the request and the control topic's state,

@@ -18,7 +18,7 @@ import { fixedDerivation } from '../derivations';
 import { startEnrichLoop } from '../enrich-loop';
 import { silverCodec } from '../enricher';
 import { EnricherMetrics } from '../metrics';
-import { deriverFor } from '../rules';
+import { deriverFor } from '@cdc/bookings';
 
 /**
  * Re-derives a bounded range of bronze into silver with the enricher's exactly-once machinery

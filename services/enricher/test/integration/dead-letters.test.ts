@@ -20,13 +20,8 @@ import {
   testSeed,
   type TestContext,
 } from '@cdc/testing';
-import {
-  createDeriver,
-  loadEnricherConfig,
-  readDeadLetterHeaders,
-  startEnricher,
-  type Enricher,
-} from '../../src';
+import { createDeriver } from '@cdc/bookings';
+import { loadEnricherConfig, readDeadLetterHeaders, startEnricher, type Enricher } from '../../src';
 import { outOfOrderBookings, waitForGroupCaughtUp } from '../helpers/kafka';
 
 interface Bad {

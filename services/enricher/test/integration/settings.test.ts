@@ -17,7 +17,7 @@ import {
   testSeed,
   type TestContext,
 } from '@cdc/testing';
-import { RULES_VERSION } from '../../src';
+import { RULES_VERSION } from '@cdc/bookings';
 import { spawnEnricher, waitForGroupCaughtUp } from '../helpers/kafka';
 
 /**

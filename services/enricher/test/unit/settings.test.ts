@@ -1,7 +1,7 @@
 import { ConfigError, type DerivationSettings } from '@cdc/core';
-import { createDeriver, RULES_VERSION } from '../../src/derive';
+import { createDeriver, RULES_VERSION } from '@cdc/bookings';
 import { Derivations, fixedDerivation } from '../../src/derivations';
-import { deriverFor, isKnownRulesVersion, knownRulesVersions } from '../../src/rules';
+import { deriverFor, isKnownRulesVersion, knownRulesVersions } from '@cdc/bookings';
 import { startupSettings } from '../../src/settings-sync';
 
 const stored: DerivationSettings = {

@@ -9,7 +9,7 @@ import {
 } from '@cdc/core';
 import { bookingChanges, testSeed } from '@cdc/testing';
 import { DLQ_HEADERS, ENRICH_FAILED, readDeadLetterHeaders } from '../../src/dead-letter';
-import { createDeriver } from '../../src/derive';
+import { createDeriver } from '@cdc/bookings';
 import { enrichChunk, isRecordLevel, silverKey, type EnrichDeps } from '../../src/transform';
 
 const bronzeType = loadSchema('BookingChange').type;

@@ -10,7 +10,8 @@ import {
   type BookingChange,
 } from '@cdc/core';
 import { createTestContext, testSeed, uniqueGroupId, type TestContext } from '@cdc/testing';
-import { createGenerator, parseProduceArgs, runProducer } from '../../src';
+import { createGenerator } from '@cdc/bookings';
+import { parseProduceArgs, runProducer } from '../../src';
 import { SEED_EVENTS } from '../fixtures/seed-events';
 
 /** The generator's --seed of every run here. */

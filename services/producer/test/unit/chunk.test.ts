@@ -1,6 +1,6 @@
 import { HEADER_BYTES, loadSchema, unframe, type BookingChange } from '@cdc/core';
 import { createChunkBuilder, readChunk } from '../../src/chunk';
-import { createGenerator, DEFAULT_GENERATOR } from '../../src';
+import { createGenerator, DEFAULT_GENERATOR } from '@cdc/bookings';
 
 describe('chunks', () => {
   const { type } = loadSchema('BookingChange');

@@ -1,5 +1,6 @@
 import { UsageError } from '@cdc/core';
-import { DEFAULT_MIX, parseDuration, parseMix, parseProduceArgs, type ProduceArgs } from '../../src';
+import { DEFAULT_MIX } from '@cdc/bookings';
+import { parseDuration, parseMix, parseProduceArgs, type ProduceArgs } from '../../src';
 
 const NOW = Date.UTC(2025, 8, 10, 12);
 const parse = (args: ProduceArgs) => parseProduceArgs(args, NOW);

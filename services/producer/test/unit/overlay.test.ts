@@ -1,5 +1,5 @@
 import { UsageError } from '@cdc/core';
-import { createDeriver } from '@cdc/enricher';
+import { createDeriver } from '@cdc/bookings';
 import { buildScenario, loadScenario, parseProduceArgs, type ProduceArgs } from '../../src';
 import { parseRelative } from '../../src/scenario';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@cdc/core';
-import { createDeriver } from '@cdc/enricher';
+import { createDeriver } from '@cdc/bookings';
 import { buildScenario, listScenarios, loadScenario } from '../../src';
 import { SEED_EVENTS } from '../fixtures/seed-events';
 

@@ -7,7 +7,7 @@ import {
   statusCategory,
   validate,
   VALIDATION_RULES,
-} from '../../src/derive';
+} from '../../src';
 
 const AT = Date.UTC(2025, 8, 3, 10, 0); // Wednesday 2025-09-03 10:00 UTC
 

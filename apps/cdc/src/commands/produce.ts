@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { DEFAULT_GENERATOR } from '@cdc/bookings';
 import { AbortedError, Shutdown, UsageError } from '@cdc/core';
 import {
   DEFAULT_BATCH_SIZE,
-  DEFAULT_GENERATOR,
   DEFAULT_OPS_PORT,
   DEFAULT_PRODUCERS,
   ONE_PRODUCER_MAX_RATE,

@@ -1,8 +1,8 @@
 import type { Booking } from '@cdc/core';
-import { createDeriver } from '@cdc/enricher';
 import { testSeed } from '@cdc/testing';
 import {
   CHANGE_KINDS,
+  createDeriver,
   createGenerator,
   DEFAULT_GENERATOR,
   type ChangeKind,

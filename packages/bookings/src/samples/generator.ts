@@ -1,6 +1,6 @@
 import type { Booking, BookingChange } from '@cdc/core';
 import { createRandom, cumulative, zipfWeights } from './random';
-import { createBookingDateSampler } from './time-zone';
+import { createBookingDateSampler } from './booking-dates';
 
 /**
  * A pure, seeded generator of realistic booking changes: a few popular movies take most
