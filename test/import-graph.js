@@ -13,13 +13,16 @@ const madge = require('madge');
 const root = path.join(__dirname, '..');
 
 async function main() {
-  const result = await madge([path.join(root, 'packages'), path.join(root, 'services'), path.join(root, 'apps')], {
-    baseDir: root,
-    fileExtensions: ['ts'],
-    tsConfig: path.join(root, 'tsconfig.tests.json'),
-    excludeRegExp: [/(^|\/)(dist|node_modules|public)\//, /\.d\.ts$/],
-    detectiveOptions: { ts: { skipTypeImports: false } },
-  });
+  const result = await madge(
+    [path.join(root, 'packages'), path.join(root, 'services'), path.join(root, 'apps')],
+    {
+      baseDir: root,
+      fileExtensions: ['ts'],
+      tsConfig: path.join(root, 'tsconfig.tests.json'),
+      excludeRegExp: [/(^|\/)(dist|node_modules|public)\//, /\.d\.ts$/],
+      detectiveOptions: { ts: { skipTypeImports: false } },
+    },
+  );
   const graph = result.obj();
   const out = { modules: Object.keys(graph).length, circular: result.circular(), graph };
   process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -84,13 +84,19 @@ test('the rule itself: what it allows and what it refuses', () => {
   expect(layerViolation('packages/core/test/unit/a.test.ts', 'packages/testing/src/index.ts')).toBeNull();
   expect(layerViolation('packages/core/src/a.ts', 'packages/read-model/src/index.ts')).toMatch(/down only/);
   expect(layerViolation('packages/testing/src/a.ts', 'services/enricher/src/index.ts')).toMatch(/down only/);
-  expect(layerViolation('services/live-ui/src/a.ts', 'services/aggregator/src/index.ts')).toMatch(/one another/);
+  expect(layerViolation('services/live-ui/src/a.ts', 'services/aggregator/src/index.ts')).toMatch(
+    /one another/,
+  );
   expect(layerViolation('services/live-ui/test/a.test.ts', 'services/aggregator/src/index.ts')).toMatch(
     /one another/,
   );
   expect(layerViolation('services/live-ui/src/a.ts', 'packages/testing/src/index.ts')).toMatch(/test kit/);
-  expect(layerViolation('packages/read-model/src/a.ts', 'packages/stack/src/index.ts')).toMatch(/one another/);
-  expect(layerViolation('packages/core/src/a.ts', 'packages/core/test/unit/x.ts')).toMatch(/never import tests/);
+  expect(layerViolation('packages/read-model/src/a.ts', 'packages/stack/src/index.ts')).toMatch(
+    /one another/,
+  );
+  expect(layerViolation('packages/core/src/a.ts', 'packages/core/test/unit/x.ts')).toMatch(
+    /never import tests/,
+  );
 });
 
 test("the workspaces' own dependencies point down too, and none depends on the test kit", () => {
