@@ -1,4 +1,3 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
 import {
   createEncoder,
   loadSchema,
@@ -6,6 +5,9 @@ import {
   type BookingChange,
   type Encoder,
   type RegistryClient,
+  type Kafka,
+  type Message,
+  type Producer,
 } from '@cdc/core';
 import { bookingIdOf } from './changes';
 

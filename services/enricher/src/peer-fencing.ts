@@ -1,5 +1,4 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { errorMessage, type EnricherAck, type Logger } from '@cdc/core';
+import { errorMessage, type EnricherAck, type Logger, type Admin, type Kafka } from '@cdc/core';
 
 /**
  * Closes the transaction an instance that left the group for good may have left open.

@@ -1,5 +1,4 @@
 import type avro from 'avsc';
-import type { PartitionMetadata } from 'kafkajs';
 import {
   CdcError,
   createEncoder,
@@ -15,6 +14,7 @@ import {
   type ConnectionConfig,
   type LogLevel,
   type OutageTracker,
+  type PartitionMetadata,
 } from '@cdc/core';
 import { race, sleep } from './timing';
 

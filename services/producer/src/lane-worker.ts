@@ -3,6 +3,7 @@ import {
   createKafka,
   createLogger,
   errorMessage,
+  isRetriesExhausted,
   outageOf,
   outageReason,
   type ConnectionConfig,
@@ -95,9 +96,8 @@ async function send(m: Extract<ToLane, { type: 'send' }>): Promise<void> {
         post({ type: 'acked', id: m.id });
         return;
       } catch (err) {
-        const name = err instanceof Error ? err.name : '';
         const retriable =
-          name === 'KafkaJSNumberOfRetriesExceeded' ||
+          isRetriesExhausted(err) ||
           (err as { retriable?: boolean }).retriable === true ||
           outageOf(err) !== null;
         outageSince ??= Date.now();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from '../kafka/types';
 import { createDecoder, createEncoder, type Encoder } from '../codec/codec';
 import type { RegistryClient } from '../codec/registry';
 import { loadSchema } from '../codec/schemas';
@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import { valueSubject } from '../topics';
 import type { PipelineControl } from '../types';
 import { sleep, waitFor } from '../wait';
-import { createPipelineConsumer } from '../lifecycle/consumer';
+import { createPipelineConsumer } from '../kafka/consumer';
 import type { OutageTracker } from '../lifecycle/outage';
 import { applyControl, emptyControlState, type ControlRecord, type ControlState } from './state';
 

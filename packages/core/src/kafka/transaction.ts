@@ -1,17 +1,19 @@
-import type { Kafka, Producer, Transaction } from 'kafkajs';
-import { CdcError, KeyPartitioner, commitMetadata, errorMessage } from '@cdc/core';
-import { planOffsets, planSends, type TxUnit } from './tx-plan';
+import type { Kafka, Producer, TopicMessages, TopicOffsets, Transaction } from 'kafkajs';
+import { CdcError, errorMessage } from '../errors';
+import { commitMetadata } from './commit-metadata';
+import { kafkaErrorType } from './errors';
+import { KeyPartitioner } from './partitioner';
 
 /**
- * One transaction of the committer (committer.ts) through kafkajs, and the transactional
- * producer it runs on: begin, send the units' silver records and dead letters, send their input
- * offsets, commit. A failure comes back as a `StageError` naming the stage it failed at, which
- * is what the committer's recovery depends on (abort, or replace the producer; a failed commit
- * leaves the outcome unknown). No queueing, retries or recovery here: those are the committer's.
+ * One Kafka transaction through kafkajs, and the transactional producer it runs on: begin, send
+ * the records, send the consumed offsets, commit. A failure comes back as a `StageError` naming
+ * the stage it failed at, which is what recovery depends on (`abortFailed`: abort, or replace the
+ * producer; a failed commit leaves the outcome unknown). No queueing, retries or planning here:
+ * those are the caller's (the enricher's committer).
  */
 export type TxStage = 'begin' | 'produce' | 'offsets' | 'commit';
 
-/** A transaction that failed at one stage (internal: the committer recovers from it). */
+/** A transaction that failed at one stage (the caller recovers from it). */
 export class StageError extends CdcError {
   constructor(
     readonly stage: TxStage,
@@ -22,17 +24,23 @@ export class StageError extends CdcError {
   }
 }
 
-export interface TransactionTarget {
+/**
+ * What one transaction writes. Both are built inside their stage, so a failure to build them
+ * fails that stage.
+ */
+export interface TransactionContent {
+  /** The consumer group whose offsets the transaction commits. */
   groupId: string;
-  topics: { silver: string; deadLetter: string };
-  sendMaxBytes: number;
+  /** The produce requests, in order: one `sendBatch` each. */
+  sends(): TopicMessages[][];
+  /** The next offset to read per consumed partition. */
+  offsets(): TopicOffsets[];
 }
 
-/** Runs the units' transaction on `producer`; returns how long it took (seconds). */
+/** Runs one transaction on `producer`; returns how long it took (seconds). */
 export async function runTransaction(
   producer: Producer | null,
-  units: TxUnit[],
-  o: TransactionTarget,
+  content: TransactionContent,
 ): Promise<number> {
   if (!producer) throw new StageError('begin', new CdcError('INTERNAL', 'no producer'), null);
   const started = process.hrtime.bigint();
@@ -43,7 +51,7 @@ export async function runTransaction(
     throw new StageError('begin', err, null);
   }
   try {
-    for (const topicMessages of planSends(units, o.topics, o.sendMaxBytes)) {
+    for (const topicMessages of content.sends()) {
       await txn.sendBatch({ topicMessages, acks: -1 });
     }
   } catch (err) {
@@ -52,11 +60,11 @@ export async function runTransaction(
   try {
     // The commit time rides in the offsets' metadata (`cdc status` shows it).
     const metadata = commitMetadata();
-    const topics = planOffsets(units).map((t) => ({
+    const topics = content.offsets().map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((p) => ({ ...p, metadata })),
     }));
-    await txn.sendOffsets({ consumerGroupId: o.groupId, topics });
+    await txn.sendOffsets({ consumerGroupId: content.groupId, topics });
   } catch (err) {
     throw new StageError('offsets', err, txn);
   }
@@ -66,6 +74,27 @@ export async function runTransaction(
     throw new StageError('commit', err, txn);
   }
   return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/**
+ * After a failed transaction: aborts it when it failed while sending (records or offsets) and is
+ * still open. Returns true when the producer is usable again: only an abort after the offsets
+ * stage leaves it so. After a failed commit() kafkajs's producer is unusable, and after a failed
+ * produce request its idempotence sequence numbers may no longer match the broker's: the caller
+ * replaces the producer then (a new one gets a new epoch and starts them again), and when the
+ * abort itself fails (reported through `onAbortFailed`).
+ */
+export async function abortFailed(e: StageError, onAbortFailed: (err: unknown) => void): Promise<boolean> {
+  let aborted = false;
+  if ((e.stage === 'produce' || e.stage === 'offsets') && e.txn?.isActive()) {
+    try {
+      await e.txn.abort();
+      aborted = true;
+    } catch (err) {
+      onAbortFailed(err);
+    }
+  }
+  return aborted && e.stage === 'offsets';
 }
 
 /**
@@ -103,9 +132,4 @@ export async function newTransactionalProducer(
 /** Log fields of a failed attempt. */
 export function failureFields(e: StageError, attempts: number, units: number): Record<string, unknown> {
   return { stage: e.stage, attempts, units, err: errorMessage(e.error), type: kafkaErrorType(e.error) };
-}
-
-function kafkaErrorType(err: unknown): string | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
-  return typeof type === 'string' ? type : undefined;
 }
