@@ -1,5 +1,6 @@
 import {
   createEncoder,
+  createIdempotentProducer,
   loadSchema,
   valueSubject,
   type BookingChange,
@@ -34,7 +35,7 @@ export async function produceAll(
   messages: readonly Message[],
   options: { perSend?: number; producer?: Producer } = {},
 ): Promise<void> {
-  const producer = options.producer ?? kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = options.producer ?? createIdempotentProducer(kafka);
   if (!options.producer) await producer.connect();
   try {
     const perSend = options.perSend ?? 2000;

@@ -61,6 +61,10 @@ export function isBrokerOutage(err: unknown): boolean {
   return type !== undefined && BROKER_MOVING_TYPES.has(type);
 }
 
+/** kafkajs marks the errors it would retry (the broker may answer differently soon). */
+export const isRetriable = (err: unknown): boolean =>
+  (err as { retriable?: unknown } | null)?.retriable === true;
+
 /** kafkajs gave up after its own retries (the broker may well answer again later). */
 export const isRetriesExhausted = (err: unknown): boolean =>
   err instanceof Error && err.name === 'KafkaJSNumberOfRetriesExceeded';

@@ -4,6 +4,7 @@ export * from './client';
 export * from './client-log';
 export * from './errors';
 export * from './consumer';
+export * from './producer';
 export * from './transaction';
 export * from './partitioner';
 export * from './commit-metadata';

@@ -129,6 +129,32 @@ export async function newTransactionalProducer(
   }
 }
 
+/**
+ * Fences another process's transactional id: InitProducerId with that id bumps its epoch, so the
+ * process it belonged to can no longer commit, and aborts the transaction it left open (or waits
+ * for its commit). The producer used for it is closed again.
+ */
+export async function fenceTransactionalId(
+  kafka: Kafka,
+  o: { transactionalId: string; transactionTimeoutMs: number },
+): Promise<void> {
+  const producer = kafka.producer({
+    transactionalId: o.transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout: o.transactionTimeoutMs,
+    allowAutoTopicCreation: false,
+  });
+  await producer.connect();
+  try {
+    // InitProducerId happens on the first transaction (as in newTransactionalProducer).
+    const txn = await producer.transaction();
+    await txn.abort();
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+  }
+}
+
 /** Log fields of a failed attempt. */
 export function failureFields(e: StageError, attempts: number, units: number): Record<string, unknown> {
   return { stage: e.stage, attempts, units, err: errorMessage(e.error), type: kafkaErrorType(e.error) };
