@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -125,4 +125,54 @@ test("the workspaces' own dependencies point down too, and none depends on the t
       }),
   ]);
   expect(wrong).toEqual([]);
+});
+
+/** The one folder whose modules import the Kafka client (the Kafka edge, docs/architecture.md). */
+const KAFKA_EDGE = 'packages/core/src/kafka/';
+// TODO(lead): remove once the aggregator and observe branches are merged
+const KAFKA_EDGE_EXEMPT: readonly RegExp[] = [
+  /^services\/aggregator\/src\//,
+  /^services\/alerts\/src\/probe\.ts$/,
+  /^services\/live-ui\/src\/health[^/]*\.ts$/,
+  /^apps\/cdc\/src\/status\//,
+];
+/** `from 'kafkajs'`, `from 'kafkajs/…'`, `require('kafkajs')`, `import('kafkajs')` (not `@kafkajs/…`). */
+const KAFKAJS_IMPORT =
+  /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|^\s*import\s*)['"]kafkajs(?:\/[^'"]*)?['"]/m;
+
+/** The modules of the workspaces (not their tests, builds or dependencies), relative to the root. */
+function sourceModules(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e: Dirent) => {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) return ['node_modules', 'dist', 'test'].includes(e.name) ? [] : walk(rel);
+      return /\.(ts|tsx|js|mjs|cjs)$/.test(e.name) && !/\.test\.ts$/.test(e.name) ? [rel] : [];
+    });
+  return ['packages', 'services', 'apps'].flatMap(walk);
+}
+
+export const importsKafkajs = (text: string): boolean => KAFKAJS_IMPORT.test(text);
+
+test('only the Kafka edge (packages/core/src/kafka/) imports kafkajs', () => {
+  const modules = sourceModules();
+  expect(modules).toContain(`${KAFKA_EDGE}client.ts`);
+  const outside = modules.filter(
+    (file) =>
+      !file.startsWith(KAFKA_EDGE) &&
+      !KAFKA_EDGE_EXEMPT.some((exempt) => exempt.test(file)) &&
+      importsKafkajs(readFileSync(path.join(ROOT, file), 'utf8')),
+  );
+  expect(outside).toEqual([]);
+});
+
+test('the Kafka edge rule itself: what counts as importing kafkajs', () => {
+  expect(importsKafkajs("import type { Admin } from 'kafkajs';")).toBe(true);
+  expect(importsKafkajs('import { Kafka } from "kafkajs";')).toBe(true);
+  expect(importsKafkajs("const m = require('kafkajs/src/producer/partitioners/default/murmur2');")).toBe(
+    true,
+  );
+  expect(importsKafkajs("const k = await import('kafkajs');")).toBe(true);
+  expect(importsKafkajs("import 'kafkajs';")).toBe(true);
+  expect(importsKafkajs("import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';")).toBe(false);
+  expect(importsKafkajs("import type { Admin } from '@cdc/core';")).toBe(false);
 });

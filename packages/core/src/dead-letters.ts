@@ -1,6 +1,6 @@
-import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, KafkaMessage } from './kafka/types';
 import { UsageError } from './errors';
-import { readRanges } from './read-range';
+import { readRanges } from './kafka/read-range';
 
 /**
  * Dead letters, as the enricher writes them and as tools read them back (`cdc dlq`, the

@@ -1,11 +1,14 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
 import {
   createEncoder,
+  createIdempotentProducer,
   loadSchema,
   valueSubject,
   type BookingChange,
   type Encoder,
   type RegistryClient,
+  type Kafka,
+  type Message,
+  type Producer,
 } from '@cdc/core';
 import { bookingIdOf } from './changes';
 
@@ -32,7 +35,7 @@ export async function produceAll(
   messages: readonly Message[],
   options: { perSend?: number; producer?: Producer } = {},
 ): Promise<void> {
-  const producer = options.producer ?? kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = options.producer ?? createIdempotentProducer(kafka);
   if (!options.producer) await producer.connect();
   try {
     const perSend = options.perSend ?? 2000;

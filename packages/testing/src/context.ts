@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import {
   allTopics,
   createKafka,
@@ -12,6 +11,10 @@ import {
   type Logger,
   type LogLevel,
   type TopicNames,
+  type Admin,
+  type Consumer,
+  type Kafka,
+  type KafkaMessage,
 } from '@cdc/core';
 
 /**

@@ -1,4 +1,3 @@
-import type { KafkaMessage } from 'kafkajs';
 import {
   createControlClient,
   createDecoder,
@@ -7,6 +6,7 @@ import {
   waitFor,
   type ControlClient,
   type EnrichedBookingChange,
+  type KafkaMessage,
 } from '@cdc/core';
 import { uniqueGroupId, type TestContext } from './context';
 

@@ -1,4 +1,3 @@
-import type { Consumer, Kafka } from 'kafkajs';
 import {
   CdcError,
   createDecoder,
@@ -11,6 +10,8 @@ import {
   type RegistryClient,
   IDLE_FETCH_WAIT_MS,
   OffsetCommits,
+  type Consumer,
+  type Kafka,
 } from '@cdc/core';
 
 /**

@@ -1,4 +1,3 @@
-import type { Producer } from 'kafkajs';
 import {
   createEncoder,
   createKafka,
@@ -10,6 +9,7 @@ import {
   type Alert,
   type Health,
   type Logger,
+  type Producer,
 } from '@cdc/core';
 import type { AlertsConfig } from './config';
 import { startDispatcher, type Destination, type Dispatcher } from './dispatcher';

@@ -1,5 +1,12 @@
-import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { errorMessage, sleep, type Logger, type OutageTracker } from '@cdc/core';
+import {
+  errorMessage,
+  isRebalance,
+  sleep,
+  type Logger,
+  type OutageTracker,
+  type EachBatchPayload,
+  type KafkaMessage,
+} from '@cdc/core';
 import { TransactionFailedError, UnitRejectedError, type TransactionCommitter } from './committer';
 import type { DerivationSource } from './derivations';
 import type { GroupState } from './group-state';
@@ -48,13 +55,6 @@ export interface BatchHandlerDeps {
   outages?: OutageTracker;
 }
 
-const REBALANCE_ERRORS = new Set([
-  'REBALANCE_IN_PROGRESS',
-  'UNKNOWN_MEMBER_ID',
-  'ILLEGAL_GENERATION',
-  'FENCED_INSTANCE_ID',
-]);
-
 interface Attempt {
   /** Records committed from the front of the pending list. */
   committed: number;
@@ -98,8 +98,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
         await heartbeat();
         return true;
       } catch (err) {
-        const type = (err as { type?: string }).type;
-        if (type !== undefined && REBALANCE_ERRORS.has(type)) deps.state.markRebalancing();
+        if (isRebalance(err)) deps.state.markRebalancing();
         log.debug({ partition, err: errorMessage(err) }, 'heartbeat failed; stopping this batch');
         return false;
       }

@@ -1,8 +1,19 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { CdcError, errorMessage, sleep, type Logger, type OutageTracker } from '@cdc/core';
+import {
+  CdcError,
+  abortFailed,
+  errorMessage,
+  failureFields,
+  newTransactionalProducer,
+  runTransaction,
+  sleep,
+  StageError,
+  type Kafka,
+  type Logger,
+  type OutageTracker,
+  type Producer,
+} from '@cdc/core';
 import type { EnricherMetrics } from './metrics';
-import { failureFields, newTransactionalProducer, runTransaction, StageError } from './transaction';
-import { backoffMs, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
+import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-plan';
 
 /**
  * The one transactional producer of an instance, shared by the partitions it consumes. Work
@@ -259,7 +270,11 @@ export class TransactionCommitter {
   }
 
   private async transact(units: TxUnit[]): Promise<void> {
-    const seconds = await runTransaction(this.producer, units, this.o);
+    const seconds = await runTransaction(this.producer, {
+      groupId: this.o.groupId,
+      sends: () => planSends(units, this.o.topics, this.o.sendMaxBytes),
+      offsets: () => planOffsets(units),
+    });
     this.o.metrics.committed({ ...unitTotals(units), seconds });
   }
 
@@ -270,17 +285,11 @@ export class TransactionCommitter {
    * works or the committer closes.
    */
   private async recover(e: StageError): Promise<void> {
-    let aborted = false;
-    if ((e.stage === 'produce' || e.stage === 'offsets') && e.txn?.isActive()) {
-      try {
-        await e.txn.abort();
-        aborted = true;
-      } catch (err) {
-        this.log.warn({ err: errorMessage(err) }, 'abort failed; replacing the producer');
-      }
-    }
+    const usable = await abortFailed(e, (err) =>
+      this.log.warn({ err: errorMessage(err) }, 'abort failed; replacing the producer'),
+    );
     this.o.metrics.aborted(e.stage === 'commit' ? 'failed' : 'abort');
-    if (aborted && e.stage === 'offsets') return;
+    if (usable) return;
     const old = this.producer;
     this.producer = null;
     await old?.disconnect().catch(() => undefined);
@@ -299,7 +308,7 @@ export class TransactionCommitter {
     }
   }
 
-  /** A new transactional producer (transaction.ts), fencing the previous one of this id. */
+  /** A new transactional producer (core's kafka/transaction.ts), fencing the previous one of this id. */
   private newProducer(): Promise<Producer> {
     return newTransactionalProducer(this.o.kafka, this.o);
   }

@@ -1,5 +1,12 @@
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
-import { CdcError, DLQ_HEADERS, errorMessage, type ErrorCode } from '@cdc/core';
+import {
+  CdcError,
+  DLQ_HEADERS,
+  errorMessage,
+  type ErrorCode,
+  type IHeaders,
+  type KafkaMessage,
+  type Message,
+} from '@cdc/core';
 
 /** The dead letters' headers are defined in @cdc/core, beside the code that reads them back. */
 export { DLQ_HEADERS };

@@ -1,5 +1,13 @@
-import type { Admin, IHeaders, Kafka, Message } from 'kafkajs';
-import { positionOf, readRanges, REPLAY_OF_HEADER, type DeadLetterEntry } from '@cdc/core';
+import {
+  positionOf,
+  readRanges,
+  REPLAY_OF_HEADER,
+  type DeadLetterEntry,
+  type Admin,
+  type IHeaders,
+  type Kafka,
+  type Message,
+} from '@cdc/core';
 
 /**
  * Reading the dead-letter topic back, and re-driving dead letters to bronze (`cdc dlq`). The

@@ -1,4 +1,3 @@
-import type { Admin, Consumer, Kafka } from 'kafkajs';
 import {
   createPipelineConsumer,
   errorMessage,
@@ -6,6 +5,9 @@ import {
   type Logger,
   type OutageTracker,
   IDLE_FETCH_WAIT_MS,
+  type Admin,
+  type Consumer,
+  type Kafka,
 } from '@cdc/core';
 import { createBatchHandler, type BatchHandlerDeps } from './batch-handler';
 import { TransactionCommitter } from './committer';

@@ -1,4 +1,3 @@
-import type { Admin } from 'kafkajs';
 import {
   ConfigError,
   createControlClient,
@@ -19,6 +18,7 @@ import {
   type OpsServer,
   type RegistryClient,
   IDLE_FETCH_WAIT_MS,
+  type Admin,
 } from '@cdc/core';
 import { transactionalIdFor, type EnricherConfig } from './config';
 import { startEnrichLoop, type EnrichLoop } from './enrich-loop';

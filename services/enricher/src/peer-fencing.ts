@@ -1,5 +1,11 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { errorMessage, type EnricherAck, type Logger } from '@cdc/core';
+import {
+  errorMessage,
+  fenceTransactionalId,
+  type EnricherAck,
+  type Logger,
+  type Admin,
+  type Kafka,
+} from '@cdc/core';
 
 /**
  * Closes the transaction an instance that left the group for good may have left open.
@@ -65,23 +71,11 @@ export function createPeerFencer(o: PeerFencerOptions): PeerFencer {
   let closed = false;
   let chain: Promise<void> = Promise.resolve();
 
-  const fence = async (instanceId: string): Promise<void> => {
-    const producer = o.kafka.producer({
+  const fence = (instanceId: string): Promise<void> =>
+    fenceTransactionalId(o.kafka, {
       transactionalId: o.transactionalIdOf(instanceId),
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: o.transactionTimeoutMs,
-      allowAutoTopicCreation: false,
+      transactionTimeoutMs: o.transactionTimeoutMs,
     });
-    await producer.connect();
-    try {
-      // InitProducerId happens on the first transaction (as in the committer's own fencing).
-      const txn = await producer.transaction();
-      await txn.abort();
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-    }
-  };
 
   const run = async (): Promise<void> => {
     const { groups } = await o.admin.describeGroups([o.groupId]);

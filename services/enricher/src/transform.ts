@@ -1,10 +1,11 @@
-import type { KafkaMessage, Message } from 'kafkajs';
 import {
   CdcError,
   DecodeError,
   RegistryError,
   type BookingChange,
   type EnrichedBookingChange,
+  type KafkaMessage,
+  type Message,
 } from '@cdc/core';
 import { deadLetter, errorCode, RECORD_TOO_LARGE, type SourcePosition } from './dead-letter';
 import type { Deriver } from '@cdc/bookings';

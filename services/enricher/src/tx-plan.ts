@@ -1,4 +1,4 @@
-import type { Message, TopicMessages, TopicOffsets } from 'kafkajs';
+import type { Message, TopicMessages, TopicOffsets } from '@cdc/core';
 
 /**
  * Pure planning of one transaction: which units go in, how their records are split into produce

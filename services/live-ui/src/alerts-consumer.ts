@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import {
   createDecoder,
   errorMessage,
@@ -8,6 +7,7 @@ import {
   type Logger,
   type RegistryClient,
   IDLE_FETCH_WAIT_MS,
+  type Kafka,
 } from '@cdc/core';
 
 /**

@@ -1,5 +1,4 @@
-import type { Kafka } from 'kafkajs';
-import { positionOf, readDeadLetters, withAdmin, type DeadLetterEntry } from '@cdc/core';
+import { positionOf, readDeadLetters, withAdmin, type DeadLetterEntry, type Kafka } from '@cdc/core';
 
 /**
  * The dead letters behind the pipeline panel's count, for GET /api/dead-letters: the whole

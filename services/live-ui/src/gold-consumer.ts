@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import {
   CdcError,
   createDecoder,
@@ -13,6 +12,7 @@ import {
   type RegistryClient,
   sleep,
   IDLE_FETCH_WAIT_MS,
+  type Kafka,
 } from '@cdc/core';
 
 /**

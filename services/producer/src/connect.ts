@@ -1,5 +1,4 @@
 import type avro from 'avsc';
-import type { PartitionMetadata } from 'kafkajs';
 import {
   CdcError,
   createEncoder,
@@ -8,6 +7,7 @@ import {
   createRegistryClient,
   ensureTopics,
   errorMessage,
+  isRetriable,
   loadSchema,
   topicNames,
   valueSubject,
@@ -15,6 +15,7 @@ import {
   type ConnectionConfig,
   type LogLevel,
   type OutageTracker,
+  type PartitionMetadata,
 } from '@cdc/core';
 import { race, sleep } from './timing';
 
@@ -78,7 +79,7 @@ export async function prepareBronze(
         const written = offsets.reduce((sum, p) => sum + Number(p.high), 0);
         return { partitions: meta.topics[0]?.partitions ?? [], nextSeq: written + 1 };
       } catch (err) {
-        if (!(err as { retriable?: boolean }).retriable || attempt >= 10) throw err;
+        if (!isRetriable(err) || attempt >= 10) throw err;
         await sleep(100 * attempt);
       }
     }

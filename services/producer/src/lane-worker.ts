@@ -1,8 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  createIdempotentProducer,
   createKafka,
   createLogger,
   errorMessage,
+  isRetriable,
+  isRetriesExhausted,
   outageOf,
   outageReason,
   type ConnectionConfig,
@@ -69,9 +72,7 @@ const kafka = createKafka(data.connection, createLogger('producer', data.logLeve
  * resend would write the first broker's partitions again. Not possible with one broker, as on
  * the local stack; downstream, the aggregator's version rule ignores such a duplicate.)
  */
-const producer = kafka.producer({
-  idempotent: true,
-  maxInFlightRequests: 1,
+const producer = createIdempotentProducer(kafka, {
   allowAutoTopicCreation: false,
   retry: { initialRetryTime: 300, maxRetryTime: 1000, retries: 5 },
 });
@@ -95,11 +96,7 @@ async function send(m: Extract<ToLane, { type: 'send' }>): Promise<void> {
         post({ type: 'acked', id: m.id });
         return;
       } catch (err) {
-        const name = err instanceof Error ? err.name : '';
-        const retriable =
-          name === 'KafkaJSNumberOfRetriesExceeded' ||
-          (err as { retriable?: boolean }).retriable === true ||
-          outageOf(err) !== null;
+        const retriable = isRetriesExhausted(err) || isRetriable(err) || outageOf(err) !== null;
         outageSince ??= Date.now();
         const outageMs = Date.now() - outageSince;
         const tooLong = data.maxOutageMs !== null && outageMs >= data.maxOutageMs;

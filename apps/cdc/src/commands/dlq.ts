@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import {
   CdcError,
   createDecoder,
+  createIdempotentProducer,
   createKafka,
   createLogger,
   createRegistryClient,
@@ -239,7 +240,7 @@ export function registerDlqCommands(program: Command): void {
         });
         let sent = 0;
         if (opts.execute && plan.replay.length > 0) {
-          const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+          const producer = createIdempotentProducer(kafka);
           await producer.connect();
           try {
             await producer.send({ topic: names.bronze, acks: -1, messages: plan.replay.map(replayMessage) });

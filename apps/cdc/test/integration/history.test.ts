@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigResourceTypes } from 'kafkajs';
 import {
   allTopics,
   createEncoder,
   createRegistryClient,
+  describeTopicConfigs,
   loadSchema,
   topicNames,
   valueSubject,
@@ -47,15 +47,8 @@ describe('topics keep their history', () => {
   });
 
   const retention = async (topics: string[]): Promise<Record<string, string | undefined>> => {
-    const { resources } = await ctx.admin.describeConfigs({
-      includeSynonyms: false,
-      resources: topics.map((name) => ({
-        type: ConfigResourceTypes.TOPIC,
-        name,
-        configNames: ['retention.ms'],
-      })),
-    });
-    return Object.fromEntries(resources.map((r) => [r.resourceName, r.configEntries[0]?.configValue]));
+    const configs = await describeTopicConfigs(ctx.admin, topics, ['retention.ms']);
+    return Object.fromEntries(configs.map((c) => [c.topic, c.values['retention.ms']]));
   };
 
   it('cdc topics create gives bronze and silver retention.ms=-1 and reports existing topics that lose history', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from '../kafka/types';
 import { createDecoder, createEncoder, type Encoder } from '../codec/codec';
 import type { RegistryClient } from '../codec/registry';
 import { loadSchema } from '../codec/schemas';
@@ -8,7 +8,9 @@ import type { Logger } from '../logger';
 import { valueSubject } from '../topics';
 import type { PipelineControl } from '../types';
 import { sleep, waitFor } from '../wait';
-import { createPipelineConsumer } from '../lifecycle/consumer';
+import { createPipelineConsumer } from '../kafka/consumer';
+import { isRetriable } from '../kafka/errors';
+import { createIdempotentProducer } from '../kafka/producer';
 import type { OutageTracker } from '../lifecycle/outage';
 import { applyControl, emptyControlState, type ControlRecord, type ControlState } from './state';
 
@@ -68,7 +70,7 @@ async function endOffsetsOf(
     try {
       return await admin.fetchTopicOffsets(topic);
     } catch (err) {
-      if (!(err as { retriable?: boolean }).retriable || Date.now() >= deadline) throw err;
+      if (!isRetriable(err) || Date.now() >= deadline) throw err;
       await sleep(100);
     }
   }
@@ -193,11 +195,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
         throw err;
       });
       if (!producer) {
-        const p = o.kafka.producer({
-          idempotent: true,
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-        });
+        const p = createIdempotentProducer(o.kafka, { allowAutoTopicCreation: false });
         await p.connect();
         producer = p;
       }

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { Admin } from '../kafka/types';
 import type { BackfillPartition, BackfillState } from '../types';
 
 /**

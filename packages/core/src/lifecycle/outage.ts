@@ -1,45 +1,17 @@
 import { CdcError, errorMessage } from '../errors';
 import type { Logger } from '../logger';
+import { isBrokerOutage } from '../kafka/errors';
 
 /**
  * The one outage policy of the pipeline. What counts as "the broker or the registry does not
- * answer" (`outageOf`), and how a process reports it (`OutageTracker`): the first failure of an
+ * answer" (`outageOf`; what kafkajs's errors mean is kafka/errors.ts), and how a process reports it (`OutageTracker`): the first failure of an
  * outage logs one warning with the reason, retries log at debug, the recovery logs one info line
  * with the duration and the number of retries, and `/healthz` says not-ready with the reason while
  * it lasts (ops-server.ts reads `status()`). Waiting itself is `retryWhileOutage` (retry.ts).
  */
 export type Dependency = 'broker' | 'registry';
 
-/** kafkajs errors that mean "no answer from the broker" (by name: kafkajs exports no classes for all). */
-const KAFKAJS_OUTAGE_NAMES = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSNumberOfRetriesExceeded',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSNoBrokerAvailableError',
-  'KafkaJSGroupCoordinatorNotFound',
-  'KafkaJSMetadataNotLoaded',
-  'KafkaJSLockTimeout',
-]);
-
-/** Broker protocol errors that are part of a broker (re)starting or moving leadership. */
-const KAFKA_OUTAGE_TYPES = new Set([
-  'COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'NOT_COORDINATOR',
-  'NOT_COORDINATOR_FOR_GROUP',
-  'LEADER_NOT_AVAILABLE',
-  'NOT_LEADER_FOR_PARTITION',
-  'NOT_LEADER_OR_FOLLOWER',
-  'REQUEST_TIMED_OUT',
-  'NETWORK_EXCEPTION',
-  'NOT_ENOUGH_REPLICAS',
-  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  'BROKER_NOT_AVAILABLE',
-  'KAFKA_STORAGE_ERROR',
-]);
-
+/** Node's network errors: the broker (or registry) host does not answer. */
 const NODE_OUTAGE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -53,9 +25,7 @@ const NODE_OUTAGE_CODES = new Set([
 ]);
 
 interface ErrorShape {
-  name?: unknown;
   code?: unknown;
-  type?: unknown;
   retriable?: unknown;
   cause?: unknown;
   originalError?: unknown;
@@ -73,8 +43,7 @@ export function outageOf(err: unknown, depth = 0): Dependency | null {
     if (err.code === 'BROKER_UNAVAILABLE') return 'broker';
     if (!err.retriable) return null;
   }
-  if (typeof e.name === 'string' && KAFKAJS_OUTAGE_NAMES.has(e.name)) return 'broker';
-  if (typeof e.type === 'string' && KAFKA_OUTAGE_TYPES.has(e.type)) return 'broker';
+  if (isBrokerOutage(err)) return 'broker';
   if (typeof e.code === 'string' && NODE_OUTAGE_CODES.has(e.code)) return 'broker';
   return outageOf(e.cause, depth + 1) ?? outageOf(e.originalError, depth + 1);
 }

@@ -1,4 +1,3 @@
-import type { Admin, Kafka } from 'kafkajs';
 import {
   backfillRecord,
   CdcError,
@@ -15,6 +14,8 @@ import {
   type DerivationSettings,
   type Logger,
   type RegistryClient,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 import type { EnricherConfig } from '../config';
 import { inspectRange, type RangeStats } from './inspect';

@@ -1,4 +1,3 @@
-import type { Admin, Kafka } from 'kafkajs';
 import {
   createDecoder,
   DecodeError,
@@ -7,6 +6,8 @@ import {
   type BackfillPartition,
   type BookingChange,
   type RegistryClient,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 
 /**

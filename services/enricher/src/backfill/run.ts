@@ -1,4 +1,3 @@
-import type { Admin, Kafka } from 'kafkajs';
 import {
   CdcError,
   committedOffsets,
@@ -12,6 +11,8 @@ import {
   type Logger,
   type RangeProgress,
   type RegistryClient,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 import type { EnricherConfig } from '../config';
 import { fixedDerivation } from '../derivations';

@@ -1,5 +1,4 @@
-import type { Admin } from 'kafkajs';
-import { CdcError, sleep, type ControlClient, type EnricherAck } from '@cdc/core';
+import { CdcError, sleep, type ControlClient, type EnricherAck, type Admin } from '@cdc/core';
 
 /**
  * The backfill's wait for the live enrichers to switch. The backfill re-derives bronze up to end

@@ -1,4 +1,3 @@
-import type { Message } from 'kafkajs';
 import {
   createEncoder,
   createRegistryClient,
@@ -6,6 +5,7 @@ import {
   loadSchema,
   type BookingChange,
   type MovieKpis,
+  type Message,
 } from '@cdc/core';
 import {
   bookingChanges,

@@ -1,5 +1,11 @@
-import { AssignerProtocol, type Message, type Producer } from 'kafkajs';
-import { createRegistryClient, sleep, waitFor } from '@cdc/core';
+import {
+  createRegistryClient,
+  sleep,
+  waitFor,
+  memberAssignment,
+  type Message,
+  type Producer,
+} from '@cdc/core';
 import {
   bookingChanges,
   bronzeEncoder,
@@ -147,7 +153,7 @@ describe('enricher: exactly once across crashes', () => {
         const members = groups[0]?.members ?? [];
         if (groups[0]?.state !== 'Stable' || members.length !== 2) return false;
         return members.every((m) => {
-          const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment ?? {};
+          const assignment = memberAssignment(m.memberAssignment);
           return (assignment[ctx.topics.bronze] ?? []).length > 0;
         });
       },

@@ -1,4 +1,3 @@
-import type { KafkaMessage } from 'kafkajs';
 import {
   DecodeError,
   filterDeadLetters,
@@ -6,6 +5,7 @@ import {
   positionOf,
   REPLAY_OF_HEADER,
   toDeadLetterEntry,
+  type KafkaMessage,
 } from '@cdc/core';
 import { deadLetter, planReplay, replayMessage, replaysSince, REPLAY_CLOCK_SKEW_MS } from '../../src';
 

@@ -1,4 +1,3 @@
-import type { KafkaMessage } from 'kafkajs';
 import {
   DecodeError,
   frame,
@@ -6,6 +5,7 @@ import {
   RegistryError,
   type BookingChange,
   type EnrichedBookingChange,
+  type KafkaMessage,
 } from '@cdc/core';
 import { bookingChanges, testSeed } from '@cdc/testing';
 import { DLQ_HEADERS, ENRICH_FAILED, readDeadLetterHeaders } from '../../src/dead-letter';

@@ -1,4 +1,4 @@
-import type { Message } from 'kafkajs';
+import type { Message } from '@cdc/core';
 import {
   backoffMs,
   messageBytes,

@@ -1,4 +1,3 @@
-import type { Admin, Kafka } from 'kafkajs';
 import {
   createDecoder,
   DecodeError,
@@ -6,6 +5,8 @@ import {
   readRanges,
   type BookingChange,
   type RegistryClient,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 import type { StateStore } from './state-store';
 

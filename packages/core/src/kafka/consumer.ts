@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
-import { outageOf, type OutageTracker } from './outage';
+import { outageOf, type OutageTracker } from '../lifecycle/outage';
+import { fencedInstanceError, isFencedInstance } from './errors';
 
 /**
  * Every consumer of the pipeline is made here, so they all ride out a broker outage the same way:
@@ -80,12 +81,8 @@ export function createPipelineConsumer(kafka: Kafka, o: PipelineConsumerOptions)
       log.debug({ err: errorMessage(err) }, 'consumer stopped after a crash while stopping');
       return;
     }
-    const fenced = (err as { type?: string }).type === 'FENCED_INSTANCE_ID';
-    const reason = fenced
-      ? new Error(
-          `another process joined group ${config.groupId} with this instance's id (${groupInstanceId ?? processInstance}); ` +
-            'every running instance needs its own instance id',
-        )
+    const reason = isFencedInstance(err)
+      ? fencedInstanceError(config.groupId, groupInstanceId ?? processInstance, err)
       : err;
     log.error({ err: errorMessage(reason) }, 'consumer crashed and will not restart');
     onFatal?.(reason);

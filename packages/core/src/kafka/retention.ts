@@ -1,4 +1,5 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { describeTopicConfigs } from './topic-configs';
 
 /**
  * Whether a topic keeps its history. Bronze and silver are the pipeline's source of truth:
@@ -44,23 +45,15 @@ export function describeLoss(r: TopicRetention): string {
 
 /** The retention settings in force for existing topics (broker defaults included). */
 export async function describeRetention(admin: Admin, topics: string[]): Promise<TopicRetention[]> {
-  if (topics.length === 0) return [];
-  const { resources } = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: topics.map((name) => ({
-      type: ConfigResourceTypes.TOPIC,
-      name,
-      configNames: ['cleanup.policy', 'retention.ms', 'retention.bytes'],
-    })),
-  });
-  return resources.map((r) => {
-    const value = (name: string): string | undefined =>
-      r.configEntries.find((e) => e.configName === name)?.configValue;
-    return {
-      topic: r.resourceName,
-      cleanupPolicy: value('cleanup.policy') ?? 'delete',
-      retentionMs: Number(value('retention.ms') ?? -1),
-      retentionBytes: Number(value('retention.bytes') ?? -1),
-    };
-  });
+  const configs = await describeTopicConfigs(admin, topics, [
+    'cleanup.policy',
+    'retention.ms',
+    'retention.bytes',
+  ]);
+  return configs.map(({ topic, values }) => ({
+    topic,
+    cleanupPolicy: values['cleanup.policy'] ?? 'delete',
+    retentionMs: Number(values['retention.ms'] ?? -1),
+    retentionBytes: Number(values['retention.bytes'] ?? -1),
+  }));
 }

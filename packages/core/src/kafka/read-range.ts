@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
-import { CdcError, errorMessage } from './errors';
+import { CdcError, errorMessage } from '../errors';
 
 /**
  * Reading fixed offset ranges of a topic, once: a throw-away consumer group (deleted afterwards)
