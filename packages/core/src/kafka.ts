@@ -120,23 +120,6 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
   }
 }
 
-/** Sum over partitions of (high watermark - committed offset) for a group on a topic. */
-export async function consumerLag(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
-  const done = new Map<number, number>();
-  for (const t of committed) for (const p of t.partitions) done.set(p.partition, Number(p.offset));
-  let lag = 0;
-  for (const p of ends) {
-    const c = done.get(p.partition) ?? -1;
-    const low = Number(p.low);
-    lag += Number(p.high) - (c < 0 ? low : c);
-  }
-  return lag;
-}
-
 /** Parses a point in time given as ISO 8601 or epoch milliseconds; throws UsageError naming `option`. */
 export function parseTimestamp(option: string, value: string): number {
   const ms = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value);

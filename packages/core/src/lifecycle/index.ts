@@ -1,5 +1,4 @@
 export * from './outage';
 export * from './retry';
-export * from './shutdown';
 export * from './consumer';
 export * from './offset-commits';

@@ -1,0 +1,4 @@
+export * from './lag';
+export * from './dead-letters';
+export * from './ops-server';
+export * from './shutdown';
