@@ -14,7 +14,7 @@ import type { StaleFacts } from './engine/evaluate';
  * A sample that fails is skipped (logged once until one succeeds again).
  */
 export interface PipelineSample {
-  deadLetters: number | null;
+  deadLetters: number;
   stale: StaleFacts;
 }
 

@@ -208,7 +208,7 @@ async function start(
     newestEventTs: () => engine.state().watermark,
     logger: log,
     onSample: (s, wallMs) => {
-      if (s.deadLetters !== null) engine.ingestDeadLetterTotal(s.deadLetters, wallMs);
+      engine.ingestDeadLetterTotal(s.deadLetters, wallMs);
       engine.ingestPipeline(s.stale);
       for (const [d, n] of store.backlog()) metrics.backlog.set({ destination: d }, n);
     },
