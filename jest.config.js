@@ -3,7 +3,7 @@
 // ts-jest transpiles only (type checking is `tsc -p tsconfig.tests.json`, run before the tests).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] };
 const moduleNameMapper = {
-  '^@cdc/(core|bookings|read-model|stack|testing)$': '<rootDir>/packages/$1/src',
+  '^@cdc/(core|bookings|observe|read-model|stack|testing)$': '<rootDir>/packages/$1/src',
   '^@cdc/cli$': '<rootDir>/apps/cdc/src',
   '^@cdc/(producer|enricher|aggregator|live-ui|alerts)$': '<rootDir>/services/$1/src',
 };

@@ -14,6 +14,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const os = require('node:os');
 const path = require('node:path');
 const core = require('../packages/core/dist');
+const observe = require('../packages/observe/dist');
 const enricher = require('../services/enricher/dist');
 const readModel = require('../packages/read-model/dist');
 
@@ -82,7 +83,7 @@ async function main() {
       }
     };
     const liveGroup = `${prefix}cdc-enricher`;
-    const lag = () => core.consumerLag(admin, liveGroup, topics.bronze);
+    const lag = async () => (await observe.groupLag(admin, liveGroup, topics.bronze)).total;
     if (live) {
       const t0 = Date.now();
       await core.waitFor(async () => (await lag()) === 0, {

@@ -4,6 +4,7 @@ import avro from 'avsc';
 import type { Admin, Kafka } from 'kafkajs';
 import WebSocket from 'ws';
 import { createDecoder, loadSchema, type MovieKpis, type RegistryClient } from '@cdc/core';
+import { groupLag as consumerGroupLag } from '@cdc/observe';
 import type { ServerMessage } from '@cdc/live-ui';
 
 /**
@@ -66,18 +67,7 @@ export async function endOffsets(admin: Admin, topic: string): Promise<number> {
 
 /** Records of `topic` not yet committed by `groupId` (a partition without an offset counts from its start). */
 export async function groupLag(admin: Admin, groupId: string, topic: string): Promise<number> {
-  const [ends, committed] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-  ]);
-  const done = new Map<number, number>();
-  for (const t of committed) for (const p of t.partitions) done.set(p.partition, Number(p.offset));
-  let lag = 0;
-  for (const p of ends) {
-    const c = done.get(p.partition) ?? -1;
-    lag += Number(p.high) - (c < 0 ? Number(p.low) : c);
-  }
-  return lag;
+  return (await consumerGroupLag(admin, groupId, topic)).total;
 }
 
 /** One push of the dashboard as a client saw it. */

@@ -1,10 +1,5 @@
-import {
-  createLogger,
-  loadConnectionConfig,
-  loadShutdownTimeoutMs,
-  type ConnectionConfig,
-  type Logger,
-} from '@cdc/core';
+import { createLogger, loadConnectionConfig, type ConnectionConfig, type Logger } from '@cdc/core';
+import { loadShutdownTimeoutMs } from '@cdc/observe';
 import { stackConfig, type StackConfig } from '@cdc/stack';
 
 /**

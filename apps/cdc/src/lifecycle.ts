@@ -1,9 +1,10 @@
-import { AbortedError, Shutdown, sleep, type StopTarget } from '@cdc/core';
+import { AbortedError, sleep } from '@cdc/core';
+import { Shutdown, type StopTarget } from '@cdc/observe';
 import type { CommandContext } from './context';
 
 /**
  * How every long-running command (`enrich`, `aggregate`, `ui`, `produce`, `backfill --execute`,
- * and the ones to come) lives and stops, through core's Shutdown: the first SIGTERM/Ctrl-C
+ * and the ones to come) lives and stops, through observe's Shutdown: the first SIGTERM/Ctrl-C
  * aborts the signal handed to `start` (waits for the broker or registry at start end at once),
  * the service is closed within SHUTDOWN_TIMEOUT_MS, one line says how it ended, and the process
  * exits 0 after a clean stop, 1 when work was abandoned (or the service failed by itself), 130 on

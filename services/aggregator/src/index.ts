@@ -7,7 +7,6 @@ export * from './metrics';
 export * from './gold';
 export * from './service';
 export * from './rebuild';
-export * from './progress';
 export * from './replay';
 export * from './batch';
 export * from './fetch-batches';

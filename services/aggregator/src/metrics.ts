@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { createMetricsRegistry } from '@cdc/core';
+import { createMetricsRegistry } from '@cdc/observe';
 import type { BatchResult } from './batch';
 
 /** The aggregator's Prometheus metrics (served on /metrics). */

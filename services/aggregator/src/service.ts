@@ -10,16 +10,14 @@ import {
   loadSchema,
   OutageTracker,
   retryWhileOutage,
-  startOpsServer,
   valueSubject,
   type EnrichedBookingChange,
-  type Health,
   type Logger,
   type MovieKpis,
-  type OpsServer,
   IDLE_FETCH_WAIT_MS,
   OffsetCommits,
 } from '@cdc/core';
+import { startOpsServer, type Health, type OpsServer } from '@cdc/observe';
 import type { AggregatorConfig } from './config';
 import { GoldPublisher } from './gold';
 import { acquireDbLock, type DbLock } from './lock';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { createMetricsRegistry } from '@cdc/core';
+import { createMetricsRegistry } from '@cdc/observe';
 
 /** The alerts service's Prometheus metrics (plus the default process metrics). */
 export function createAlertsMetrics() {

@@ -1,10 +1,12 @@
 import type { Admin, Kafka } from 'kafkajs';
-import { errorMessage, type Logger, type TopicNames } from '@cdc/core';
+import { errorMessage, lastStableOffsets, type Logger, type TopicNames } from '@cdc/core';
+import { committedLag, DeadLetterCounter, groupLag, readDeadLetterCount } from '@cdc/observe';
 import type { StaleFacts } from './engine/evaluate';
 
 /**
  * Samples what the pipeline's topics say, on the wall clock, every interval (never per record):
- * - the dead-letter topic's end offsets (their sum only grows: new dead letters);
+ * - the dead letters in their topic (records, counted again when its offsets moved: a count that
+ *   grew says new dead letters);
  * - records waiting: the enricher group's lag on bronze plus the aggregator group's on silver (its
  *   Kafka commits, made for monitoring; a transaction marker at the end of a silver partition is
  *   not a waiting record, so one record per partition is forgiven);
@@ -12,7 +14,7 @@ import type { StaleFacts } from './engine/evaluate';
  * A sample that fails is skipped (logged once until one succeeds again).
  */
 export interface PipelineSample {
-  deadLetterEnd: number | null;
+  deadLetters: number;
   stale: StaleFacts;
 }
 
@@ -20,40 +22,13 @@ export interface Probe {
   stop(): Promise<void>;
 }
 
-type Ends = { partition: number; high: number; low: number }[];
-
-async function ends(admin: Admin, topic: string): Promise<Ends> {
-  return (await admin.fetchTopicOffsets(topic)).map((p) => ({
-    partition: p.partition,
-    high: Number(p.high),
-    low: Number(p.low),
-  }));
-}
-
-async function lag(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-  e: Ends,
-  forgive: number,
-): Promise<number | null> {
-  const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const done = new Map<number, number>();
-  for (const t of committed) for (const p of t.partitions) done.set(p.partition, Number(p.offset));
-  if (![...done.values()].some((x) => x >= 0)) return null;
-  let sum = 0;
-  for (const p of e) {
-    const c = done.get(p.partition) ?? -1;
-    sum += Math.max(0, p.high - (c < 0 ? p.low : c) - forgive);
-  }
-  return sum;
-}
-
 export function startProbe(o: {
   kafka: Kafka;
   topics: TopicNames;
   enricherGroupId: string;
   aggregatorGroupId: string;
+  /** Prefix of the throw-away groups that read the dead-letter topic to count its records. */
+  readerGroupPrefix: string;
   intervalMs: number;
   /** Gold's newest event time so far (null: none yet). */
   newestEventTs: () => number | null;
@@ -65,6 +40,12 @@ export function startProbe(o: {
   let stopped = false;
   let inFlight = false;
   let running: Promise<void> = Promise.resolve();
+  const deadLetters = new DeadLetterCounter();
+  const readDeadLetters = readDeadLetterCount({
+    kafka: o.kafka,
+    topic: o.topics.deadLetter,
+    groupPrefix: o.readerGroupPrefix,
+  });
 
   async function sample(): Promise<void> {
     if (!admin) {
@@ -74,20 +55,21 @@ export function startProbe(o: {
     }
     const a = admin;
     const [dlq, bronze, silver] = await Promise.all([
-      ends(a, o.topics.deadLetter),
-      ends(a, o.topics.bronze),
-      ends(a, o.topics.silver),
+      lastStableOffsets(a, o.topics.deadLetter),
+      lastStableOffsets(a, o.topics.bronze),
+      lastStableOffsets(a, o.topics.silver),
     ]);
-    const [enricher, aggregator] = await Promise.all([
-      lag(a, o.enricherGroupId, o.topics.bronze, bronze, 0),
-      lag(a, o.aggregatorGroupId, o.topics.silver, silver, 1),
+    const [enricher, aggregator, deadLetterCount] = await Promise.all([
+      groupLag(a, o.enricherGroupId, o.topics.bronze, { ends: bronze }).then(committedLag),
+      groupLag(a, o.aggregatorGroupId, o.topics.silver, { ends: silver, forgive: 1 }).then(committedLag),
+      deadLetters.count(dlq, readDeadLetters),
     ]);
     const now = Date.now();
     const waiting = enricher === null && aggregator === null ? null : (enricher ?? 0) + (aggregator ?? 0);
     const newest = o.newestEventTs();
     o.onSample(
       {
-        deadLetterEnd: dlq.reduce((s, p) => s + p.high, 0),
+        deadLetters: deadLetterCount,
         stale: {
           lag: waiting,
           freshnessMs:

@@ -4,13 +4,12 @@ import {
   createRegistryClient,
   errorMessage,
   loadSchema,
-  startOpsServer,
   valueSubject,
   type Alert,
-  type Health,
   type Logger,
   type Producer,
 } from '@cdc/core';
+import { startOpsServer, type Health } from '@cdc/observe';
 import type { AlertsConfig } from './config';
 import { startDispatcher, type Destination, type Dispatcher } from './dispatcher';
 import { AlertEngine } from './engine/engine';
@@ -204,11 +203,12 @@ async function start(
     topics: config.topics,
     enricherGroupId: config.enricherGroupId,
     aggregatorGroupId: config.aggregatorGroupId,
+    readerGroupPrefix: config.groupId,
     intervalMs: config.probeIntervalMs,
     newestEventTs: () => engine.state().watermark,
     logger: log,
     onSample: (s, wallMs) => {
-      if (s.deadLetterEnd !== null) engine.ingestDeadLetterTotal(s.deadLetterEnd, wallMs);
+      engine.ingestDeadLetterTotal(s.deadLetters, wallMs);
       engine.ingestPipeline(s.stale);
       for (const [d, n] of store.backlog()) metrics.backlog.set({ destination: d }, n);
     },

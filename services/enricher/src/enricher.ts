@@ -9,17 +9,16 @@ import {
   loadSchema,
   OutageTracker,
   retryWhileOutage,
-  startOpsServer,
   valueSubject,
   type BookingChange,
   type EnrichedBookingChange,
   type Encoder,
   type Logger,
-  type OpsServer,
   type RegistryClient,
   IDLE_FETCH_WAIT_MS,
   type Admin,
 } from '@cdc/core';
+import { startOpsServer, type OpsServer } from '@cdc/observe';
 import { transactionalIdFor, type EnricherConfig } from './config';
 import { startEnrichLoop, type EnrichLoop } from './enrich-loop';
 import { createPeerFencer } from './peer-fencing';

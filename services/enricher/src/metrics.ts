@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { createMetricsRegistry } from '@cdc/core';
+import { createMetricsRegistry } from '@cdc/observe';
 
 /**
  * The enricher's counters, both as Prometheus metrics (GET /metrics) and as plain numbers

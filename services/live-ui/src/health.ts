@@ -7,8 +7,10 @@ import {
   type ControlClient,
   type Logger,
   type OutageTracker,
+  lastStableOffsets,
   type TopicNames,
 } from '@cdc/core';
+import { committedLag, DeadLetterCounter, groupLag, lagOf } from '@cdc/observe';
 import { aggregatorProgress, type DbHandle } from '@cdc/read-model';
 
 /**
@@ -68,30 +70,6 @@ export interface HealthPoller {
   stop(): Promise<void>;
 }
 
-type Offsets = { partition: number; high: number; low: number }[];
-
-async function topicOffsets(admin: Admin, topic: string): Promise<Offsets> {
-  return (await admin.fetchTopicOffsets(topic)).map((p) => ({
-    partition: p.partition,
-    high: Number(p.high),
-    low: Number(p.low),
-  }));
-}
-
-/** Lag of a group on a topic, or null when the group has committed nothing there. */
-async function groupLag(admin: Admin, groupId: string, topic: string, ends: Offsets): Promise<number | null> {
-  const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-  const done = new Map<number, number>();
-  for (const t of committed) for (const p of t.partitions) done.set(p.partition, Number(p.offset));
-  if (![...done.values()].some((o) => o >= 0)) return null;
-  let lag = 0;
-  for (const p of ends) {
-    const c = done.get(p.partition) ?? -1;
-    lag += Math.max(0, p.high - (c < 0 ? p.low : c));
-  }
-  return lag;
-}
-
 async function derivationHealth(
   admin: Admin,
   control: ControlClient,
@@ -133,12 +111,8 @@ export function startHealthPoller(o: {
   logger: Logger;
   /** A poll that fails because the broker is down is an outage (one warning), not a warning per poll. */
   outages?: OutageTracker;
-  /**
-   * Counts the records in the dead-letter topic as read at `readAfter` or later (the enricher
-   * writes them in transactions, so the offsets also count commit markers). Called only when the
-   * topic's offsets moved; without it, `dead_letters` is the offset count.
-   */
-  countDeadLetters?: (readAfter: number) => Promise<number>;
+  /** Counts the records in the dead-letter topic as read at `readAfter` or later (see DeadLetterCounter). */
+  countDeadLetters: (readAfter: number) => Promise<number>;
 }): HealthPoller {
   let state: PipelineHealth = {
     polled_at: null,
@@ -152,17 +126,7 @@ export function startHealthPoller(o: {
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   let inFlight = false;
-  /** The dead-letter count and the offsets it was counted at. */
-  let counted: { offsets: string; records: number } | null = null;
-
-  /** Records in the dead-letter topic: counted again only when its offsets moved. */
-  async function deadLetterCount(offsets: Offsets, asOf: number): Promise<number> {
-    const key = offsets.map((p) => `${p.partition}:${p.low}-${p.high}`).join(',');
-    const inOffsets = offsets.reduce((s, p) => s + (p.high - p.low), 0);
-    if (!o.countDeadLetters || inOffsets === 0) return inOffsets;
-    if (counted?.offsets !== key) counted = { offsets: key, records: await o.countDeadLetters(asOf) };
-    return counted.records;
-  }
+  const deadLetterCounter = new DeadLetterCounter();
 
   async function poll(): Promise<void> {
     const startedAt = Date.now();
@@ -177,17 +141,22 @@ export function startHealthPoller(o: {
       admin = a;
     }
     const a = admin;
-    const bronze = await topicOffsets(a, o.topics.bronze).catch((e: unknown) => note('bronze', e));
-    const silver = await topicOffsets(a, o.topics.silver).catch((e: unknown) => note('silver', e));
-    const dlq = await topicOffsets(a, o.topics.deadLetter).catch((e: unknown) => note('dead letters', e));
+    const bronze = await lastStableOffsets(a, o.topics.bronze).catch((e: unknown) => note('bronze', e));
+    const silver = await lastStableOffsets(a, o.topics.silver).catch((e: unknown) => note('silver', e));
+    const dlq = await lastStableOffsets(a, o.topics.deadLetter).catch((e: unknown) =>
+      note('dead letters', e),
+    );
     const deadLetters = dlq
-      ? await deadLetterCount(dlq, startedAt).catch((e: unknown) => note('dead letters', e))
+      ? await deadLetterCounter
+          .count(dlq, () => o.countDeadLetters(startedAt))
+          .catch((e: unknown) => note('dead letters', e))
       : null;
 
     const enricher: StageLag = { stage: 'enricher', topic: o.topics.bronze, lag: null };
     if (bronze) {
-      enricher.lag = await groupLag(a, o.enricherGroupId, o.topics.bronze, bronze).catch((e: unknown) =>
-        note('enricher lag', e),
+      enricher.lag = await groupLag(a, o.enricherGroupId, o.topics.bronze, { ends: bronze }).then(
+        committedLag,
+        (e: unknown) => note('enricher lag', e),
       );
       if (enricher.lag === null) enricher.note = `no offsets committed by group ${o.enricherGroupId}`;
     }
@@ -201,12 +170,9 @@ export function startHealthPoller(o: {
         const applied = new Map(
           progress.offsets
             .filter((r) => r.topic === o.topics.silver)
-            .map((r) => [r.partition, r.next_offset]),
+            .map((r) => [r.partition, { offset: r.next_offset }]),
         );
-        aggregator.lag = silver.reduce(
-          (sum, p) => sum + Math.max(0, p.high - (applied.get(p.partition) ?? p.low)),
-          0,
-        );
+        aggregator.lag = lagOf(silver, applied).total;
       }
     } catch (err) {
       aggregator.note = errorMessage(err);

@@ -2,18 +2,17 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
   createKafka,
-  createMetricsRegistry,
   createControlClient,
   createRegistryClient,
   errorMessage,
   OutageTracker,
-  PortInUseError,
   retryWhileOutage,
   topicNames,
   type ConnectionConfig,
   type Logger,
   IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
+import { createMetricsRegistry, PortInUseError } from '@cdc/observe';
 import { AlertsBoard } from './alerts-board';
 import { startAlertsConsumer, type AlertsConsumer } from './alerts-consumer';
 import { ownOrigins, type LiveUiConfig } from './config';

@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
-import { createMetricsRegistry } from '@cdc/core';
+import { createMetricsRegistry } from '@cdc/observe';
 import type { Registry } from 'prom-client';
 import { CHANGE_KINDS } from '@cdc/bookings';
 import type { SendCounts } from './sender';

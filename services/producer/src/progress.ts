@@ -1,11 +1,13 @@
-import { Presets, SingleBar } from 'cli-progress';
 import type { Logger } from '@cdc/core';
+import { ProgressReporter, recentRate, type ProgressMode } from '@cdc/observe';
 
 /**
- * Progress of a long run: a cli-progress line on a terminal, else a structured log line every few
- * seconds. Shows the recent rate, events sent (handed to Kafka) and acknowledged.
+ * Progress of a long run (observe's reporter): a bar on a terminal, else a structured log line
+ * every few seconds. Shows the recent rate, events sent (handed to Kafka) and acknowledged.
  */
-export type ProgressMode = 'auto' | 'bar' | 'log' | 'none';
+export type { ProgressMode };
+
+type Payload = { rate: number; sent: number; inFlight: number; failedText: string };
 
 export interface ProgressSnapshot {
   generated: number;
@@ -29,51 +31,42 @@ export function createProgress(options: {
   logIntervalMs?: number;
   stream?: NodeJS.WriteStream;
 }): Progress {
-  const stream = options.stream ?? process.stderr;
-  const mode = options.mode === 'auto' ? (stream.isTTY ? 'bar' : 'log') : options.mode;
-  let last = { t: Date.now(), acked: 0 };
-  const rate = (s: ProgressSnapshot): number => {
-    const now = Date.now();
-    const r = now > last.t ? ((s.acked - last.acked) * 1000) / (now - last.t) : 0;
-    last = { t: now, acked: s.acked };
-    return Math.round(r);
-  };
-
-  if (mode === 'none') return { update: () => undefined, stop: () => undefined, intervalMs: 1000 };
-  if (mode === 'log') {
-    const intervalMs = options.logIntervalMs ?? 5000;
+  const bounded = options.total !== null;
+  const reporter = new ProgressReporter<Payload>({
+    mode: options.mode,
+    logger: options.logger,
+    stream: options.stream,
+    preset: 'shades_classic',
+    format: `${bounded ? '{bar} {percentage}% | ' : ''}{rate} ev/s | sent {sent} | acked {value}${
+      bounded ? '/{total}' : ''
+    } | in flight {inFlight}{failedText} | {duration_formatted}`,
+  });
+  const rate = recentRate();
+  if (reporter.mode === 'none') return { update: () => undefined, stop: () => undefined, intervalMs: 1000 };
+  if (reporter.mode === 'log') {
     return {
-      intervalMs,
-      update: (s) => options.logger.info({ ratePerSec: rate(s), ...s }, 'producing'),
+      intervalMs: options.logIntervalMs ?? 5000,
+      update: (s) => reporter.log('producing', { ratePerSec: rate(s.acked), ...s }),
       stop: () => undefined,
     };
   }
-
-  const bounded = options.total !== null;
-  const bar = new SingleBar(
-    {
-      stream,
-      hideCursor: true,
-      clearOnComplete: false,
-      format: `${bounded ? '{bar} {percentage}% | ' : ''}{rate} ev/s | sent {sent} | acked {value}${
-        bounded ? '/{total}' : ''
-      } | in flight {inFlight}{failedText} | {duration_formatted}`,
-    },
-    Presets.shades_classic,
-  );
-  const payload = (s: ProgressSnapshot, r: number) => ({
+  const payload = (s: ProgressSnapshot, r: number): Payload => ({
     rate: r,
     sent: s.sent,
     inFlight: s.inFlight,
     failedText: s.failed > 0 ? ` | FAILED ${s.failed}` : '',
   });
-  bar.start(options.total ?? 0, 0, payload({ generated: 0, sent: 0, acked: 0, inFlight: 0, failed: 0 }, 0));
+  reporter.start(
+    options.total ?? 0,
+    0,
+    payload({ generated: 0, sent: 0, acked: 0, inFlight: 0, failed: 0 }, 0),
+  );
   return {
     intervalMs: 500,
-    update: (s) => bar.update(s.acked, payload(s, rate(s))),
+    update: (s) => reporter.update(s.acked, payload(s, rate(s.acked))),
     stop: (s) => {
-      bar.update(s.acked, payload(s, rate(s)));
-      bar.stop();
+      reporter.update(s.acked, payload(s, rate(s.acked)));
+      reporter.stop();
     },
   };
 }

@@ -3,13 +3,12 @@ import {
   errorMessage,
   OutageTracker,
   retryWhileOutage,
-  startOpsServer,
   type BookingChange,
   type ConnectionConfig,
   type Logger,
   type LogLevel,
-  type OpsServer,
 } from '@cdc/core';
+import { startOpsServer, type OpsServer } from '@cdc/observe';
 import type { ProduceConfig } from './config';
 import { prepareBronze } from './connect';
 import { CHANGE_KINDS } from '@cdc/bookings';

@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
-import {
-  loadAggregatorConfig,
-  rebuildDatabase,
-  rebuildProgressReporter,
-  startAggregator,
-} from '@cdc/aggregator';
+import { loadAggregatorConfig, rebuildDatabase, startAggregator } from '@cdc/aggregator';
 import { UsageError, type Env } from '@cdc/core';
 import { commandContext } from '../context';
 import { runUntilStopped } from '../lifecycle';
+import { rebuildProgressReporter } from '../rebuild-progress';
 import { intOption, run } from '../run';
 
 interface AggregateOptions {

@@ -7,9 +7,9 @@ import {
   intSetting,
   parseEnv,
   parseTimestamp,
-  Shutdown,
   type Env,
 } from '@cdc/core';
+import { Shutdown } from '@cdc/observe';
 import {
   backfillStatus,
   describeMember,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_GENERATOR } from '@cdc/bookings';
-import { AbortedError, Shutdown, UsageError } from '@cdc/core';
+import { AbortedError, UsageError } from '@cdc/core';
+import { Shutdown } from '@cdc/observe';
 import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_OPS_PORT,
@@ -93,7 +94,7 @@ export function registerProduceCommand(program: Command): void {
         }
         const config = parseProduceArgs(args);
         const ctx = commandContext('producer');
-        // The shared shutdown (core's Shutdown): the first signal stops generating and waits for
+        // The shared shutdown (observe's Shutdown): the first signal stops generating and waits for
         // the events in flight up to SHUTDOWN_TIMEOUT_MS; a second one exits at once.
         const shutdown = new Shutdown({ timeoutMs: ctx.shutdownTimeoutMs, logger: ctx.logger });
         let probe: () => { inFlight: number } = () => ({ inFlight: 0 });

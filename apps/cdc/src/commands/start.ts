@@ -7,9 +7,9 @@ import {
   errorMessage,
   OutageTracker,
   retryWhileOutage,
-  Shutdown,
   waitFor,
 } from '@cdc/core';
+import { Shutdown } from '@cdc/observe';
 import { stackUp } from '@cdc/stack';
 import { commandContext } from '../context';
 import { exitSoon } from '../lifecycle';

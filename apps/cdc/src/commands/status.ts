@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DeadLetterCounter } from '@cdc/observe';
 import { KAFKA_VERSION } from '@cdc/stack';
 import { collectStatus } from '../status/collect';
 import { formatStatus } from '../status/format';
@@ -37,6 +38,7 @@ export function registerStatusCommand(program: Command): void {
         const ctx = commandContext('status');
         const prefix = ctx.connection.topicPrefix;
         const earliestCache = new Map<string, number | null>();
+        const deadLetters = new DeadLetterCounter();
         const once = (): Promise<StatusReport> =>
           collectStatus({
             connection: ctx.connection,
@@ -47,6 +49,7 @@ export function registerStatusCommand(program: Command): void {
             localKafkaVersion: ctx.stack.external ? null : KAFKA_VERSION,
             limits: { maxFreshnessLagMs: opts.maxLag * 1000 },
             earliestCache,
+            deadLetters,
           });
         const show = (r: StatusReport): void => {
           process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : formatStatus(r));

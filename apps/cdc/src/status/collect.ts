@@ -10,11 +10,14 @@ import {
   errorMessage,
   latestBackfill,
   readRanges,
+  lastStableOffsets,
   topicNames,
   type ConnectionConfig,
   type Logger,
+  type PartitionEnds,
   type TopicNames,
 } from '@cdc/core';
+import { committedLag, DeadLetterCounter, groupLag, readDeadLetterCount } from '@cdc/observe';
 import { newestEventTime, openReadOnly, recentBatches } from '@cdc/read-model';
 import { verdict, type GroupStatus, type StatusLimits, type StatusReport, type TopicStatus } from './report';
 
@@ -29,6 +32,8 @@ export interface CollectOptions {
   limits: StatusLimits;
   /** Earliest record times already read (kept across `--watch` refreshes). */
   earliestCache?: Map<string, number | null>;
+  /** The dead letters counted so far (kept across `--watch` refreshes: read again when they moved). */
+  deadLetters?: DeadLetterCounter;
   now?: () => number;
 }
 
@@ -103,29 +108,25 @@ async function groupStatus(
   stage: GroupStatus['stage'],
   group: string,
   topic: string,
-  ends: Map<number, { low: number; high: number }>,
+  ends: readonly PartitionEnds[],
 ): Promise<GroupStatus> {
   const [described] = (await admin.describeGroups([group])).groups;
-  const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-  let last: number | null = null;
-  const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, p]));
-  const partitions = [...ends].map(([partition, { low, high }]) => {
-    const c = byPartition.get(partition);
-    const offset = c && Number(c.offset) >= 0 ? Number(c.offset) : null;
-    const t = commitTimeOf(c?.metadata);
-    if (t !== null) last = Math.max(last ?? 0, t);
-    return { partition, committed: offset, end: high, lag: Math.max(0, high - (offset ?? low)) };
-  });
-  const anyCommitted = partitions.some((p) => p.committed !== null);
+  const lag = await groupLag(admin, group, topic, { ends });
+  const times = lag.partitions.map((p) => commitTimeOf(p.metadata)).filter((t): t is number => t !== null);
   return {
     stage,
     group,
     topic,
     state: described?.state ?? 'Unknown',
     members: described?.members.length ?? 0,
-    lag: anyCommitted ? partitions.reduce((s, p) => s + (p.lag ?? 0), 0) : null,
-    partitions,
-    last_commit_at: isoOf(last),
+    lag: committedLag(lag),
+    partitions: lag.partitions.map((p) => ({
+      partition: p.partition,
+      committed: p.committed,
+      end: p.end,
+      lag: p.lag,
+    })),
+    last_commit_at: isoOf(times.length > 0 ? Math.max(0, ...times) : null),
   };
 }
 
@@ -202,7 +203,7 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
         )
       ).map((r) => [r.topic, r]),
     );
-    const ends = new Map<string, Map<number, { low: number; high: number }>>();
+    const ends = new Map<string, PartitionEnds[]>();
     const cache = o.earliestCache ?? new Map<string, number | null>();
     for (const [role, key] of ROLES) {
       const name = names[key];
@@ -219,10 +220,8 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
         });
         continue;
       }
-      const offsets = (await admin.fetchTopicOffsets(name))
-        .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
-        .sort((a, b) => a.partition - b.partition);
-      ends.set(name, new Map(offsets.map((p) => [p.partition, p])));
+      const offsets = await lastStableOffsets(admin, name);
+      ends.set(name, offsets);
       const r = retention.get(name);
       const earliest =
         role === 'control'
@@ -245,7 +244,11 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
         earliest_retained_at: isoOf(earliest),
         end_offsets: offsets.map((p) => p.high),
       });
-      if (role === 'dead-letter') report.dead_letters = offsets.reduce((s, p) => s + (p.high - p.low), 0);
+      if (role === 'dead-letter')
+        report.dead_letters = await (o.deadLetters ?? new DeadLetterCounter()).count(
+          offsets,
+          readDeadLetterCount({ kafka, topic: name, groupPrefix: `${o.connection.topicPrefix}cdc-status` }),
+        );
     }
 
     const bronzeEnds = ends.get(names.bronze);

@@ -1,5 +1,6 @@
 import type { Admin } from '../kafka/types';
 import type { BackfillPartition, BackfillState } from '../types';
+import { committedOffsets } from '../kafka/offsets';
 
 /**
  * How far a backfill has come: the offsets its consumer group committed on bronze against the
@@ -35,18 +36,6 @@ export function rangeProgress(
   const done = out.reduce((s, p) => s + p.done, 0);
   const total = out.reduce((s, p) => s + p.total, 0);
   return { partitions: out, done, total, complete: out.every((p) => p.committed >= p.end) };
-}
-
-/** A consumer group's committed offsets on `topic` (partitions without one left out). */
-export async function committedOffsets(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-): Promise<Map<number, number>> {
-  const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return new Map(
-    (t?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, Number(p.offset)]),
-  );
 }
 
 /**

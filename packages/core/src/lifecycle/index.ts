@@ -1,4 +1,3 @@
 export * from './outage';
 export * from './retry';
-export * from './shutdown';
 export * from './offset-commits';

@@ -7,7 +7,8 @@ import { isBrokerOutage } from '../kafka/errors';
  * answer" (`outageOf`; what kafkajs's errors mean is kafka/errors.ts), and how a process reports it (`OutageTracker`): the first failure of an
  * outage logs one warning with the reason, retries log at debug, the recovery logs one info line
  * with the duration and the number of retries, and `/healthz` says not-ready with the reason while
- * it lasts (ops-server.ts reads `status()`). Waiting itself is `retryWhileOutage` (retry.ts).
+ * it lasts (the ops server of @cdc/observe reads `status()`). Waiting itself is
+ * `retryWhileOutage` (retry.ts).
  */
 export type Dependency = 'broker' | 'registry';
 

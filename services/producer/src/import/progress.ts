@@ -1,13 +1,13 @@
-import { Presets, SingleBar } from 'cli-progress';
 import type { Logger } from '@cdc/core';
+import { ProgressReporter, recentRate, type ProgressMode } from '@cdc/observe';
 import type { ImportCounts } from './checkpoint';
 
 /**
- * Progress of an import: a cli-progress bar on a terminal (bytes of the input read, rows per
+ * Progress of an import (observe's reporter): a bar on a terminal (bytes of the input read, rows per
  * second, records acknowledged, skipped and rejected), else a structured log line every few
  * seconds, or nothing.
  */
-export type ImportProgressMode = 'auto' | 'bar' | 'log' | 'none';
+export type ImportProgressMode = ProgressMode;
 
 export interface ImportSnapshot {
   bytes: number;
@@ -25,6 +25,15 @@ export interface ImportProgress {
   readonly intervalMs: number;
 }
 
+type Payload = {
+  phase: string;
+  rate: number;
+  rows: number;
+  acked: number;
+  unchanged: number;
+  rejected: number;
+};
+
 export function createImportProgress(o: {
   mode: ImportProgressMode;
   /** Input size in bytes (null for stdin: no percentage). */
@@ -32,16 +41,16 @@ export function createImportProgress(o: {
   logger: Logger;
   stream?: NodeJS.WriteStream;
 }): ImportProgress {
-  const stream = o.stream ?? process.stderr;
-  const mode = o.mode === 'auto' ? (stream.isTTY ? 'bar' : 'log') : o.mode;
-  let last = { t: Date.now(), rows: 0 };
-  const rate = (rows: number): number => {
-    const now = Date.now();
-    const r = now > last.t ? ((rows - last.rows) * 1000) / (now - last.t) : 0;
-    last = { t: now, rows };
-    return Math.round(r);
-  };
-  if (mode === 'none') {
+  const bounded = o.total !== null;
+  const reporter = new ProgressReporter<Payload>({
+    mode: o.mode,
+    logger: o.logger,
+    stream: o.stream,
+    preset: 'shades_classic',
+    format: `{phase} ${bounded ? '{bar} {percentage}% | ' : ''}{rate} rows/s | rows {rows} | acked {acked} | unchanged {unchanged} | rejected {rejected} | {duration_formatted}`,
+  });
+  const rate = recentRate();
+  if (reporter.mode === 'none') {
     return {
       phase: () => undefined,
       bronze: () => undefined,
@@ -50,36 +59,9 @@ export function createImportProgress(o: {
       intervalMs: 1000,
     };
   }
-  if (mode === 'log') {
-    let lastBronzeLog = 0;
-    return {
-      intervalMs: 5000,
-      phase: (text) => o.logger.info({}, text),
-      bronze: (records, total) => {
-        if (Date.now() - lastBronzeLog < 5000) return;
-        lastBronzeLog = Date.now();
-        o.logger.info({ records, total }, 'reading bronze');
-      },
-      update: (s) =>
-        o.logger.info(
-          { rowsPerSec: rate(s.counts.rows), bytes: s.bytes, ...s.counts, acked: s.acked },
-          'importing',
-        ),
-      stop: () => undefined,
-    };
-  }
-  const bounded = o.total !== null;
-  const bar = new SingleBar(
-    {
-      stream,
-      hideCursor: true,
-      clearOnComplete: false,
-      format: `{phase} ${bounded ? '{bar} {percentage}% | ' : ''}{rate} rows/s | rows {rows} | acked {acked} | unchanged {unchanged} | rejected {rejected} | {duration_formatted}`,
-    },
-    Presets.shades_classic,
-  );
+  if (reporter.mode === 'log') return logLines(o.logger, rate);
   let phase = '';
-  const payload = (s: ImportSnapshot) => ({
+  const payload = (s: ImportSnapshot): Payload => ({
     phase,
     rate: rate(s.counts.rows),
     rows: s.counts.rows,
@@ -93,18 +75,38 @@ export function createImportProgress(o: {
     inFlight: 0,
     counts: { rows: 0, created: 0, updated: 0, recreated: 0, unchanged: 0, rejected: 0, totalMismatches: 0 },
   };
-  bar.start(o.total ?? 0, 0, payload(zero));
+  reporter.start(o.total ?? 0, 0, payload(zero));
   return {
     intervalMs: 500,
     phase: (text) => {
       phase = text;
-      bar.update({ phase });
+      reporter.note({ phase });
     },
-    bronze: (records, total) => bar.update({ phase: `reading bronze ${records}/${total}` }),
-    update: (s) => bar.update(s.bytes, payload(s)),
+    bronze: (records, total) => reporter.note({ phase: `reading bronze ${records}/${total}` }),
+    update: (s) => reporter.update(s.bytes, payload(s)),
     stop: (s) => {
-      bar.update(o.total ?? s.bytes, payload(s));
-      bar.stop();
+      reporter.update(o.total ?? s.bytes, payload(s));
+      reporter.stop();
     },
+  };
+}
+
+/** Log mode: a line per update (every `intervalMs`), the bronze read at most every 5 s. */
+function logLines(logger: Logger, rate: (rows: number) => number): ImportProgress {
+  let lastBronzeLog = 0;
+  return {
+    intervalMs: 5000,
+    phase: (text) => logger.info({}, text),
+    bronze: (records, total) => {
+      if (Date.now() - lastBronzeLog < 5000) return;
+      lastBronzeLog = Date.now();
+      logger.info({ records, total }, 'reading bronze');
+    },
+    update: (s) =>
+      logger.info(
+        { rowsPerSec: rate(s.counts.rows), bytes: s.bytes, ...s.counts, acked: s.acked },
+        'importing',
+      ),
+    stop: () => undefined,
   };
 }

@@ -1,9 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { CdcError } from './errors';
-import type { OutageTracker } from './lifecycle/outage';
-import type { Logger } from './logger';
+import { CdcError, type Logger, type OutageTracker } from '@cdc/core';
 
 /**
  * Every long-running service serves GET /healthz (200 when healthy, 503 when not, JSON body)

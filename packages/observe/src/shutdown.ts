@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { intSetting, parseEnv, type Env } from '../config';
-import { CdcError, errorMessage } from '../errors';
-import type { Logger } from '../logger';
+import { CdcError, errorMessage, intSetting, parseEnv, type Env, type Logger } from '@cdc/core';
 
 /**
  * The one way a long-running command stops (SIGTERM, Ctrl-C, or the service failing by itself):
