@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Admin, Kafka } from 'kafkajs';
 import {
   allTopics,
   createEncoder,
@@ -16,6 +15,8 @@ import {
   type EnrichedBookingChange,
   type Logger,
   type TopicNames,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 import { loadAggregatorConfig, type AggregatorConfig } from '@cdc/aggregator';
 import { changeStream, enrich, randomSuffix, withDisorder } from '@cdc/testing';

@@ -1,9 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import type { Admin, Kafka } from 'kafkajs';
 import WebSocket from 'ws';
-import { createDecoder, loadSchema, type MovieKpis, type RegistryClient } from '@cdc/core';
+import {
+  createDecoder,
+  loadSchema,
+  type MovieKpis,
+  type RegistryClient,
+  type Admin,
+  type Kafka,
+} from '@cdc/core';
 import { groupLag as consumerGroupLag } from '@cdc/observe';
 import type { ServerMessage } from '@cdc/live-ui';
 

@@ -1,4 +1,3 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
 import {
   allTopics,
   createEncoder,
@@ -15,6 +14,9 @@ import {
   type MovieKpis,
   type RegistryClient,
   type TopicNames,
+  type Admin,
+  type Kafka,
+  type Producer,
 } from '@cdc/core';
 import { randomSuffix } from '@cdc/testing';
 

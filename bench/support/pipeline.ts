@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Admin, Kafka } from 'kafkajs';
 import {
   allTopics,
   createKafka,
@@ -11,6 +10,8 @@ import {
   type ConnectionConfig,
   type LogLevel,
   type TopicNames,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 import { randomSuffix } from '@cdc/testing';
 

@@ -16,4 +16,3 @@ export * from './worker-script';
 export * from './control';
 export * from './lifecycle';
 export * from './id-filter';
-export * from './kafka/offsets';

@@ -1,5 +1,11 @@
-import type { Admin, Kafka } from 'kafkajs';
-import { errorMessage, lastStableOffsets, type Logger, type TopicNames } from '@cdc/core';
+import {
+  errorMessage,
+  lastStableOffsets,
+  type Logger,
+  type TopicNames,
+  type Admin,
+  type Kafka,
+} from '@cdc/core';
 import { committedLag, DeadLetterCounter, groupLag, readDeadLetterCount } from '@cdc/observe';
 import type { StaleFacts } from './engine/evaluate';
 

@@ -1,4 +1,3 @@
-import type { Admin, Kafka } from 'kafkajs';
 import {
   backfillProgress,
   errorMessage,
@@ -9,6 +8,8 @@ import {
   type OutageTracker,
   lastStableOffsets,
   type TopicNames,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 import { committedLag, DeadLetterCounter, groupLag, lagOf } from '@cdc/observe';
 import { aggregatorProgress, type DbHandle } from '@cdc/read-model';

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type { Admin, Kafka } from 'kafkajs';
 import {
   backfillProgress,
   commitTimeOf,
@@ -16,6 +15,8 @@ import {
   type Logger,
   type PartitionEnds,
   type TopicNames,
+  type Admin,
+  type Kafka,
 } from '@cdc/core';
 import { committedLag, DeadLetterCounter, groupLag, readDeadLetterCount } from '@cdc/observe';
 import { newestEventTime, openReadOnly, recentBatches } from '@cdc/read-model';

@@ -12,4 +12,5 @@ export * from './ensure-topics';
 export * from './topic-configs';
 export * from './retention';
 export * from './read-range';
+export * from './offsets';
 export * from './groups';
