@@ -33,7 +33,7 @@ import { backoffMs, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-pla
  */
 export class UnitRejectedError extends CdcError {
   constructor(readonly reason: 'partition-failed' | 'not-owned' | 'closed') {
-    super('TRANSACTION_REFUSED', `transaction unit refused: ${reason}`, { retriable: reason !== 'closed' });
+    super('CONFLICT', `enricher: transaction unit refused: ${reason}`, { retriable: reason !== 'closed' });
   }
 }
 
@@ -44,7 +44,7 @@ export class TransactionFailedError extends CdcError {
     readonly uncertain: boolean,
     cause: unknown,
   ) {
-    super('TRANSACTION_FAILED', message, { retriable: true, cause });
+    super('UNAVAILABLE', message, { retriable: true, cause });
   }
 }
 

@@ -1,5 +1,5 @@
 import {
-  CdcError,
+  UnavailableError,
   errorMessage,
   OutageTracker,
   retryWhileOutage,
@@ -149,8 +149,8 @@ export async function runProducer(config: ProduceConfig, ctl: RunControls): Prom
   let startedAt = Date.now();
   try {
     if ((await race(sender.connect(), connectTimeoutMs)) === 'timeout') {
-      throw new CdcError(
-        'BROKER_UNAVAILABLE',
+      throw new UnavailableError(
+        'broker',
         `the Kafka producers did not connect within ${connectTimeoutMs} ms`,
       );
     }
