@@ -16,7 +16,7 @@ import { backoffMs, takeUnits, unitKey, unitTotals, type TxUnit } from './tx-pla
  *    fences the previous incarnation and aborts its open transaction, or waits for its commit;
  *  - kafkajs has no KIP-447 (no consumer-group generation in TxnOffsetCommit), so a zombie is not
  *    fenced by the broker: units are checked against the current assignment and generation right
- *    before each transaction instead (see enricher.ts);
+ *    before each transaction instead (see service.ts);
  *  - right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until the previous
  *    transaction's markers are written (a few ms): the patched kafkajs retries the next
  *    transaction's first request after a few ms (patches/kafkajs+2.2.4.patch, eosManager);

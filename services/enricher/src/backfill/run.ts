@@ -16,7 +16,7 @@ import {
 import type { EnricherConfig } from '../config';
 import { fixedDerivation } from '../derivations';
 import { startEnrichLoop } from '../enrich-loop';
-import { silverCodec } from '../enricher';
+import { silverCodec } from '../service';
 import { EnricherMetrics } from '../metrics';
 import { deriverFor } from '@cdc/bookings';
 
