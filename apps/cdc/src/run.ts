@@ -1,7 +1,10 @@
 import { InvalidArgumentError } from 'commander';
 import { CdcError, errorMessage } from '@cdc/core';
 
-/** Exit codes: 0 success, 1 failure (or work abandoned on stop), 2 bad usage or configuration (a taken port too). */
+/**
+ * Exit codes, by the error's kind: 0 success, 2 bad usage or configuration (CONFIG_INVALID, a
+ * taken port among them; USAGE), 1 any other failure (or work abandoned on stop).
+ */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
@@ -10,10 +13,7 @@ export async function run(body: () => Promise<void>): Promise<void> {
   try {
     await body();
   } catch (err) {
-    // A port another process holds is a configuration problem too: the message names the setting.
-    const usage =
-      err instanceof CdcError &&
-      (err.code === 'USAGE' || err.code === 'CONFIG_INVALID' || err.code === 'PORT_IN_USE');
+    const usage = err instanceof CdcError && (err.code === 'USAGE' || err.code === 'CONFIG_INVALID');
     const prefix = err instanceof CdcError ? `error [${err.code}]` : 'error';
     process.stderr.write(`${prefix}: ${errorMessage(err)}\n`);
     if (process.env.CDC_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);

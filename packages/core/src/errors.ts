@@ -1,45 +1,53 @@
 /**
- * Typed errors. Every error the pipeline raises on purpose is a CdcError with a stable `code`
- * and a `retriable` flag: retriable errors (a broker or registry that does not answer) are
- * retried or stall the stage; non-retriable ones (bad bytes, bad config) are reported and,
- * for records, dead-lettered.
+ * Typed errors. Every error the pipeline raises on purpose is a CdcError with a stable `code` and
+ * a `retriable` flag. The code is a *kind*: what a caller can do about the error, not where it
+ * happened. The place is in the message ("backfill: …", "alerts database …"), so this module knows
+ * no service. `retriable` says whether waiting may help: the stage retries or stalls on it;
+ * otherwise the error is reported and, for a record, dead-lettered. Nothing is lost silently.
+ *
+ * The table of kinds (and which exit code of `cdc` each gives) is in DEVELOPERS.md ("Errors").
  */
-export type ErrorCode =
+export type ErrorKind =
+  /** A setting is wrong or missing (an environment variable, an option's value, a port another process holds): fix it. */
   | 'CONFIG_INVALID'
+  /** The command line or a call is wrong (an unknown option, a missing argument): fix the command. */
   | 'USAGE'
-  | 'WRONG_MAGIC_BYTE'
-  | 'TRUNCATED_FRAME'
-  | 'UNKNOWN_SCHEMA_ID'
-  | 'SCHEMA_MISMATCH'
-  | 'REGISTRY_UNAVAILABLE'
-  | 'REGISTRY_ERROR'
-  | 'SCHEMA_INCOMPATIBLE'
-  | 'STACK_ERROR'
-  | 'PORT_IN_USE'
-  | 'BROKER_UNAVAILABLE'
-  | 'BACKFILL_SWITCH_TIMEOUT'
-  | 'BACKFILL_BUSY'
-  | 'BACKFILL_FAILED'
-  | 'REQUEST_REJECTED'
+  /** The input is wrong (a file, a request): fix it; a record's bytes get a dead-letter reason instead. */
+  | 'INVALID_INPUT'
+  /** A dependency does not answer (broker, registry, database, webhook): wait and retry. */
+  | 'UNAVAILABLE'
+  /** A dependency answered with a final no, or broke (a refused record, a failed external program): retrying the same fails again. */
+  | 'DEPENDENCY_FAILED'
+  /** Someone else holds it (another process runs the backfill, a partition is another member's): wait for them, or stop them. */
+  | 'CONFLICT'
+  /** A wait ran out of time; the work may still complete: run it again to keep waiting. */
   | 'TIMED_OUT'
+  /** The process was asked to stop (a signal, an abort) before the work finished. */
   | 'INTERRUPTED'
-  | 'INTERNAL'
-  | 'REBUILD_FAILED'
-  | 'RECORD_TOO_LARGE'
-  | 'TRANSACTION_REFUSED'
-  | 'TRANSACTION_FAILED'
-  | 'SEND_FAILED'
-  | 'UNKNOWN_TIME_ZONE'
-  | 'INVALID_ARGUMENT'
-  | 'KPI_DEFINITION_INVALID'
-  | 'DB_UNAVAILABLE'
-  | 'DB_INCONSISTENT'
-  | 'DB_SCHEMA_UNSUPPORTED'
-  | 'BATCH_CLOSED'
-  | 'INPUT_UNREADABLE'
-  | 'WEBHOOK_FAILED'
-  | 'ABORTED'
-  | 'FENCED_INSTANCE';
+  /** A schema is not compatible with the versions registered before it. */
+  | 'SCHEMA_INCOMPATIBLE'
+  /** Stored state is corrupt or from another version (a database file): move it away, rebuild or upgrade. */
+  | 'STORED_STATE_INVALID'
+  /** A bug: code called in a way it does not support. */
+  | 'INTERNAL';
+
+/**
+ * Why a record's bytes cannot become a record. Finer than a kind on purpose: these are the
+ * dead-letter reasons of the data contract (the `dlq.error.code` header, docs/contract.md), which
+ * readers of the dead-letter topic filter on (`cdc dlq list --code`, the UI), so they stay as the
+ * contract names them. Each one is of the kind "fix the input or dead-letter it".
+ */
+export type DeadLetterReason =
+  'WRONG_MAGIC_BYTE' | 'TRUNCATED_FRAME' | 'UNKNOWN_SCHEMA_ID' | 'SCHEMA_MISMATCH' | 'RECORD_TOO_LARGE';
+
+/**
+ * Codes the aggregator still raises until it moves to the kinds (pending on its own branch):
+ * REBUILD_FAILED → DEPENDENCY_FAILED or INTERNAL, BATCH_CLOSED and INVALID_ARGUMENT → INTERNAL.
+ * @deprecated use an ErrorKind with the place in the message.
+ */
+type PendingAggregatorCode = 'REBUILD_FAILED' | 'BATCH_CLOSED' | 'INVALID_ARGUMENT';
+
+export type ErrorCode = ErrorKind | DeadLetterReason | PendingAggregatorCode;
 
 export class CdcError extends Error {
   readonly code: ErrorCode;
@@ -78,6 +86,24 @@ export class DecodeError extends CdcError {
   }
 }
 
+/** What an UnavailableError says does not answer; the broker and the registry are outages (lifecycle/outage.ts). */
+export type UnavailableDependency = 'broker' | 'registry' | 'database' | 'webhook';
+
+/** A dependency that does not answer: always retriable (the caller waits and tries again). */
+export class UnavailableError extends CdcError {
+  constructor(
+    readonly dependency: UnavailableDependency,
+    message: string,
+    cause?: unknown,
+  ) {
+    super('UNAVAILABLE', message, { retriable: true, cause });
+  }
+}
+
+/**
+ * The schema registry's errors: it does not answer (UNAVAILABLE, retriable), refuses a schema as
+ * incompatible (409), or answers anything else (DEPENDENCY_FAILED, with its status).
+ */
 export class RegistryError extends CdcError {
   readonly status: number | undefined;
 
@@ -86,8 +112,8 @@ export class RegistryError extends CdcError {
       options.status === 409
         ? 'SCHEMA_INCOMPATIBLE'
         : options.retriable
-          ? 'REGISTRY_UNAVAILABLE'
-          : 'REGISTRY_ERROR',
+          ? 'UNAVAILABLE'
+          : 'DEPENDENCY_FAILED',
       message,
       options,
     );
@@ -95,8 +121,9 @@ export class RegistryError extends CdcError {
   }
 }
 
+/** The local stack (`cdc stack`): an external program (Maven, Java, Kafka) failed, or a port it needs is taken. */
 export class StackError extends CdcError {
-  constructor(message: string, code: 'STACK_ERROR' | 'PORT_IN_USE' = 'STACK_ERROR') {
+  constructor(message: string, code: 'DEPENDENCY_FAILED' | 'CONFIG_INVALID' = 'DEPENDENCY_FAILED') {
     super(code, message);
   }
 }

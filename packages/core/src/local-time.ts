@@ -19,7 +19,7 @@ export function assertTimeZone(timeZone: string): void {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
     throw new CdcError(
-      'UNKNOWN_TIME_ZONE',
+      'CONFIG_INVALID',
       `unknown time zone '${timeZone}' (use an IANA name such as UTC or Europe/Berlin)`,
     );
   }
@@ -56,7 +56,7 @@ export function createOffsetLookup(timeZone: string): (epochMs: number) => numbe
   };
 }
 
-/** Calendar fields (date, hour, day of week) of instants in one zone. Throws a CdcError UNKNOWN_TIME_ZONE for an unknown zone. */
+/** Calendar fields (date, hour, day of week) of instants in one zone. Throws a CdcError CONFIG_INVALID for an unknown zone. */
 export function createLocalTime(timeZone: string): (epochMs: number) => LocalTime {
   const offsetAt = createOffsetLookup(timeZone);
   return (epochMs) => {

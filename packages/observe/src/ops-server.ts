@@ -33,7 +33,9 @@ export class PortInUseError extends CdcError {
     const how = setting
       ? `choose another with ${setting.option} <port>${setting.env ? ` or ${setting.env}=<port>` : ''} (0 picks a free port)`
       : 'choose another port (0 picks a free port)';
-    super('PORT_IN_USE', `port ${port} for ${what} is already in use by another process: ${how}`, { cause });
+    super('CONFIG_INVALID', `port ${port} for ${what} is already in use by another process: ${how}`, {
+      cause,
+    });
   }
 }
 

@@ -175,7 +175,7 @@ const CATEGORY_VALUE = /^[A-Z_]{1,32}$/;
 export function checkDefinitions(list: readonly KpiDefinition[]): void {
   const seen = new Map<string, KpiDefinition>();
   const fail = (msg: string): never => {
-    throw new CdcError('KPI_DEFINITION_INVALID', `KPI definitions: ${msg}`);
+    throw new CdcError('INTERNAL', `KPI definitions: ${msg}`);
   };
   for (const d of list) {
     if (seen.has(d.column)) fail(`${d.column} is defined twice`);

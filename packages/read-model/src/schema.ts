@@ -111,7 +111,7 @@ export function applySchema(db: Database.Database): void {
   const stored = storedSchemaVersion(db);
   if (stored !== null && stored > SCHEMA_VERSION) {
     throw new CdcError(
-      'DB_SCHEMA_UNSUPPORTED',
+      'STORED_STATE_INVALID',
       `the database ${db.name} has schema version ${stored}, newer than this version's (${SCHEMA_VERSION}): ` +
         'upgrade, or rebuild it with this version (cdc aggregate --rebuild)',
     );

@@ -139,7 +139,7 @@ export class ReadModelWriter {
         const stored = this.storedOffset(w.topic, p.partition);
         if (stored !== p.openedAtOffset) {
           throw new CdcError(
-            'DB_INCONSISTENT',
+            'STORED_STATE_INVALID',
             `offset of ${w.topic}/${p.partition} moved from ${p.openedAtOffset} to ${stored} during a batch`,
           );
         }
@@ -315,4 +315,4 @@ export class ReadModelWriter {
 }
 
 const inconsistent = (what: string): CdcError =>
-  new CdcError('DB_INCONSISTENT', `${what}: the store is inconsistent`);
+  new CdcError('STORED_STATE_INVALID', `${what}: the store is inconsistent`);

@@ -211,7 +211,7 @@ async function assertPortFree(port: number, what: string, setting: string): Prom
   if (await isPortOpen(port)) {
     throw new StackError(
       `port ${port} for ${what} is already taken by another process; stop it, or choose another port with ${setting}=<port>`,
-      'PORT_IN_USE',
+      'CONFIG_INVALID',
     );
   }
 }

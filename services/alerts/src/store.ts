@@ -35,7 +35,7 @@ export class AlertStore {
       db = new Database(file);
     } catch (err) {
       throw new CdcError(
-        'DB_UNAVAILABLE',
+        'DEPENDENCY_FAILED',
         `cannot open the alerts database ${file}: ${(err as Error).message}`,
         {
           cause: err,
@@ -73,7 +73,7 @@ export class AlertStore {
     } else if (Number(version) !== SCHEMA_VERSION) {
       db.close();
       throw new CdcError(
-        'DB_INCONSISTENT',
+        'STORED_STATE_INVALID',
         `${file} has schema version ${version}; this version of cdc alerts reads ${SCHEMA_VERSION} (move the file away to start afresh)`,
       );
     }

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { CdcError, errorMessage, type Alert } from '@cdc/core';
+import { errorMessage, UnavailableError, type Alert } from '@cdc/core';
 import { idempotencyKey } from './engine/record';
 
 /**
@@ -69,14 +69,11 @@ export async function postWebhook(
       signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]),
     });
   } catch (err) {
-    throw new CdcError('WEBHOOK_FAILED', `POST ${url}: ${errorMessage(err)}`, {
-      retriable: true,
-      cause: err,
-    });
+    throw new UnavailableError('webhook', `webhook POST ${url}: ${errorMessage(err)}`, err);
   }
   // The answer's body is not needed; read it so the connection can be reused.
   await res.arrayBuffer().catch(() => undefined);
   if (res.status < 200 || res.status > 299) {
-    throw new CdcError('WEBHOOK_FAILED', `POST ${url}: HTTP ${res.status}`, { retriable: true });
+    throw new UnavailableError('webhook', `webhook POST ${url}: HTTP ${res.status}`);
   }
 }

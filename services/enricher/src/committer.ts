@@ -27,7 +27,7 @@ import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type
  *    fences the previous incarnation and aborts its open transaction, or waits for its commit;
  *  - kafkajs has no KIP-447 (no consumer-group generation in TxnOffsetCommit), so a zombie is not
  *    fenced by the broker: units are checked against the current assignment and generation right
- *    before each transaction instead (see enricher.ts);
+ *    before each transaction instead (see service.ts);
  *  - right after a commit the coordinator answers CONCURRENT_TRANSACTIONS until the previous
  *    transaction's markers are written (a few ms): the patched kafkajs retries the next
  *    transaction's first request after a few ms (patches/kafkajs+2.2.4.patch, eosManager);
@@ -44,7 +44,7 @@ import { backoffMs, planOffsets, planSends, takeUnits, unitKey, unitTotals, type
  */
 export class UnitRejectedError extends CdcError {
   constructor(readonly reason: 'partition-failed' | 'not-owned' | 'closed') {
-    super('TRANSACTION_REFUSED', `transaction unit refused: ${reason}`, { retriable: reason !== 'closed' });
+    super('CONFLICT', `enricher: transaction unit refused: ${reason}`, { retriable: reason !== 'closed' });
   }
 }
 
@@ -55,7 +55,7 @@ export class TransactionFailedError extends CdcError {
     readonly uncertain: boolean,
     cause: unknown,
   ) {
-    super('TRANSACTION_FAILED', message, { retriable: true, cause });
+    super('UNAVAILABLE', message, { retriable: true, cause });
   }
 }
 

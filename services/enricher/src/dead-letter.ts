@@ -1,8 +1,9 @@
 import {
-  CdcError,
+  DecodeError,
   DLQ_HEADERS,
   errorMessage,
-  type ErrorCode,
+  RegistryError,
+  type DeadLetterReason,
   type IHeaders,
   type KafkaMessage,
   type Message,
@@ -14,7 +15,9 @@ export { DLQ_HEADERS };
 /** Code for a record that decoded but could not be enriched or encoded (e.g. a total beyond 2^53 cents). */
 export const ENRICH_FAILED = 'ENRICH_FAILED';
 /** Code for a record whose silver record would be larger than the broker accepts. */
-export const RECORD_TOO_LARGE = 'RECORD_TOO_LARGE' satisfies ErrorCode;
+export const RECORD_TOO_LARGE = 'RECORD_TOO_LARGE' satisfies DeadLetterReason;
+/** Code for a record whose schema id the registry refused with a 4xx other than "not found". */
+export const REGISTRY_ERROR = 'REGISTRY_ERROR';
 
 const MAX_MESSAGE_CHARS = 1000;
 
@@ -23,8 +26,14 @@ export interface SourcePosition {
   partition: number;
 }
 
+/**
+ * The dead letter's `dlq.error.code`: the contract's reasons (docs/contract.md), finer than the
+ * kinds of CdcError codes. A registry that refused the record's schema id keeps the reason it has
+ * always had (REGISTRY_ERROR, or SCHEMA_INCOMPATIBLE for a 409), whatever its kind.
+ */
 export function errorCode(err: unknown): string {
-  if (err instanceof CdcError) return err.code;
+  if (err instanceof DecodeError) return err.code;
+  if (err instanceof RegistryError) return err.code === 'SCHEMA_INCOMPATIBLE' ? err.code : REGISTRY_ERROR;
   const code = (err as { code?: unknown } | null)?.code;
   return code === RECORD_TOO_LARGE ? RECORD_TOO_LARGE : ENRICH_FAILED;
 }

@@ -30,7 +30,7 @@ export interface EnrichLoopOptions {
   admin: Admin;
   logger: Logger;
   metrics: EnricherMetrics;
-  /** Bronze decoder and silver encoder (enricher.ts: `silverCodec`). */
+  /** Bronze decoder and silver encoder (service.ts: `silverCodec`). */
   codec: Pick<EnrichDeps, 'decode' | 'decodeKnown' | 'encode'>;
   derivations: DerivationSource;
   rangeEnd?: BatchHandlerDeps['rangeEnd'];

@@ -5,7 +5,7 @@ export * from './tx-plan';
 export * from './metrics';
 export * from './committer';
 export * from './group-state';
-export * from './enricher';
+export * from './service';
 export * from './enrich-loop';
 export * from './derivations';
 export * from './settings-sync';

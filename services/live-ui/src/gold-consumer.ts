@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   CdcError,
+  UnavailableError,
   createDecoder,
   createPipelineConsumer,
   errorMessage,
@@ -53,10 +54,10 @@ export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldCon
       low: Number(p.low),
     }));
   } catch (err) {
-    throw new CdcError(
-      'BROKER_UNAVAILABLE',
+    throw new UnavailableError(
+      'broker',
       `cannot read the gold topic ${o.topic}: ${errorMessage(err)} (create the topics with \`cdc topics create\`)`,
-      { retriable: true, cause: err },
+      err,
     );
   } finally {
     await admin.disconnect();

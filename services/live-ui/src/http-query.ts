@@ -58,7 +58,8 @@ export class HttpError extends CdcError {
     message: string,
     readonly headers: Readonly<Record<string, string>> = {},
   ) {
-    super('REQUEST_REJECTED', message, { retriable: status === 429 || status === 503 });
+    const notNow = status === 429 || status === 503;
+    super(notNow ? 'UNAVAILABLE' : 'INVALID_INPUT', message, { retriable: notNow });
   }
 }
 

@@ -3,6 +3,6 @@ export * from './csv';
 export * from './gold-state';
 export * from './protocol';
 export * from './query';
-export * from './server';
+export * from './service';
 export * from './version-log';
 export { WS_PATH } from './ws-hub';

@@ -3,7 +3,7 @@ import type { LiveUiMetrics } from './metrics';
 import type { ChangeBatch, VersionLog } from './version-log';
 
 /**
- * The live UI's push timing (server.ts): gold changes gathered in GoldState become one change
+ * The live UI's push timing (service.ts): gold changes gathered in GoldState become one change
  * batch (the next version of the VersionLog) pushed to every websocket client, at most one push
  * per `coalesceMs`. The first change after a quiet period goes at once (after the Kafka batch
  * that brought it), later ones wait for the window to end. Nothing is pushed before the gold

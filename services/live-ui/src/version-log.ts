@@ -36,7 +36,7 @@ export class VersionLog {
     initialVersion = 0,
   ) {
     if (maxBatches < 1 || maxEntries < 1)
-      throw new CdcError('INVALID_ARGUMENT', 'version log bounds must be at least 1');
+      throw new CdcError('INTERNAL', 'version log: bounds must be at least 1');
     this.floorVersion = initialVersion;
     this.current = initialVersion;
   }

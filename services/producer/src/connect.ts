@@ -1,6 +1,7 @@
 import type avro from 'avsc';
 import {
   CdcError,
+  UnavailableError,
   createEncoder,
   createKafka,
   createLogger,
@@ -56,13 +57,10 @@ export async function prepareBronze(
   });
   const admin = kafka.admin();
   const unavailable = (why: string, cause?: unknown) =>
-    new CdcError(
-      'BROKER_UNAVAILABLE',
+    new UnavailableError(
+      'broker',
       `cannot use Kafka at ${connection.brokers.join(',')}: ${why} ${hint}`,
-      {
-        retriable: true,
-        cause,
-      },
+      cause,
     );
   const work = (async () => {
     await admin.connect();

@@ -1,6 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type avro from 'avsc';
-import { CdcError, workerScript, type ConnectionConfig, type Logger, type LogLevel } from '@cdc/core';
+import {
+  CdcError,
+  UnavailableError,
+  workerScript,
+  type ConnectionConfig,
+  type Logger,
+  type LogLevel,
+} from '@cdc/core';
 import { createChunkBuilder, type Chunk, type ChunkBuilder } from './chunk';
 import type { FromLane, LaneWorkerData, ToLane } from './lane-worker';
 import { race } from './timing';
@@ -149,8 +156,8 @@ export function createSender(o: SenderOptions): Sender {
       fail(
         lane,
         m.retriable
-          ? new CdcError('BROKER_UNAVAILABLE', `send failed after retries: ${m.error}`, { retriable: true })
-          : new CdcError('SEND_FAILED', `send failed: ${m.error}`),
+          ? new UnavailableError('broker', `send failed after retries: ${m.error}`)
+          : new CdcError('DEPENDENCY_FAILED', `send failed: ${m.error}`),
       );
     }
   }
@@ -181,11 +188,7 @@ export function createSender(o: SenderOptions): Sender {
           worker.on('message', (m: FromLane) => {
             if (m.type === 'ready') resolve();
             else if (m.type === 'fatal') {
-              reject(
-                new CdcError('BROKER_UNAVAILABLE', `a producer could not connect: ${m.error}`, {
-                  retriable: true,
-                }),
-              );
+              reject(new UnavailableError('broker', `a producer could not connect: ${m.error}`));
             } else onMessage(lane, m);
           });
           worker.on('error', (err) => {
@@ -194,7 +197,7 @@ export function createSender(o: SenderOptions): Sender {
           });
           worker.on('exit', (code) => {
             lane.alive = false;
-            const err = new CdcError('SEND_FAILED', `producer lane exited (code ${code})`);
+            const err = new CdcError('INTERNAL', `producer lane exited (code ${code})`);
             // A lane that dies on its own takes its partitions with it: stop the run. (One
             // terminated while closing keeps its unanswered chunk: the run reports those.)
             if (!closing) fail(lane, err);

@@ -246,9 +246,13 @@ export function registerDlqCommands(program: Command): void {
             await producer.send({ topic: names.bronze, acks: -1, messages: plan.replay.map(replayMessage) });
             sent = plan.replay.length;
           } catch (err) {
-            throw new CdcError('SEND_FAILED', `replaying to ${names.bronze} failed: ${errorMessage(err)}`, {
-              cause: err,
-            });
+            throw new CdcError(
+              'DEPENDENCY_FAILED',
+              `dlq replay: sending to ${names.bronze} failed: ${errorMessage(err)}`,
+              {
+                cause: err,
+              },
+            );
           } finally {
             await producer.disconnect();
           }

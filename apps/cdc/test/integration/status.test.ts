@@ -122,7 +122,7 @@ describe('cdc status, ops ports, cdc start giving up on a child', () => {
       await enricher.expectExit(2);
       expect(enricher.stderr()).toMatch(
         new RegExp(
-          `error \\[PORT_IN_USE\\]: port ${port} .* in use .*--ops-port <port> or ENRICHER_OPS_PORT=<port>`,
+          `error \\[CONFIG_INVALID\\]: port ${port} .* in use .*--ops-port <port> or ENRICHER_OPS_PORT=<port>`,
         ),
       );
       const start = cdc(['start', '--no-produce', '--ui-port', String(port), '--db', dbPath], {

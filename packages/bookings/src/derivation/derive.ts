@@ -74,7 +74,7 @@ export interface Deriver {
 
 /**
  * A deriver for one time zone (default UTC) under these rules, stamping `epoch` (default 0) on
- * every change. Throws a CdcError UNKNOWN_TIME_ZONE for an unknown zone.
+ * every change. Throws a CdcError CONFIG_INVALID for an unknown zone.
  */
 export function createDeriver(timeZone = 'UTC', options: { epoch?: number } = {}): Deriver {
   const epoch = options.epoch ?? 0;

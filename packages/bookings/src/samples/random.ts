@@ -47,11 +47,11 @@ export function cumulative(weights: readonly number[]): Float64Array {
   let sum = 0;
   weights.forEach((w, i) => {
     if (!(w >= 0) || !Number.isFinite(w))
-      throw new CdcError('INVALID_ARGUMENT', `weight ${i} is ${w}; weights must be >= 0`);
+      throw new CdcError('INTERNAL', `sample weights: weight ${i} is ${w}; weights must be >= 0`);
     sum += w;
     cdf[i] = sum;
   });
-  if (!(sum > 0)) throw new CdcError('INVALID_ARGUMENT', 'at least one weight must be positive');
+  if (!(sum > 0)) throw new CdcError('INTERNAL', 'sample weights: at least one must be positive');
   return cdf;
 }
 

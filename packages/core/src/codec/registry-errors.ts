@@ -57,12 +57,12 @@ const TRANSIENT_STATUSES = new Set([408, 429]);
 /**
  * Maps any error from a registry call to a CdcError:
  *  - no answer (connection refused or reset, DNS, timeout), 5xx, 408, 429 → RegistryError,
- *    retriable (REGISTRY_UNAVAILABLE): the caller waits and retries;
+ *    UNAVAILABLE, retriable: the caller waits and retries;
  *  - `schemaById` answered 404 by the registry (error code 40403) → DecodeError UNKNOWN_SCHEMA_ID,
  *    final: the record is dead-lettered;
  *  - `schemaById` of a schema the library cannot parse → DecodeError SCHEMA_MISMATCH, final;
  *  - 409 → RegistryError SCHEMA_INCOMPATIBLE;
- *  - any other answer (4xx) → RegistryError REGISTRY_ERROR, final, with its status; a status
+ *  - any other answer (4xx) → RegistryError DEPENDENCY_FAILED, final, with its status; a status
  *    without a registry body (a wrong URL) keeps no status, so no record is blamed for it.
  */
 export function toCdcError(err: unknown, op: RegistryOperation, what: string, baseUrl: string): CdcError {

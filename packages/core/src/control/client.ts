@@ -3,7 +3,7 @@ import type { Admin, Consumer, Kafka, Producer } from '../kafka/types';
 import { createDecoder, createEncoder, type Encoder } from '../codec/codec';
 import type { RegistryClient } from '../codec/registry';
 import { loadSchema } from '../codec/schemas';
-import { CdcError, errorMessage } from '../errors';
+import { errorMessage, UnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { valueSubject } from '../topics';
 import type { PipelineControl } from '../types';
@@ -49,9 +49,9 @@ export interface ControlClientOptions {
   stopping?: () => boolean;
 }
 
-export class ControlTopicError extends CdcError {
+export class ControlTopicError extends UnavailableError {
   constructor(message: string, cause?: unknown) {
-    super('BROKER_UNAVAILABLE', message, { retriable: true, cause });
+    super('broker', message, cause);
   }
 }
 

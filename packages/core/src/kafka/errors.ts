@@ -81,8 +81,8 @@ export const isFencedInstance = (err: unknown): boolean => kafkaErrorType(err) =
 /** The error a consumer fenced by another process with its instance id stops with. */
 export function fencedInstanceError(groupId: string, instanceId: string, cause: unknown): CdcError {
   return new CdcError(
-    'FENCED_INSTANCE',
-    `another process joined group ${groupId} with this instance's id (${instanceId}); ` +
+    'CONFLICT',
+    `consumer: another process joined group ${groupId} with this instance's id (${instanceId}); ` +
       'every running instance needs its own instance id',
     { cause },
   );

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
-import { CdcError, errorMessage } from '../errors';
+import { errorMessage, UnavailableError } from '../errors';
 
 /**
  * Reading fixed offset ranges of a topic, once: a throw-away consumer group (deleted afterwards)
@@ -141,13 +141,10 @@ export async function deletedHistory(
       maxBytesPerPartition: 64 * 1024,
     });
   } catch (err) {
-    throw new CdcError(
-      'BROKER_UNAVAILABLE',
+    throw new UnavailableError(
+      'broker',
       `could not read the earliest records of ${topic}: ${errorMessage(err)}`,
-      {
-        retriable: true,
-        cause: err,
-      },
+      err,
     );
   }
   const times = partitions.map((p) => p.earliestTimestampMs).filter((t): t is number => t !== null);

@@ -20,7 +20,7 @@ export class StageError extends CdcError {
     readonly error: unknown,
     readonly txn: Transaction | null,
   ) {
-    super('TRANSACTION_FAILED', `${stage}: ${errorMessage(error)}`, { retriable: true, cause: error });
+    super('UNAVAILABLE', `${stage}: ${errorMessage(error)}`, { retriable: true, cause: error });
   }
 }
 

@@ -1,4 +1,4 @@
-import { CdcError, errorMessage } from '../errors';
+import { CdcError, errorMessage, RegistryError, UnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { isBrokerOutage } from '../kafka/errors';
 
@@ -40,8 +40,9 @@ export function outageOf(err: unknown, depth = 0): Dependency | null {
   if (err === null || typeof err !== 'object' || depth > 8) return null;
   const e = err as ErrorShape;
   if (err instanceof CdcError) {
-    if (err.code === 'REGISTRY_UNAVAILABLE') return 'registry';
-    if (err.code === 'BROKER_UNAVAILABLE') return 'broker';
+    if (err instanceof RegistryError && err.code === 'UNAVAILABLE') return 'registry';
+    if (err instanceof UnavailableError && (err.dependency === 'broker' || err.dependency === 'registry'))
+      return err.dependency;
     if (!err.retriable) return null;
   }
   if (isBrokerOutage(err)) return 'broker';

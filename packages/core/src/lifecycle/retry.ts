@@ -25,7 +25,7 @@ export interface RetryOptions {
 
 export class AbortedError extends CdcError {
   constructor(what: string) {
-    super('ABORTED', `stopped while ${what}`);
+    super('INTERRUPTED', `stopped while ${what}`);
   }
 }
 

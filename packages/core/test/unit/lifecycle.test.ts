@@ -1,6 +1,7 @@
 import {
   AbortedError,
   CdcError,
+  UnavailableError,
   commitMetadata,
   commitTimeOf,
   createLogger,
@@ -49,7 +50,7 @@ describe('outageOf', () => {
 
   it('knows the registry and our own codes; bad data, bad config and bugs are not outages', () => {
     expect(outageOf(new RegistryError('down', { retriable: true }))).toBe('registry');
-    expect(outageOf(new CdcError('BROKER_UNAVAILABLE', 'x', { retriable: true }))).toBe('broker');
+    expect(outageOf(new UnavailableError('broker', 'x'))).toBe('broker');
     expect(outageOf(new RegistryError('404', { status: 404 }))).toBeNull();
     expect(outageOf(new CdcError('CONFIG_INVALID', 'x'))).toBeNull();
     expect(outageOf(new TypeError('undefined is not a function'))).toBeNull();
@@ -141,11 +142,11 @@ describe('retryWhileOutage', () => {
     const p = retryWhileOutage(
       () => {
         now += 400;
-        return Promise.reject(new CdcError('BROKER_UNAVAILABLE', 'no broker', { retriable: true }));
+        return Promise.reject(new UnavailableError('broker', 'no broker'));
       },
       { outages: t, what: 'x', initialMs: 1, maxMs: 1, maxOutageMs: 1000 },
     );
-    await expect(p).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    await expect(p).rejects.toMatchObject({ code: 'UNAVAILABLE', dependency: 'broker' });
   });
 });
 

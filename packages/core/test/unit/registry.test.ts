@@ -136,7 +136,7 @@ describe('registry client: answers', () => {
     expect((err as Error).message).toContain('Schema 9 not found');
   });
 
-  it('maps 5xx to REGISTRY_UNAVAILABLE, retriable, after one request (the library does not retry)', async () => {
+  it('maps 5xx to UNAVAILABLE, retriable, after one request (the library does not retry)', async () => {
     registry = await fakeRegistry(() => ({
       status: 500,
       body: { error_code: 50001, message: 'store error' },
@@ -145,15 +145,15 @@ describe('registry client: answers', () => {
     for (const call of [client.schemaById(9), client.register('s-value', '"string"'), client.subjects()]) {
       const err = await errorOf(call);
       expect(err).toBeInstanceOf(RegistryError);
-      expect(err).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true, status: 500 });
+      expect(err).toMatchObject({ code: 'UNAVAILABLE', retriable: true, status: 500 });
     }
     expect(registry.seen).toHaveLength(3);
   });
 
-  it('maps a 503 from a proxy without a registry body to REGISTRY_UNAVAILABLE', async () => {
+  it('maps a 503 from a proxy without a registry body to UNAVAILABLE', async () => {
     registry = await fakeRegistry(() => ({ status: 503, text: 'registry down' }));
     const err = await errorOf(createRegistryClient(registry.url).schemaById(9));
-    expect(err).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true, status: 503 });
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', retriable: true, status: 503 });
   });
 
   it('maps 409 on registration to SCHEMA_INCOMPATIBLE, final', async () => {
@@ -166,7 +166,7 @@ describe('registry client: answers', () => {
     expect(err).toMatchObject({ code: 'SCHEMA_INCOMPATIBLE', retriable: false, status: 409 });
   });
 
-  it('maps other registry answers (422, 400 with an error body) to REGISTRY_ERROR, final, with the status', async () => {
+  it('maps other registry answers (422, 400 with an error body) to DEPENDENCY_FAILED, final, with the status', async () => {
     registry = await fakeRegistry((req) =>
       req.method === 'POST'
         ? { status: 422, body: { error_code: 42201, message: 'Invalid schema' } }
@@ -174,22 +174,22 @@ describe('registry client: answers', () => {
     );
     const client = createRegistryClient(registry.url);
     expect(await errorOf(client.register('s-value', '{'))).toMatchObject({
-      code: 'REGISTRY_ERROR',
+      code: 'DEPENDENCY_FAILED',
       retriable: false,
       status: 422,
     });
     expect(await errorOf(client.schemaById(9))).toMatchObject({
-      code: 'REGISTRY_ERROR',
+      code: 'DEPENDENCY_FAILED',
       retriable: false,
       status: 400,
     });
   });
 
-  it('maps a 404 with no registry body (a wrong URL) to REGISTRY_ERROR without a status, not to a dead letter', async () => {
+  it('maps a 404 with no registry body (a wrong URL) to DEPENDENCY_FAILED without a status, not to a dead letter', async () => {
     registry = await fakeRegistry(() => ({ status: 404 }));
     const err = await errorOf(createRegistryClient(registry.url).schemaById(9));
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err).toMatchObject({ code: 'REGISTRY_ERROR', retriable: false, status: undefined });
+    expect(err).toMatchObject({ code: 'DEPENDENCY_FAILED', retriable: false, status: undefined });
     expect((err as Error).message).toContain('SCHEMA_REGISTRY_URL');
   });
 
@@ -200,17 +200,17 @@ describe('registry client: answers', () => {
     expect(err).toMatchObject({ code: 'SCHEMA_MISMATCH', retriable: false });
   });
 
-  it('maps a request with no answer to REGISTRY_UNAVAILABLE once the timeout passes', async () => {
+  it('maps a request with no answer to UNAVAILABLE once the timeout passes', async () => {
     registry = await fakeRegistry(() => ({ status: 0, hang: true }));
     const err = await errorOf(createRegistryClient(registry.url, { timeoutMs: 200 }).schemaById(9));
     expect(err).toBeInstanceOf(RegistryError);
-    expect(err).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true, status: undefined });
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', retriable: true, status: undefined });
     expect((err as Error).message).toContain('Timeout');
   });
 });
 
 describe('registry client: no registry', () => {
-  it('maps a refused connection to REGISTRY_UNAVAILABLE, retriable, for every call', async () => {
+  it('maps a refused connection to UNAVAILABLE, retriable, for every call', async () => {
     const client = createRegistryClient(`http://127.0.0.1:${await closedPort()}${BASE_PATH}`);
     const calls = [
       client.schemaById(9),
@@ -222,7 +222,7 @@ describe('registry client: no registry', () => {
     for (const call of calls) {
       const err = await errorOf(call);
       expect(err).toBeInstanceOf(RegistryError);
-      expect(err).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true, status: undefined });
+      expect(err).toMatchObject({ code: 'UNAVAILABLE', retriable: true, status: undefined });
       expect((err as Error).message).toContain('ECONNREFUSED');
     }
   });
@@ -250,7 +250,7 @@ describe('a decoder on the client', () => {
       code: 'UNKNOWN_SCHEMA_ID',
     });
     expect(await errorOf(decoder.decode(value))).toMatchObject({
-      code: 'REGISTRY_UNAVAILABLE',
+      code: 'UNAVAILABLE',
       retriable: true,
     });
     down = false;

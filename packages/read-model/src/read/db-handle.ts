@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { CdcError, errorMessage, type Logger } from '@cdc/core';
+import { errorMessage, UnavailableError, type Logger } from '@cdc/core';
 import { openReadOnly } from '../schema';
 
 /**
@@ -8,9 +8,9 @@ import { openReadOnly } from '../schema';
  * created it. When the file is replaced (the aggregator's `--rebuild` swaps a new database in),
  * the next query reopens it. Statements are prepared once per connection.
  */
-export class DbUnavailableError extends CdcError {
+export class DbUnavailableError extends UnavailableError {
   constructor(message: string, cause?: unknown) {
-    super('DB_UNAVAILABLE', message, { retriable: true, cause });
+    super('database', message, cause);
   }
 }
 

@@ -1,4 +1,4 @@
-import { CdcError, waitFor, type Alert, type Logger } from '@cdc/core';
+import { UnavailableError, waitFor, type Alert, type Logger } from '@cdc/core';
 import { AlertStore, emptyEngineState, idempotencyKey, webhookDestination } from '@cdc/alerts';
 import { retryDelayMs, startDispatcher, type Destination, type Dispatcher } from '../../src/dispatcher';
 
@@ -64,7 +64,7 @@ function flaky(name: string, failures: number): Destination & { attempts: string
       attempts.push(idempotencyKey(alert));
       if (left > 0) {
         left -= 1;
-        return Promise.reject(new CdcError('WEBHOOK_FAILED', 'HTTP 500', { retriable: true }));
+        return Promise.reject(new UnavailableError('webhook', 'HTTP 500'));
       }
       delivered.push(idempotencyKey(alert));
       return Promise.resolve();

@@ -206,7 +206,7 @@ describe('alert store: across a reopen', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toMatchObject({ code: 'DB_INCONSISTENT' });
+    expect(error).toMatchObject({ code: 'STORED_STATE_INVALID' });
     expect((error as Error).message).toMatch(/schema version 99/);
   });
 

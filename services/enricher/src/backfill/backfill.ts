@@ -290,8 +290,8 @@ async function ensureGroupIdle(admin: Admin, config: EnricherConfig): Promise<vo
     if (members.length === 0) break;
     if (Date.now() > deadline) {
       throw new CdcError(
-        'BACKFILL_BUSY',
-        `another process is running this backfill (group ${config.groupId}: ${members.map((m) => `${m.clientId} on ${m.clientHost}`).join(', ')}); ` +
+        'CONFLICT',
+        `backfill: another process is running this backfill (group ${config.groupId}: ${members.map((m) => `${m.clientId} on ${m.clientHost}`).join(', ')}); ` +
           'wait for it, or stop it and run the command again',
       );
     }

@@ -17,7 +17,7 @@ import {
 import type { EnricherConfig } from '../config';
 import { fixedDerivation } from '../derivations';
 import { startEnrichLoop } from '../enrich-loop';
-import { silverCodec } from '../enricher';
+import { silverCodec } from '../service';
 import { EnricherMetrics } from '../metrics';
 import { deriverFor } from '@cdc/bookings';
 
@@ -120,7 +120,7 @@ export async function runRange(o: {
     await loop.close();
   }
   if (failure) {
-    throw new CdcError('BACKFILL_FAILED', `the backfill's consumer stopped: ${errorMessage(failure)}`, {
+    throw new CdcError('DEPENDENCY_FAILED', `backfill: its consumer stopped: ${errorMessage(failure)}`, {
       cause: failure,
     });
   }
@@ -138,7 +138,7 @@ export async function runRange(o: {
       },
       { timeoutMs: 30_000, intervalMs: 100, what: "the backfill's last committed offsets to become visible" },
     ).catch((err: unknown) => {
-      throw new CdcError('BACKFILL_FAILED', errorMessage(err), { retriable: true, cause: err });
+      throw new CdcError('TIMED_OUT', `backfill: ${errorMessage(err)}`, { retriable: true, cause: err });
     });
   }
   o.onProgress?.(final);

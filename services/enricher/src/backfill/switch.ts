@@ -63,8 +63,8 @@ export async function waitForSwitch(o: {
     if (pending.length === 0) return;
     if (Date.now() > deadline) {
       throw new CdcError(
-        'BACKFILL_SWITCH_TIMEOUT',
-        `${pending.length} live enricher member(s) did not acknowledge epoch ${o.epoch} within ${Math.round(o.timeoutMs / 1000)} s: ` +
+        'TIMED_OUT',
+        `backfill: ${pending.length} live enricher member(s) did not acknowledge epoch ${o.epoch} within ${Math.round(o.timeoutMs / 1000)} s: ` +
           `${pending.map(describeMember).join('; ')}. The new settings are recorded; an enricher from before derivation ` +
           'epochs never acknowledges (upgrade or stop it). Run the same command again to keep waiting and go on.',
         { retriable: true },

@@ -90,7 +90,7 @@ async function* objectBatches<T>(stream: Readable, size: number): AsyncGenerator
     // Set by the 'error' listener while this loop awaits (hence the widening cast).
     const err = failure as Error | null;
     if (err)
-      throw new CdcError('INPUT_UNREADABLE', `reading the input failed: ${errorMessage(err)}`, {
+      throw new CdcError('INVALID_INPUT', `reading the input failed: ${errorMessage(err)}`, {
         cause: err,
       });
     const batch: T[] = [];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   assertTimeZone,
-  CdcError,
+  UnavailableError,
   createKafka,
   createLogger,
   createRegistryClient,
@@ -133,9 +133,7 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
     let bronze: Awaited<ReturnType<typeof prepareBronze>> | null = null;
     if (!config.dryRun) bronze = await prepareBronze(connection, logLevel, connectTimeoutMs);
     if ((await race(admin.connect(), connectTimeoutMs)) === 'timeout') {
-      throw new CdcError('BROKER_UNAVAILABLE', `cannot reach Kafka at ${connection.brokers.join(',')}`, {
-        retriable: true,
-      });
+      throw new UnavailableError('broker', `cannot reach Kafka at ${connection.brokers.join(',')}`);
     }
     const topicExists = bronze !== null || (await admin.listTopics()).includes(topic);
     if (topicExists) {
@@ -201,12 +199,9 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
         },
       });
       if ((await race(sender.connect(), connectTimeoutMs)) === 'timeout') {
-        throw new CdcError(
-          'BROKER_UNAVAILABLE',
+        throw new UnavailableError(
+          'broker',
           `the Kafka producers did not connect within ${connectTimeoutMs} ms`,
-          {
-            retriable: true,
-          },
         );
       }
       checkpointTimer = setInterval(saveProgress, ctl.checkpointIntervalMs ?? 1000);

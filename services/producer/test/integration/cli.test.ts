@@ -45,6 +45,6 @@ describe('cdc produce (process)', () => {
       LOG_LEVEL: 'fatal',
     });
     await p.expectExit(1);
-    expect(p.stderr()).toMatch(/error \[BROKER_UNAVAILABLE\]: cannot use Kafka at 127\.0\.0\.1:1/);
+    expect(p.stderr()).toMatch(/error \[UNAVAILABLE\]: cannot use Kafka at 127\.0\.0\.1:1/);
   });
 });

@@ -255,7 +255,7 @@ describe('producer on the real broker', () => {
       progress: 'none',
     });
     await expect(noBroker).rejects.toBeInstanceOf(CdcError);
-    await expect(noBroker).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
+    await expect(noBroker).rejects.toMatchObject({ code: 'UNAVAILABLE', dependency: 'broker' });
     await expect(noBroker).rejects.toThrow(/127\.0\.0\.1:1/);
 
     const noRegistry = runProducer(config, {
@@ -263,6 +263,6 @@ describe('producer on the real broker', () => {
       logger: ctx.logger,
       progress: 'none',
     });
-    await expect(noRegistry).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(noRegistry).rejects.toMatchObject({ code: 'UNAVAILABLE', name: 'RegistryError' });
   });
 });
