@@ -10,6 +10,7 @@ import {
   topicNames,
   type ConnectionConfig,
   type Logger,
+  type RegistryClient,
   IDLE_FETCH_WAIT_MS,
 } from '@cdc/core';
 import { createMetricsRegistry, PortInUseError } from '@cdc/observe';
@@ -103,7 +104,6 @@ export async function startLiveUi(o: {
   });
 
   let gold: GoldConsumer | null = null;
-  let alertsFeed: AlertsConsumer | null = null;
   let health: HealthPoller | null = null;
 
   const live = () => ({
@@ -144,17 +144,8 @@ export async function startLiveUi(o: {
       deadLetters: (q) => deadLetters(q),
     },
   });
-  try {
-    await app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    await hub.close();
-    await app.close();
-    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-      ? new PortInUseError(config.port, 'the dashboard', { option: '--port', env: 'UI_PORT' }, err)
-      : err;
-  }
+  const port = await listen(app, config, hub);
   const server = app.server;
-  const port = (server.address() as AddressInfo).port;
   if (allowedOrigins.length === 0) allowedOrigins = ownOrigins(config.host, port);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
@@ -195,38 +186,17 @@ export async function startLiveUi(o: {
     if (!stopController.signal.aborted)
       logger.error({ err: errorMessage(err) }, 'cannot read the gold topic');
   });
-  // Alerts (from `cdc alerts`): coalesced like gold, pushed whole (they are few). Started in the
-  // background like gold; a pipeline without the alerts topic gets a dashboard without alerts.
-  let alertsTimer: NodeJS.Timeout | null = null;
-  const alertsStarting = retryWhileOutage(
-    () =>
-      startAlertsConsumer({
-        kafka,
-        registry: schemaRegistry,
-        topic: topics.alerts,
-        logger,
-        onRecord(id, alert) {
-          if (board.apply(id, alert) && alertsTimer === null) {
-            alertsTimer = setTimeout(() => {
-              alertsTimer = null;
-              hub.publishAlerts();
-            }, config.coalesceMs);
-          }
-        },
-      }),
-    { outages, what: 'reading the alerts topic', signal: stopController.signal, maxMs: 1000 },
-  ).then(
-    (a) => {
-      alertsFeed = a;
-    },
-    (err: unknown) => {
-      if (!stopController.signal.aborted)
-        logger.warn(
-          { err: errorMessage(err), topic: topics.alerts },
-          'cannot read the alerts topic; no alerts shown',
-        );
-    },
-  );
+  const alertsFeed = new AlertsFeed({
+    kafka,
+    registry: schemaRegistry,
+    topic: topics.alerts,
+    logger,
+    outages,
+    board,
+    coalesceMs: config.coalesceMs,
+    publish: () => hub.publishAlerts(),
+    signal: stopController.signal,
+  });
   health = startHealthPoller({
     kafka,
     topics,
@@ -260,7 +230,7 @@ export async function startLiveUi(o: {
     stop() {
       stopping ??= (async () => {
         pusher.stop();
-        if (alertsTimer) clearTimeout(alertsTimer);
+        alertsFeed.cancelPush();
         await hub.close();
         // Stops accepting and closes idle connections; requests in flight get until the consumers
         // have stopped.
@@ -269,11 +239,7 @@ export async function startLiveUi(o: {
         // In parallel: each consumer lets its fetch in flight finish (up to IDLE_FETCH_WAIT_MS).
         await Promise.all([
           health?.stop(),
-          (async () => {
-            if (alertsTimer) clearTimeout(alertsTimer);
-            await alertsStarting;
-            await alertsFeed?.stop().catch(() => undefined);
-          })(),
+          alertsFeed.stop(),
           (async () => {
             await goldStarting.catch(() => undefined);
             await gold?.stop().catch((err: unknown) => {
@@ -289,4 +255,86 @@ export async function startLiveUi(o: {
     },
     unfinishedWork: () => [],
   };
+}
+
+/** Listens on the configured port; a taken port becomes a PortInUseError naming --port and UI_PORT. */
+async function listen(
+  app: Awaited<ReturnType<typeof createLiveUiApp>>,
+  config: LiveUiConfig,
+  hub: { close(): Promise<void> },
+): Promise<number> {
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await hub.close();
+    await app.close();
+    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? new PortInUseError(config.port, 'the dashboard', { option: '--port', env: 'UI_PORT' }, err)
+      : err;
+  }
+  return (app.server.address() as AddressInfo).port;
+}
+
+/**
+ * Alerts (from `cdc alerts`) into the board: coalesced like gold, pushed whole (they are few).
+ * Started in the background like gold; a pipeline without the alerts topic gets a dashboard
+ * without alerts.
+ */
+class AlertsFeed {
+  private timer: NodeJS.Timeout | null = null;
+  private consumer: AlertsConsumer | null = null;
+  private readonly starting: Promise<void>;
+
+  constructor(o: {
+    kafka: ReturnType<typeof createKafka>;
+    registry: RegistryClient;
+    topic: string;
+    logger: Logger;
+    outages: OutageTracker;
+    board: AlertsBoard;
+    coalesceMs: number;
+    publish: () => void;
+    signal: AbortSignal;
+  }) {
+    this.starting = retryWhileOutage(
+      () =>
+        startAlertsConsumer({
+          kafka: o.kafka,
+          registry: o.registry,
+          topic: o.topic,
+          logger: o.logger,
+          onRecord: (id, alert) => {
+            if (o.board.apply(id, alert) && this.timer === null) {
+              this.timer = setTimeout(() => {
+                this.timer = null;
+                o.publish();
+              }, o.coalesceMs);
+            }
+          },
+        }),
+      { outages: o.outages, what: 'reading the alerts topic', signal: o.signal, maxMs: 1000 },
+    ).then(
+      (a) => {
+        this.consumer = a;
+      },
+      (err: unknown) => {
+        if (!o.signal.aborted)
+          o.logger.warn(
+            { err: errorMessage(err), topic: o.topic },
+            'cannot read the alerts topic; no alerts shown',
+          );
+      },
+    );
+  }
+
+  /** No push of alerts pending any more (the hub is closing). */
+  cancelPush(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  async stop(): Promise<void> {
+    this.cancelPush();
+    await this.starting;
+    await this.consumer?.stop().catch(() => undefined);
+  }
 }
