@@ -5,7 +5,7 @@ import type { HealthPoller } from './health';
 import type { Freshness } from './protocol';
 
 /**
- * What the live UI says about itself and the pipeline (server.ts): the body of `/api/health`
+ * What the live UI says about itself and the pipeline (service.ts): the body of `/api/health`
  * (the dashboard's pipeline panel: freshness, the stages' lag, dead letters, errors) and of
  * `/healthz` (ready once gold is read and no outage lasts; the database's availability).
  */
