@@ -6,6 +6,7 @@ export * from './read-range';
 export * from './dead-letters';
 export * from './logger';
 export * from './kafka';
+export * from './kafka/fetch-batches';
 export * from './types';
 export * from './ops-server';
 export * from './codec/wire-format';

@@ -7,10 +7,10 @@ import {
   type EnrichedBookingChange,
   type Logger,
 } from '@cdc/core';
-import type { AggregatorConfig } from './config';
-import { ReplayApplier } from './replay';
+import type { AggregatorConfig } from '../config';
+import { ReplayApplier } from './replay-rows';
 import { replayHeadType, type ReplayHead } from './replay-head';
-import { readSilverToEnd, type ReadProgress, type ReadResult, type RecordHandler } from './rebuild-read';
+import { readSilverToEnd, type ReadProgress, type ReadResult, type RecordHandler } from './read';
 
 /**
  * A rebuild's first half: silver read to the end and replayed in memory (`ReplayApplier`). Only

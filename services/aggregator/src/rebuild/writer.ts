@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CdcError, workerScript } from '@cdc/core';
 import { bookingValues, type StoredBooking } from '@cdc/read-model';
-import type { FromWriter, ToWriter, WriterData, WriterFinish } from './rebuild-writer-worker';
+import type { FromWriter, ToWriter, WriterData, WriterFinish } from './writer-worker';
 
 /**
  * The main thread's side of the rebuild's writer thread (rebuild-writer-worker.ts): final rows
@@ -20,7 +21,9 @@ const ROWS_PER_MESSAGE = 2000;
 
 export function startTempWriter(file: string): TempWriter {
   const data: WriterData = { file };
-  const worker = new Worker(workerScript(__dirname, 'rebuild-writer-worker'), { workerData: data });
+  const worker = new Worker(workerScript(path.dirname(__dirname), 'rebuild/writer-worker'), {
+    workerData: data,
+  });
   let rows: unknown[][] = [];
   const send = (m: ToWriter) => worker.postMessage(m);
   const flush = () => {

@@ -2,12 +2,12 @@ import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, type Logger } from '@cdc/core';
-import type { BatchDelta } from './apply';
-import { replaySilver, type Replayed } from './rebuild-replay';
-import type { AggregatorConfig } from './config';
-import { acquireDbLock } from './lock';
-import { checkSilverHistory } from './rebuild-history';
-import { startTempWriter, type TempWriter } from './rebuild-writer';
+import type { BatchDelta } from '../apply';
+import { replaySilver, type Replayed } from './replay';
+import type { AggregatorConfig } from '../config';
+import { acquireDbLock } from '../lock';
+import { checkSilverHistory } from './history';
+import { startTempWriter, type TempWriter } from './writer';
 
 /**
  * `cdc aggregate --rebuild`: a fresh database from silver, from the earliest offset up to the end

@@ -1,0 +1,5 @@
+export * from './rebuild';
+export * from './progress';
+export * from './replay-rows';
+export * from './replay-head';
+export * from './arena';
