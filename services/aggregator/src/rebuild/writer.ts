@@ -5,7 +5,7 @@ import { bookingValues, type StoredBooking } from '@cdc/read-model';
 import type { FromWriter, ToWriter, WriterData, WriterFinish } from './writer-worker';
 
 /**
- * The main thread's side of the rebuild's writer thread (rebuild-writer-worker.ts): final rows
+ * The main thread's side of the rebuild's writer thread (writer-worker.ts): final rows
  * are sent in chunks while they are produced, so decoding and writing overlap.
  */
 export interface TempWriter {

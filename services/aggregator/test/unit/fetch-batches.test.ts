@@ -11,11 +11,11 @@ import { AggregatorStore, type BatchResult } from '../../src';
 import { ReferenceModel, bookingDifferences, counterDifferences, kpiDifferences } from '../support/reference';
 
 /**
- * Fetch groups (core's kafka/fetch-batches.ts, over the aggregator's batches): the partitions' batches of one fetch commit in one SQLite
- * transaction once the fetch's last batch is in, never earlier; kafkajs offsets are resolved only
- * after that commit; a failed or abandoned group keeps nothing. A stream spread over partitions
- * by booking (as silver is keyed) and applied in random fetch groups ends exactly where an
- * independent reference model applying it in order does.
+ * Fetch groups (core's kafka/fetch-batches.ts, over the aggregator's batches): the partitions'
+ * batches of one fetch commit in one SQLite transaction once the fetch's last batch is in, never
+ * earlier; kafkajs offsets are resolved only after that commit; a failed or abandoned group keeps
+ * nothing. A stream spread over partitions by booking (as silver is keyed) and applied in random
+ * fetch groups ends exactly where an independent reference model applying it in order does.
  */
 const SEED = testSeed('aggregator fetch groups');
 const TOPIC = 'silver';
