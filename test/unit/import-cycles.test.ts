@@ -129,8 +129,6 @@ test("the workspaces' own dependencies point down too, and none depends on the t
 
 /** The one folder whose modules import the Kafka client (the Kafka edge, docs/architecture.md). */
 const KAFKA_EDGE = 'packages/core/src/kafka/';
-// TODO(lead): remove once the aggregator branch is merged
-const KAFKA_EDGE_EXEMPT: readonly RegExp[] = [/^services\/aggregator\/src\//];
 /** `from 'kafkajs'`, `from 'kafkajs/…'`, `require('kafkajs')`, `import('kafkajs')` (not `@kafkajs/…`). */
 const KAFKAJS_IMPORT =
   /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|^\s*import\s*)['"]kafkajs(?:\/[^'"]*)?['"]/m;
@@ -152,12 +150,19 @@ test('only the Kafka edge (packages/core/src/kafka/) imports kafkajs', () => {
   const modules = sourceModules();
   expect(modules).toContain(`${KAFKA_EDGE}client.ts`);
   const outside = modules.filter(
-    (file) =>
-      !file.startsWith(KAFKA_EDGE) &&
-      !KAFKA_EDGE_EXEMPT.some((exempt) => exempt.test(file)) &&
-      importsKafkajs(readFileSync(path.join(ROOT, file), 'utf8')),
+    (file) => !file.startsWith(KAFKA_EDGE) && importsKafkajs(readFileSync(path.join(ROOT, file), 'utf8')),
   );
   expect(outside).toEqual([]);
+  // …and only core declares it: a workspace's package.json lists what its sources use.
+  const declaring = ['packages', 'services', 'apps']
+    .flatMap((top) => readdirSync(path.join(ROOT, top)).map((name) => `${top}/${name}`))
+    .filter((folder) => {
+      const manifest = JSON.parse(readFileSync(path.join(ROOT, folder, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      return manifest.dependencies?.kafkajs !== undefined;
+    });
+  expect(declaring).toEqual(['packages/core']);
 });
 
 test('the Kafka edge rule itself: what counts as importing kafkajs', () => {

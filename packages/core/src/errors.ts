@@ -40,14 +40,7 @@ export type ErrorKind =
 export type DeadLetterReason =
   'WRONG_MAGIC_BYTE' | 'TRUNCATED_FRAME' | 'UNKNOWN_SCHEMA_ID' | 'SCHEMA_MISMATCH' | 'RECORD_TOO_LARGE';
 
-/**
- * Codes the aggregator still raises until it moves to the kinds (pending on its own branch):
- * REBUILD_FAILED → DEPENDENCY_FAILED or INTERNAL, BATCH_CLOSED and INVALID_ARGUMENT → INTERNAL.
- * @deprecated use an ErrorKind with the place in the message.
- */
-type PendingAggregatorCode = 'REBUILD_FAILED' | 'BATCH_CLOSED' | 'INVALID_ARGUMENT';
-
-export type ErrorCode = ErrorKind | DeadLetterReason | PendingAggregatorCode;
+export type ErrorCode = ErrorKind | DeadLetterReason;
 
 export class CdcError extends Error {
   readonly code: ErrorCode;

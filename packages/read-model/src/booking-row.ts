@@ -105,7 +105,7 @@ export interface RowVersion {
  */
 export type VersionOrder = 'newer' | 'rederived' | 'not-newer';
 
-/** The one place versions are ordered (the live applier and the rebuild's replay both call it). */
+/** The one place versions are ordered (called by the aggregator's one applier, live and in a rebuild). */
 export function versionOrder(version: number, epoch: number, stored: RowVersion): VersionOrder {
   if (version > stored.version) return 'newer';
   // Equal versions are rare on the hot path (a duplicate or a backfill): one more comparison then.

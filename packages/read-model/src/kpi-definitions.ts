@@ -7,8 +7,9 @@ import type { StateColumn } from './booking-row';
  * - the movie_kpis DDL and column lists (schema.ts) and the derived KPIs of a row (`kpiRow`);
  * - the UI's KPIs over filtered rows: SQL generated from the list (kpi-sql.ts);
  * - the plain meaning of each definition, executable (`evaluateKpis`, kpi-eval.ts);
- * - the aggregator's hand-written hot paths (its live `contribute` and the rebuild's replay),
- *   checked against `evaluateKpis` by a unit test, definition by definition.
+ * - the aggregator's per-row contribution (its kpi.ts: code generated once from the row KPIs,
+ *   used live and by the rebuild), checked against `evaluateKpis` by a unit test, definition by
+ *   definition; the event counters are counted by its one applier (apply.ts).
  *
  * A KPI is one of:
  * - a row KPI: over the current (not deleted) rows of a movie that it `counts` — all, valid,
@@ -20,8 +21,8 @@ import type { StateColumn } from './booking-row';
  *   cannot answer them).
  *
  * To add a KPI: add it here (and a field to schemas/MovieKpis.avsc and core's MovieKpis; a
- * compile-time check below fails until they agree), then teach the aggregator's `contribute` if
- * it is a row KPI the unit test says it misses.
+ * compile-time check below fails until they agree). A row KPI or a ratio needs nothing else; an
+ * event counter of a new kind, or a distinct count over a new field, needs code (README.md).
  */
 export type CategoryField = Extract<
   StateColumn,

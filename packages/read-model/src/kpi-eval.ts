@@ -12,9 +12,9 @@ import { ratio } from './kpi-row';
 /**
  * The KPI definitions, executed as plainly as they read: for a set of rows, each row KPI filters
  * the rows it counts and measures them; each ratio divides two of those. No retraction, no
- * caching, no speed: this is the meaning the fast paths (the aggregator's incremental
- * `contribute` and reference counts, the rebuild's replay) are tested against, definition by
- * definition, and the generated SQL too.
+ * caching, no speed: this is the meaning the fast paths (the aggregator's contribution generated
+ * from the definitions, with retraction live and without in the rebuild's replay) are tested
+ * against, definition by definition, and the generated SQL too.
  */
 export type KpiFacts = Pick<StoredBooking, StateColumn>;
 

@@ -1,27 +1,81 @@
 import type { EnrichedBooking, EnrichedBookingChange } from '@cdc/core';
-import {
-  emptyMovieState,
-  movieKeyOf,
-  storedFromImage,
-  versionOrder,
-  type KpiDelta,
-  type MovieCounters,
-  type StateSource,
-  type StoredBooking,
-  type TouchedMovie,
-} from '@cdc/read-model';
-import { changeBookingId, changeVersion, contribute } from './kpi';
+import { versionOrder, type KpiDelta, type MovieCounters, type RowVersion } from '@cdc/read-model';
 
 /**
- * Applies a batch of changes on top of a state source (the read model's writer, or nothing for a
- * rebuild), in memory: every booking and movie is read from the source at most once per batch,
- * and the net result is returned as a delta for the writer to store in one transaction. Pure
- * apart from the reads through `StateSource`.
+ * The contract's "which change wins" and the event counters, in one place: `ChangeApplier`
+ * applies changes over a row store (`RowStore`), which keeps each booking's current row and its
+ * KPI contribution. Two row stores use it: the live one (live-rows.ts: the read model's bookings
+ * table through the writer's caches, contributions retracted and added per change) and the
+ * rebuild's (rebuild/replay-rows.ts: each booking's newest change kept in memory, the KPIs
+ * computed once from the final rows). The differential test checks that both give the same
+ * database.
  *
- * The source may hand out its own cached objects: the applier updates movie states in place, so
- * a source that caches them must drop its cache when the batch's transaction fails.
+ * The rule (through the read model's `versionOrder`, which compares (version, derivation epoch)
+ * with the current row's): a newer version replaces the row and is an event; the same version
+ * under a newer derivation epoch (a backfill's re-derivation) replaces the row the same way — the
+ * time zone, validity or categories may differ — but is no event; anything else (a duplicate, a
+ * stale version or derivation, tombstones included) is skipped. A delete leaves a tombstone.
  */
-export interface BatchDelta extends KpiDelta {
+
+/** What the version rule reads of a booking image. */
+export type ImageHead = Pick<EnrichedBooking, 'booking_id' | 'movie_id' | 'status' | 'version'>;
+
+/**
+ * What the version rule and the event counters read of a change: a full silver change (live), or
+ * only its head (the rebuild decodes no more until it knows a change is a booking's final one).
+ */
+export interface ChangeHead {
+  op: EnrichedBookingChange['op'];
+  ts_ms: number;
+  derivation_epoch: number;
+  before: ImageHead | null;
+  after: ImageHead | null;
+}
+
+/**
+ * The version of a change: after.version for c/u/r, before.version + 1 for d. Null when the
+ * change lacks the image its op needs (malformed: it cannot be applied).
+ */
+export function changeVersion(change: Pick<ChangeHead, 'op' | 'before' | 'after'>): number | null {
+  if (change.op === 'd') return change.before ? change.before.version + 1 : null;
+  return change.after ? change.after.version : null;
+}
+
+/** The booking a change is about. */
+export const changeBookingId = (change: Pick<ChangeHead, 'op' | 'before' | 'after'>): string | undefined =>
+  (change.op === 'd' ? change.before : change.after)?.booking_id;
+
+/**
+ * Where the applier keeps the current rows. `R` is a store's row (a version at least), `C` the
+ * changes it takes, `P` what comes with each change besides (the rebuild: its Avro bytes).
+ */
+export interface RowStore<C extends ChangeHead, R extends RowVersion, P> {
+  /** The booking's current row (a tombstone included); undefined when it has none. */
+  current(id: string): R | undefined;
+  /** A current row's status, undefined for a tombstone. */
+  liveStatus(row: R): string | undefined;
+  /**
+   * Makes `change` the booking's current row (a tombstone for a delete): the old row's KPI
+   * contribution leaves its movie, the new row's joins its own, and every movie it touches is
+   * stamped with the change's ts_ms (last_event_ts_ms). Returns the counters of the movie an event
+   * of this change counts for: the new row's, or for a delete the movie of its before image.
+   */
+  replace(
+    id: string,
+    current: R | undefined,
+    change: C,
+    version: number,
+    epoch: number,
+    payload: P,
+  ): MovieCounters;
+  /** The rows to write and the movies touched. The store must not be used afterwards. */
+  finish(): KpiDelta;
+}
+
+export type ApplyOutcome = 'applied' | 'skipped' | 'malformed';
+
+/** How many changes did what, and the freshness they carry. */
+export interface ApplyTally {
   /** Changes that changed a row: version advances and re-derivations. */
   applied: number;
   /** Of the applied: re-derivations (same version, newer derivation epoch; no event). */
@@ -32,37 +86,29 @@ export interface BatchDelta extends KpiDelta {
   maxEventTsMs: number;
 }
 
-export type ApplyOutcome = 'applied' | 'skipped' | 'malformed';
+/** What a batch of changes amounts to: the rows and movies to write, and its tally. */
+export interface BatchDelta extends KpiDelta, ApplyTally {}
 
-export class BatchApplier {
-  /** Current state of every booking seen in this batch (read through, then as changed). */
-  private readonly rows = new Map<string, StoredBooking>();
-  private readonly movies = new Map<string, TouchedMovie>();
+export class ChangeApplier<C extends ChangeHead, R extends RowVersion, P = void> {
   private applied = 0;
   private rederived = 0;
   private skipped = 0;
   private malformed = 0;
   private maxEventTsMs = 0;
 
-  constructor(private readonly source: StateSource) {}
+  constructor(private readonly rows: RowStore<C, R, P>) {}
 
-  /**
-   * Applies one change (the read model's `versionOrder`): a newer version replaces the row and
-   * counts as an event; the same version under a newer derivation epoch replaces the row the same
-   * way (retract the old contribution, add the new: validity and categories may differ under new
-   * rules) but is no event; anything else (tombstones included) is skipped.
-   */
-  apply(change: EnrichedBookingChange): ApplyOutcome {
+  /** Applies one change (see the module's doc): its outcome. */
+  apply(change: C, payload: P): ApplyOutcome {
     const version = changeVersion(change);
     const id = changeBookingId(change);
     if (version === null || id === undefined) {
       this.malformed += 1;
       return 'malformed';
     }
-    let current = this.rows.get(id);
-    if (current === undefined) current = this.source.booking(id);
+    const current = this.rows.current(id);
     const epoch = change.derivation_epoch;
-    // A re-derivation is no event: it changes the row, never the event counters.
+    // A re-derivation is no event: it replaces the row, never moves an event counter.
     let event = true;
     if (current !== undefined) {
       const order = versionOrder(version, epoch, current);
@@ -75,94 +121,42 @@ export class BatchApplier {
         this.rederived += 1;
       }
     }
-    const ts = change.ts_ms;
-    if (current !== undefined && current.deleted === 0) this.contribution(current, -1, ts);
-
-    let row: StoredBooking;
-    let eventMovie: MovieCounters;
-    if (change.op === 'd') {
-      const image = change.before as EnrichedBooking;
-      row = storedFromImage(image, version, epoch, 1, change.event_id, ts);
-      eventMovie = this.movie(movieKeyOf(image.movie_id)).state.counters;
-      if (event) eventMovie.deleted_bookings += 1;
-    } else {
-      const image = change.after as EnrichedBooking;
-      row = storedFromImage(image, version, epoch, 0, change.event_id, ts);
-      eventMovie = this.contribution(row, 1, ts);
-      if (!event) {
-        // A re-derivation: the contribution is replaced (above), nothing is counted.
-      } else if (change.op === 'c') eventMovie.new_bookings += 1;
-      else if (change.op === 'u') {
-        eventMovie.updates += 1;
-        const previous = change.before?.status ?? (current?.deleted === 0 ? current.status : undefined);
-        if (previous !== undefined && previous !== image.status) eventMovie.status_changes += 1;
-      }
+    const op = change.op;
+    // The status an update changes from: its before image's, or without one the current row's
+    // (read before the store replaces it).
+    let from: string | undefined;
+    if (event && op === 'u') {
+      from = change.before?.status ?? (current === undefined ? undefined : this.rows.liveStatus(current));
     }
-    if (ts > eventMovie.last_event_ts_ms) eventMovie.last_event_ts_ms = ts;
-    // A re-derived record carries its old event time: it says nothing about freshness.
-    if (event && ts > this.maxEventTsMs) this.maxEventTsMs = ts;
-    this.rows.set(id, row);
+    const movie = this.rows.replace(id, current, change, version, epoch, payload);
+    if (event) {
+      // The event counters (KPI_DEFINITIONS' event KPIs); snapshot reads (op r) are no event.
+      if (op === 'c') movie.new_bookings += 1;
+      else if (op === 'u') {
+        movie.updates += 1;
+        if (from !== undefined && from !== (change.after as ImageHead).status) movie.status_changes += 1;
+      } else if (op === 'd') movie.deleted_bookings += 1;
+      // A re-derived record carries its old event time: it says nothing about freshness.
+      const ts = change.ts_ms;
+      if (ts > this.maxEventTsMs) this.maxEventTsMs = ts;
+    }
     this.applied += 1;
     return 'applied';
   }
 
   /** The net result. The applier must not be used afterwards. */
   finish(): BatchDelta {
-    const bookings: StoredBooking[] = [];
-    for (const row of this.rows.values()) if (row.image !== undefined) bookings.push(row);
-    // In key order: the B-tree is written page by page instead of at random.
-    bookings.sort((a, b) => {
-      const x = (a.image as EnrichedBooking).booking_id;
-      const y = (b.image as EnrichedBooking).booking_id;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
+    const { bookings, movies } = this.rows.finish();
+    return { bookings, movies, ...this.tally() };
+  }
+
+  protected tally(): ApplyTally {
     return {
-      bookings,
-      movies: this.movies,
       applied: this.applied,
       rederived: this.rederived,
       skipped: this.skipped,
       malformed: this.malformed,
       maxEventTsMs: this.maxEventTsMs,
     };
-  }
-
-  private movie(key: string): TouchedMovie {
-    let m = this.movies.get(key);
-    if (m === undefined) {
-      m = {
-        state: this.source.movie(key) ?? emptyMovieState(key),
-        dirtyDays: new Set(),
-        dirtyHours: new Set(),
-      };
-      this.movies.set(key, m);
-    }
-    return m;
-  }
-
-  /** Adds (1) or retracts (-1) a live row's contribution; returns its movie's counters. */
-  private contribution(row: StoredBooking, sign: 1 | -1, ts: number): MovieCounters {
-    const m = this.movie(movieKeyOf(row.movie_id));
-    const c = m.state.counters;
-    contribute(c, row, sign);
-    if (ts > c.last_event_ts_ms) c.last_event_ts_ms = ts;
-    if (row.is_valid_booking !== 1) return c;
-
-    const days = m.state.days;
-    const day = row.booking_date_only;
-    const dayBefore = days.get(day) ?? 0;
-    days.set(day, dayBefore + sign);
-    m.dirtyDays.add(day);
-    if (dayBefore === 0 && sign === 1) c.booking_days += 1;
-    else if (dayBefore === 1 && sign === -1) c.booking_days -= 1;
-
-    const hours = m.state.hours;
-    const hour = row.booking_hour;
-    const hourBefore = hours.get(hour) ?? 0;
-    hours.set(hour, hourBefore + sign);
-    m.dirtyHours.add(hour);
-    if (hourBefore === 0 && sign === 1) c.active_hours += 1;
-    else if (hourBefore === 1 && sign === -1) c.active_hours -= 1;
-    return c;
   }
 }

@@ -1,16 +1,17 @@
-import { CdcError, type EnrichedBookingChange } from '@cdc/core';
-import type { MovieKpiRow, StateSource } from '@cdc/read-model';
-import { BatchApplier, type BatchDelta } from './apply';
+import { CdcError, type EnrichedBookingChange, type FetchGroupBatch } from '@cdc/core';
+import type { MovieKpiRow, ReadModelWriter } from '@cdc/read-model';
+import { BatchApplier } from './live-rows';
 
 /**
- * A batch in the making: the fetched records of one or more partitions of a topic (all the
- * partitions of one kafkajs fetch, see fetch-group.ts), applied in memory as they are added
- * (reading stored state through the writer's caches, outside any transaction: this process is the
- * only writer), and `close` hands the net result to the store, which commits it — every partition's
- * changes and offsets — in one transaction (store.ts). One applier serves all the partitions, so a
- * booking or movie met in several of them is read once and its newest state is what is written.
- * A batch only accumulates; it never writes. One that is not committed must be abandoned through
- * the store, which then drops the movie states it touched.
+ * One batch of the live aggregator: the fetched records of one or more partitions of a topic (all
+ * the partitions of one kafkajs fetch: core's kafka/fetch-batches.ts), applied in memory as they
+ * are added (one applier over the live rows, live-rows.ts: a booking or movie met in several
+ * partitions is read once and its newest state is what is written), then committed through the
+ * read model's writer — every partition's changes and next offset, and a history row — in one
+ * SQLite transaction. Records below a partition's stored offset (applied by an earlier batch) are
+ * ignored, and the commit fails if a stored offset moved meanwhile, so a re-delivery never
+ * double-counts. A batch that is not committed must be abandoned: the movie states it touched in
+ * the writer's caches are dropped.
  */
 export interface BatchRecord {
   offset: number;
@@ -18,6 +19,7 @@ export interface BatchRecord {
   change: EnrichedBookingChange | null;
 }
 
+/** One partition's records, for `LiveBatch.apply` (tests and benchmarks apply whole batches). */
 export interface BatchInput {
   topic: string;
   partition: number;
@@ -46,7 +48,7 @@ export interface BatchResult {
 }
 
 /** One partition's part of a batch. */
-export interface BatchPart {
+interface BatchPart {
   partition: number;
   /** The stored offset when the part was opened. */
   openedAtOffset: number;
@@ -54,37 +56,24 @@ export interface BatchPart {
   nextOffset: number;
   /** The first offset applied, -1 when none. */
   firstOffset: number;
+  ended: boolean;
 }
 
-/** A batch's net result, for the store to commit. */
-export interface ClosedBatch {
-  topic: string;
-  parts: BatchPart[];
-  delta: BatchDelta;
-  undecodable: number;
-  alreadyApplied: number;
-  /** `performance.now()` and epoch ms when the batch was opened. */
-  started: number;
-  startedAt: number;
-}
-
-export class OpenBatch {
+export class LiveBatch implements FetchGroupBatch<EnrichedBookingChange | null, BatchResult> {
   private readonly applier: BatchApplier;
   private readonly started = performance.now();
   private readonly startedAt = Date.now();
-  private readonly parts = new Map<number, BatchPart & { ended: boolean }>();
+  private readonly parts = new Map<number, BatchPart>();
   private undecodable = 0;
   private alreadyApplied = 0;
   private records = 0;
   private closed = false;
 
   constructor(
-    source: StateSource,
+    private readonly writer: ReadModelWriter,
     readonly topic: string,
-    /** A partition's stored offset: records below it were applied by an earlier batch. */
-    private readonly storedOffset: (partition: number) => number,
   ) {
-    this.applier = new BatchApplier(source);
+    this.applier = new BatchApplier(writer.source);
   }
 
   /** Partitions with a part in this batch. */
@@ -97,7 +86,6 @@ export class OpenBatch {
     return this.records;
   }
 
-  /** True when the batch already holds records of `partition` (a part is started once per batch). */
   has(partition: number): boolean {
     return this.parts.has(partition);
   }
@@ -127,13 +115,32 @@ export class OpenBatch {
     part.nextOffset = nextOffset;
   }
 
-  /** Ends the batch (every part must be ended): its net result, for the store to commit. */
-  close(): ClosedBatch {
+  /** Adds whole partitions' records and ends their parts. */
+  apply(inputs: readonly BatchInput[]): void {
+    for (const input of inputs) {
+      if (input.topic !== this.topic) {
+        throw new CdcError(
+          'INTERNAL',
+          `aggregator batch: a batch of ${this.topic} takes no records of ${input.topic}`,
+        );
+      }
+      for (const r of input.records) this.add(input.partition, r.offset, r.change);
+      this.end(input.partition, input.nextOffset);
+    }
+  }
+
+  /**
+   * Commits the batch (every part must be ended) in one transaction; on failure nothing of it is
+   * kept (the writer drops its caches).
+   */
+  commit(): BatchResult {
     if (this.closed) throw this.error(`batch of ${this.topic} already closed`);
     const open = [...this.parts.values()].filter((p) => !p.ended).map((p) => p.partition);
     if (open.length > 0) throw this.error(`batch of ${this.topic}: partitions ${open.join(', ')} not ended`);
     this.closed = true;
-    return {
+    const d = this.applier.finish();
+    const changes = d.applied + d.skipped + d.malformed + this.undecodable;
+    const written = this.writer.commitBatch({
       topic: this.topic,
       parts: [...this.parts.values()].map(({ partition, openedAtOffset, nextOffset, firstOffset }) => ({
         partition,
@@ -141,26 +148,42 @@ export class OpenBatch {
         nextOffset,
         firstOffset,
       })),
-      delta: this.applier.finish(),
+      delta: d,
+      changes,
+      applied: d.applied,
+      skipped: d.skipped,
+      rederived: d.rederived,
+      startedAt: this.startedAt,
+      started: this.started,
+    });
+    return {
+      batchId: written.batchId,
+      changes,
+      applied: d.applied,
+      rederived: d.rederived,
+      skipped: d.skipped,
+      malformed: d.malformed,
       undecodable: this.undecodable,
       alreadyApplied: this.alreadyApplied,
-      started: this.started,
-      startedAt: this.startedAt,
+      durationMs: written.durationMs,
+      maxEventTsMs: d.maxEventTsMs,
+      movies: written.movies,
+      partitions: written.partitions,
     };
   }
 
-  /** Ends the batch without a result; true when it was still open (its states must be dropped). */
-  abandon(): boolean {
-    if (this.closed) return false;
+  /** Gives the batch up, if it was not committed: the movie states it touched are dropped. */
+  abandon(): void {
+    if (this.closed) return;
     this.closed = true;
-    return true;
+    this.writer.dropCaches();
   }
 
-  private part(partition: number): BatchPart & { ended: boolean } {
+  private part(partition: number): BatchPart {
     if (this.closed) throw this.error(`batch of ${this.topic} already closed`);
     let part = this.parts.get(partition);
     if (part === undefined) {
-      const stored = this.storedOffset(partition);
+      const stored = this.writer.storedOffset(this.topic, partition);
       part = { partition, openedAtOffset: stored, nextOffset: stored, firstOffset: -1, ended: false };
       this.parts.set(partition, part);
     }
@@ -168,6 +191,6 @@ export class OpenBatch {
   }
 
   private error(message: string): CdcError {
-    return new CdcError('BATCH_CLOSED', message);
+    return new CdcError('INTERNAL', `aggregator batch: ${message}`);
   }
 }

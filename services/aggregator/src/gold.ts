@@ -1,5 +1,4 @@
-import type { Producer } from 'kafkajs';
-import { errorMessage, type Encoder, type Logger, type MovieKpis } from '@cdc/core';
+import { errorMessage, type Encoder, type Logger, type MovieKpis, type Producer } from '@cdc/core';
 import { goldValue, type MovieKpiRow, type ReadModelWriter } from '@cdc/read-model';
 import type { AggregatorMetrics } from './metrics';
 

@@ -1,4 +1,3 @@
-import type { Consumer, Producer } from 'kafkajs';
 import {
   commitMetadata,
   createDecoder,
@@ -7,10 +6,12 @@ import {
   createKafka,
   createRegistryClient,
   errorMessage,
+  FetchGroupedConsumer,
   loadSchema,
   OutageTracker,
   retryWhileOutage,
   valueSubject,
+  type Consumer,
   type EnrichedBookingChange,
   type Logger,
   type MovieKpis,
@@ -18,19 +19,19 @@ import {
   OffsetCommits,
 } from '@cdc/core';
 import { startOpsServer, type Health, type OpsServer } from '@cdc/observe';
+import type { BatchResult } from './batch';
 import type { AggregatorConfig } from './config';
 import { GoldPublisher } from './gold';
-import { acquireDbLock, type DbLock } from './lock';
+import { acquireDbLock } from './lock';
 import { createAggregatorMetrics, type AggregatorMetrics } from './metrics';
-import { createEachBatch } from './each-batch';
-import { FetchBatches } from './fetch-batches';
 import { AggregatorStore } from './store';
 
 /**
- * The live aggregator: consumes silver (read_committed), applies each fetched batch to SQLite in
- * one transaction together with its offsets (through the read model's writer), hands the changed movies to the gold publisher, and commits
- * to Kafka afterwards (for lag monitoring only — on every assignment it seeks to the offsets
- * stored in SQLite).
+ * The live aggregator: consumes silver (read_committed), applies the batches of each fetch to
+ * SQLite in one transaction together with their offsets (core's fetch-grouped consumer over the
+ * aggregator's batches, batch.ts), hands the changed movies to the gold publisher, and commits to
+ * Kafka afterwards (for lag monitoring only — on every assignment it seeks to the offsets stored
+ * in SQLite).
  */
 export interface RunningAggregator {
   readonly opsPort: number;
@@ -54,234 +55,289 @@ export interface AggregatorStartOptions {
 
 type Status = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
+/** At most this many undecodable records are logged per partition batch (all are counted). */
+const LOGGED_DECODE_ERRORS_PER_BATCH = 5;
+
 export async function startAggregator(
   config: AggregatorConfig,
   logger: Logger,
   options: AggregatorStartOptions = {},
 ): Promise<RunningAggregator> {
-  const log = logger.child({ component: 'aggregator' });
-  const lock: DbLock = acquireDbLock(config.dbPath);
-  const cleanups: (() => Promise<void> | void)[] = [() => lock.release()];
-  const cleanup = async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        log.warn({ err: errorMessage(err) }, 'error while shutting down');
-      }
-    }
-  };
+  const aggregator = new LiveAggregator(config, logger.child({ component: 'aggregator' }), options.signal);
   try {
-    const store = AggregatorStore.open(config.dbPath);
-    cleanups.push(() => store.close());
-    return await start(config, log, store, cleanups, cleanup, options.signal);
+    await aggregator.start();
   } catch (err) {
-    await cleanup();
+    await aggregator.cleanup();
     throw err;
   }
+  return aggregator;
 }
 
-async function start(
-  config: AggregatorConfig,
-  log: Logger,
-  store: AggregatorStore,
-  cleanups: (() => Promise<void> | void)[],
-  cleanup: () => Promise<void>,
-  signal: AbortSignal | undefined,
-): Promise<RunningAggregator> {
-  const topic = config.topics.silver;
-  const metrics = createAggregatorMetrics();
-  const registry = createRegistryClient(config.connection.registryUrl);
-  const decoder = createDecoder<EnrichedBookingChange>(registry, loadSchema('EnrichedBookingChange').type);
-  // An unreachable broker or registry is waited out, at start too (core's lifecycle/outage.ts).
-  const outages = new OutageTracker({ logger: log });
-  const retry = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
-    retryWhileOutage(fn, { outages, what, signal });
-  const kafka = createKafka(config.connection, log, { outages });
+/**
+ * The aggregator's start, step by step (`start`), and what it does afterwards: each committed
+ * batch (`committed`), each assignment (`positions`), health and stop. Everything started is
+ * undone in reverse order by `cleanup` (the lock is released last).
+ */
+class LiveAggregator implements RunningAggregator {
+  readonly store: AggregatorStore;
+  readonly metrics = createAggregatorMetrics();
+  readonly done: Promise<void>;
+  private readonly topic: string;
+  private readonly outages: OutageTracker;
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  private status: Status = 'starting';
+  private batches = 0;
+  private lastBatchAt = 0;
+  private assigned: number[] = [];
+  private ops: OpsServer | undefined;
+  private gold: GoldPublisher | undefined;
+  private kafkaOffsets: OffsetCommits | undefined;
+  private stopping: Promise<void> | undefined;
+  private finish: () => void = () => undefined;
+  private fail: (err: Error) => void = () => undefined;
 
-  let status: Status = 'starting';
-  let batches = 0;
-  let lastBatchAt = 0;
-  let assigned: number[] = [];
-  let fail: (err: Error) => void = () => undefined;
-  let finish: () => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  done.catch(() => undefined); // observed by the caller through `done`
+  constructor(
+    private readonly config: AggregatorConfig,
+    private readonly log: Logger,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.topic = config.topics.silver;
+    // An unreachable broker or registry is waited out, at start too (core's lifecycle/outage.ts).
+    this.outages = new OutageTracker({ logger: log });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.finish = resolve;
+      this.fail = reject;
+    });
+    this.done.catch(() => void this.stop()); // observed by the caller through `done`
+    const lock = acquireDbLock(config.dbPath);
+    this.cleanups.push(() => lock.release());
+    try {
+      this.store = AggregatorStore.open(config.dbPath);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    this.cleanups.push(() => this.store.close());
+  }
 
-  const ops: OpsServer = await startOpsServer({
-    port: config.opsPort,
-    metrics: metrics.registry,
-    logger: log,
-    health: () => health(),
-    outages,
-    portSetting: { option: '--ops-port', env: 'AGGREGATOR_OPS_PORT' },
-  });
-  cleanups.push(() => ops.close());
+  get opsPort(): number {
+    return this.ops?.port ?? 0;
+  }
 
-  let gold: GoldPublisher | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  if (config.publishGold) {
+  /** The start's steps, in order. */
+  async start(): Promise<void> {
+    const registry = createRegistryClient(this.config.connection.registryUrl);
+    const kafka = createKafka(this.config.connection, this.log, { outages: this.outages });
+    await this.startOpsServer();
+    if (this.config.publishGold) await this.startGold(kafka, registry);
+    const consumer = this.createConsumer(kafka);
+    const fetches = this.consumeFetchGrouped(consumer, registry);
+    await this.retry('connecting to Kafka', async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    });
+    await fetches.run();
+    this.log.info(
+      { db: this.config.dbPath, group: this.config.groupId, topic: this.topic, opsPort: this.opsPort },
+      'aggregator started',
+    );
+  }
+
+  /** /healthz, /metrics and the outages, on the ops port. */
+  private async startOpsServer(): Promise<void> {
+    const ops = await startOpsServer({
+      port: this.config.opsPort,
+      metrics: this.metrics.registry,
+      logger: this.log,
+      health: () => this.health(),
+      outages: this.outages,
+      portSetting: { option: '--ops-port', env: 'AGGREGATOR_OPS_PORT' },
+    });
+    this.ops = ops;
+    this.cleanups.push(() => ops.close());
+  }
+
+  /**
+   * The gold publisher: registers the schema, connects its producer, republishes what a crash
+   * left unpublished, and keeps retrying a failed publish (gold.ts).
+   */
+  private async startGold(
+    kafka: ReturnType<typeof createKafka>,
+    registry: ReturnType<typeof createRegistryClient>,
+  ): Promise<void> {
+    const { config, store } = this;
     const schema = loadSchema('MovieKpis');
-    const encoder = await retry('registering the gold schema', () =>
+    const encoder = await this.retry('registering the gold schema', () =>
       createEncoder<MovieKpis>(registry, valueSubject(config.topics.gold), schema.text, schema.type),
     );
-    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    cleanups.push(() => producer.disconnect());
-    await retry('connecting the gold producer', () => producer.connect());
-    const publisher = new GoldPublisher(producer, encoder, config.topics.gold, store.writer, metrics, log);
-    gold = publisher;
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.cleanups.push(() => producer.disconnect());
+    await this.retry('connecting the gold producer', () => producer.connect());
+    const publisher = new GoldPublisher(
+      producer,
+      encoder,
+      config.topics.gold,
+      store.writer,
+      this.metrics,
+      this.log,
+    );
+    this.gold = publisher;
     await publisher.flush(); // snapshots a crash left unpublished
-    retryTimer = setInterval(() => {
+    const retryTimer = setInterval(() => {
       if (publisher.hasBacklog) void publisher.flush();
       // The published mark rides on the next batch's transaction; with no batch, it is stored here.
       else store.writer.flushPublishedMark();
     }, config.publishRetryMs);
     retryTimer.unref();
-    cleanups.push(() => publisher.flush());
-    cleanups.push(() => clearInterval(retryTimer));
+    this.cleanups.push(() => publisher.flush());
+    this.cleanups.push(() => clearInterval(retryTimer));
   }
 
-  let stopping: Promise<void> | undefined;
-  const consumer: Consumer = createPipelineConsumer(kafka, {
-    logger: log,
-    outages,
-    // Static membership: a restarted aggregator takes its partitions back at once.
-    groupInstanceId: config.instanceId,
-    stopping: () => stopping !== undefined || signal?.aborted === true,
-    onFatal: (err) => {
-      status = 'failed';
-      fail(err);
-    },
-    groupId: config.groupId,
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: config.heartbeatIntervalMs,
-    maxBytes: config.fetchMaxBytes,
-    maxBytesPerPartition: config.fetchMaxBytesPerPartition,
-    readUncommitted: false,
-    // Not kafkajs's 5 s: idle, a heartbeat went out only every 5 s of a 10 s session, and a
-    // stopping aggregator waited up to 5 s for its empty fetch.
-    maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
-  });
+  /** The silver consumer, and its Kafka commits (monitoring only). */
+  private createConsumer(kafka: ReturnType<typeof createKafka>): Consumer {
+    const { config, log, topic } = this;
+    const consumer = createPipelineConsumer(kafka, {
+      logger: log,
+      outages: this.outages,
+      // Static membership: a restarted aggregator takes its partitions back at once.
+      groupInstanceId: config.instanceId,
+      stopping: () => this.stopping !== undefined || this.signal?.aborted === true,
+      onFatal: (err) => {
+        this.status = 'failed';
+        this.fail(err);
+      },
+      groupId: config.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      maxBytes: config.fetchMaxBytes,
+      maxBytesPerPartition: config.fetchMaxBytesPerPartition,
+      readUncommitted: false,
+      // Not kafkajs's 5 s: idle, a heartbeat went out only every 5 s of a 10 s session, and a
+      // stopping aggregator waited up to 5 s for its empty fetch.
+      maxWaitTimeInMs: IDLE_FETCH_WAIT_MS,
+    });
+    // Monitoring only (SQLite holds the offsets the aggregator resumes from): committed in the
+    // background, so no batch waits for the round trip (core's OffsetCommits).
+    this.kafkaOffsets = new OffsetCommits({
+      intervalMs: config.commitIntervalMs,
+      send: (offsets) => {
+        const metadata = commitMetadata(); // the commit time, for `cdc status`
+        return consumer.commitOffsets(
+          [...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset), metadata })),
+        );
+      },
+      onError: (err) => log.debug({ err: errorMessage(err) }, 'Kafka offset commit failed (monitoring only)'),
+    });
+    return consumer;
+  }
 
-  // Monitoring only (SQLite holds the offsets the aggregator resumes from): committed in the
-  // background, so no batch waits for the round trip (core's OffsetCommits).
-  const kafkaOffsets = new OffsetCommits({
-    intervalMs: config.commitIntervalMs,
-    send: (offsets) => {
-      const metadata = commitMetadata(); // the commit time, for `cdc status`
-      return consumer.commitOffsets(
-        [...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset), metadata })),
-      );
-    },
-    onError: (err) => log.debug({ err: errorMessage(err) }, 'Kafka offset commit failed (monitoring only)'),
-  });
+  /**
+   * The consumer loop: the partitions' batches of one fetch decoded into one batch of the
+   * aggregator's (batch.ts), committed to SQLite in one transaction (core's kafka/fetch-batches.ts).
+   */
+  private consumeFetchGrouped(
+    consumer: Consumer,
+    registry: ReturnType<typeof createRegistryClient>,
+  ): FetchGroupedConsumer<EnrichedBookingChange, BatchResult> {
+    const { log, store, topic } = this;
+    const fetches = new FetchGroupedConsumer(consumer, {
+      topic,
+      decoder: createDecoder<EnrichedBookingChange>(registry, loadSchema('EnrichedBookingChange').type),
+      open: () => store.openBatch(topic),
+      onCommitted: (result, highWatermarks) => this.committed(result, highWatermarks),
+      positions: (partitions) => this.positions(partitions),
+      // Offsets of transaction markers: at rest the stored offsets equal the end of silver.
+      onControlRecords: (partition, nextOffset) => store.writer.advanceOffset(topic, partition, nextOffset),
+      onUndecodable: (err, partition, offset, nth) => {
+        if (nth >= LOGGED_DECODE_ERRORS_PER_BATCH) return;
+        log.warn(
+          { partition, offset, code: err.code, err: err.message },
+          'undecodable silver record skipped',
+        );
+      },
+      onCommitFailed: (err) => log.warn({ err: errorMessage(err) }, 'batch commit failed; reading it again'),
+    });
+    // Cleanups run in reverse: the group a stop cut short is given up once the consumer has
+    // disconnected (it is not committed; its records are read again at the next start).
+    this.cleanups.push(() => fetches.reset());
+    this.cleanups.push(() => consumer.disconnect());
+    return fetches;
+  }
 
-  // The partitions' batches of one fetch commit in one SQLite transaction (fetch-batches.ts).
-  const fetchBatches = new FetchBatches({
-    store,
-    topic,
-    onCommitted: (result, highWatermarks) => {
-      batches += 1;
-      lastBatchAt = Date.now();
-      metrics.batch(result, highWatermarks, lastBatchAt);
-      // Not awaited: the publisher sends one request at a time and coalesces what arrives
-      // meanwhile (gold.ts), so the next batch is not held up by gold's round trip.
-      if (gold) void gold.publish(result.movies);
-      for (const { partition, nextOffset } of result.partitions) kafkaOffsets.note(partition, nextOffset);
-      // At most every commitIntervalMs; the last offsets before a quiet spell follow (trailing).
-      void kafkaOffsets.commit(false);
-    },
-  });
-  // Runs after the consumer has disconnected (cleanups run in reverse): a group a stop cut short
-  // is not committed; its records are read again at the next start.
-  cleanups.push(() => fetchBatches.reset());
-  cleanups.push(() => consumer.disconnect());
+  /** After each batch's SQLite commit: metrics, gold, Kafka commits. */
+  private committed(result: BatchResult, highWatermarks: ReadonlyMap<number, number>): void {
+    this.batches += 1;
+    this.lastBatchAt = Date.now();
+    this.metrics.batch(result, highWatermarks, this.lastBatchAt);
+    // Not awaited: the publisher sends one request at a time and coalesces what arrives
+    // meanwhile (gold.ts), so the next batch is not held up by gold's round trip.
+    if (this.gold) void this.gold.publish(result.movies);
+    const kafkaOffsets = this.kafkaOffsets as OffsetCommits;
+    for (const { partition, nextOffset } of result.partitions) kafkaOffsets.note(partition, nextOffset);
+    // At most every commitIntervalMs; the last offsets before a quiet spell follow (trailing).
+    void kafkaOffsets.commit(false);
+  }
 
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    // Synchronous: the seeks are in place before the first fetch of this generation.
-    fetchBatches.reset();
-    assigned = e.payload.memberAssignment[topic] ?? [];
-    const stored = store.storedOffsets(topic);
-    for (const partition of assigned) {
-      consumer.seek({ topic, partition, offset: String(stored.get(partition) ?? 0) });
-    }
-    status = 'running';
-    log.info(
-      { partitions: assigned, offsets: Object.fromEntries(assigned.map((p) => [p, stored.get(p) ?? 0])) },
+  /** A new generation's partitions: the consumer seeks to the offsets stored in SQLite. */
+  private positions(partitions: number[]): Map<number, number> {
+    this.assigned = partitions;
+    const stored = this.store.storedOffsets(this.topic);
+    this.status = 'running';
+    this.log.info(
+      { partitions, offsets: Object.fromEntries(partitions.map((p) => [p, stored.get(p) ?? 0])) },
       'partitions assigned; seeking to the offsets stored in SQLite',
     );
-  });
-  consumer.on(consumer.events.FETCH, (e) => fetchBatches.fetched(e.payload.numberOfBatches));
-  consumer.on(consumer.events.FETCH_START, () => {
-    // Batches still grouped when the next fetch starts (announced ones never came): committed now,
-    // before kafkajs picks the offsets to fetch.
-    try {
-      fetchBatches.fetchStarting();
-    } catch (err) {
-      // Abandoned: kafkajs fetches those records again from the last committed offsets.
-      log.warn({ err: errorMessage(err) }, 'batch commit failed; reading it again');
-    }
-  });
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    // A fetch holding only control records or aborted messages never reaches eachBatch.
-    if (e.payload.batchSize === 0 && e.payload.topic === topic) {
-      store.writer.advanceOffset(topic, e.payload.partition, Number(e.payload.lastOffset) + 1);
-    }
-  });
+    return stored;
+  }
 
-  // Decodes each partition's records into the fetch's batch (each-batch.ts).
-  const eachBatch = createEachBatch(decoder, fetchBatches, log);
+  private retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return retryWhileOutage(fn, { outages: this.outages, what, signal: this.signal });
+  }
 
-  await retry('connecting to Kafka', async () => {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-  });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
-  log.info({ db: config.dbPath, group: config.groupId, topic, opsPort: ops.port }, 'aggregator started');
-
-  function health(): Health {
-    const versions = store.snapshotVersions;
+  health(): Health {
+    const versions = this.store.snapshotVersions;
     return {
-      ok: status === 'starting' || status === 'running',
-      status,
-      db: config.dbPath,
-      group: config.groupId,
-      topic,
-      partitions: assigned,
-      batches,
-      lastBatchAt: lastBatchAt || null,
+      ok: this.status === 'starting' || this.status === 'running',
+      status: this.status,
+      db: this.config.dbPath,
+      group: this.config.groupId,
+      topic: this.topic,
+      partitions: this.assigned,
+      batches: this.batches,
+      lastBatchAt: this.lastBatchAt || null,
       snapshotVersion: versions.assigned,
       publishedSnapshotVersion: versions.published,
-      goldBacklog: gold?.hasBacklog ?? false,
+      goldBacklog: this.gold?.hasBacklog ?? false,
     };
   }
 
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (status !== 'failed') status = 'stopping';
-      await kafkaOffsets.commit(true);
-      kafkaOffsets.stopTrailing();
-      await cleanup();
-      if (status !== 'failed') status = 'stopped';
-      log.info('aggregator stopped');
-      finish();
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.status !== 'failed') this.status = 'stopping';
+      if (this.kafkaOffsets) {
+        await this.kafkaOffsets.commit(true);
+        this.kafkaOffsets.stopTrailing();
+      }
+      await this.cleanup();
+      if (this.status !== 'failed') this.status = 'stopped';
+      this.log.info('aggregator stopped');
+      this.finish();
     })();
-    return stopping;
-  };
-  done.catch(() => void stop());
+    return this.stopping;
+  }
 
-  return {
-    get opsPort() {
-      return ops.port;
-    },
-    store,
-    metrics,
-    done,
-    health,
-    stop,
-    unfinishedWork: () => [],
-  };
+  unfinishedWork(): string[] {
+    return [];
+  }
+
+  /** Undoes what was started, in reverse order (a failure is logged, the rest still runs). */
+  async cleanup(): Promise<void> {
+    for (const fn of this.cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'error while shutting down');
+      }
+    }
+  }
 }

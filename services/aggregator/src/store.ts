@@ -1,15 +1,13 @@
 import type Database from 'better-sqlite3';
 import { CdcError } from '@cdc/core';
 import { ReadModelWriter, type WriterOptions } from '@cdc/read-model';
-import { OpenBatch, type BatchInput, type BatchResult } from './batch';
+import { LiveBatch, type BatchInput, type BatchResult } from './batch';
 
 /**
- * The aggregator's store: batches over the read model's writer. A batch (batch.ts) accumulates
- * changes of one or more partitions in memory; the store commits it — the delta, the partitions'
- * new offsets and a history row in one SQLite transaction (records below the stored offset were ignored by the batch, so a
- * re-delivery never double-counts). The writer holds everything else the aggregator stores
- * (snapshot counters, offsets of control records); its caches are only valid because this
- * process is the only writer (lock.ts).
+ * The aggregator's database: the read model's writer, opened for this process (the only writer:
+ * lock.ts), and the batches applied to it. Not a layer on the way of a change: a batch applies
+ * its changes and commits through the writer itself (batch.ts); what else the aggregator stores
+ * (the offsets of control records, the gold publisher's mark) it writes through `writer`.
  */
 export class AggregatorStore {
   constructor(readonly writer: ReadModelWriter) {}
@@ -36,67 +34,24 @@ export class AggregatorStore {
    * Starts a batch of `topic` (changes are applied in memory as they are added; it may take
    * records of several partitions, committed together).
    */
-  openBatch(topic: string): OpenBatch {
-    return new OpenBatch(this.writer.source, topic, (partition) =>
-      this.writer.storedOffset(topic, partition),
-    );
-  }
-
-  /** Closes a batch and commits it in one transaction; on failure nothing of it is kept. */
-  commit(batch: OpenBatch): BatchResult {
-    const c = batch.close();
-    const d = c.delta;
-    const changes = d.applied + d.skipped + d.malformed + c.undecodable;
-    const written = this.writer.commitBatch({
-      topic: c.topic,
-      parts: c.parts,
-      delta: d,
-      changes,
-      applied: d.applied,
-      skipped: d.skipped,
-      rederived: d.rederived,
-      startedAt: c.startedAt,
-      started: c.started,
-    });
-    return {
-      batchId: written.batchId,
-      changes,
-      applied: d.applied,
-      rederived: d.rederived,
-      skipped: d.skipped,
-      malformed: d.malformed,
-      undecodable: c.undecodable,
-      alreadyApplied: c.alreadyApplied,
-      durationMs: written.durationMs,
-      maxEventTsMs: d.maxEventTsMs,
-      movies: written.movies,
-      partitions: written.partitions,
-    };
-  }
-
-  /** Gives a batch up (not committed): the movie states it touched in the caches are dropped. */
-  abandon(batch: OpenBatch): void {
-    if (batch.abandon()) this.writer.dropCaches();
+  openBatch(topic: string): LiveBatch {
+    return new LiveBatch(this.writer, topic);
   }
 
   /**
    * Applies partitions' batches of one topic in one transaction (records below a partition's
-   * stored offset are ignored).
+   * stored offset are ignored); on failure nothing of them is kept.
    */
   applyBatch(...inputs: BatchInput[]): BatchResult {
     const topic = inputs[0]?.topic;
-    if (topic === undefined || inputs.some((i) => i.topic !== topic)) {
-      throw new CdcError('INVALID_ARGUMENT', 'applyBatch takes batches of one topic, at least one');
-    }
+    if (topic === undefined)
+      throw new CdcError('INTERNAL', 'aggregator store: applyBatch takes one batch at least');
     const batch = this.openBatch(topic);
     try {
-      for (const input of inputs) {
-        for (const r of input.records) batch.add(input.partition, r.offset, r.change);
-        batch.end(input.partition, input.nextOffset);
-      }
-      return this.commit(batch);
+      batch.apply(inputs);
+      return batch.commit();
     } catch (err) {
-      this.abandon(batch);
+      batch.abandon();
       throw err;
     }
   }

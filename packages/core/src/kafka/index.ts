@@ -13,4 +13,5 @@ export * from './topic-configs';
 export * from './retention';
 export * from './read-range';
 export * from './offsets';
+export * from './fetch-batches';
 export * from './groups';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Producer } from 'kafkajs';
 import {
+  type Producer,
   createEncoder,
   createRegistryClient,
   loadSchema,

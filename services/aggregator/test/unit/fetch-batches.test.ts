@@ -1,4 +1,4 @@
-import type { EnrichedBookingChange } from '@cdc/core';
+import { FetchBatches, type EnrichedBookingChange } from '@cdc/core';
 import {
   CHURN_MIX,
   TEST_RULES,
@@ -7,15 +7,15 @@ import {
   silverWithBackfills,
   testSeed,
 } from '@cdc/testing';
-import { AggregatorStore, FetchBatches, type BatchResult } from '../../src';
+import { AggregatorStore, type BatchResult } from '../../src';
 import { ReferenceModel, bookingDifferences, counterDifferences, kpiDifferences } from '../support/reference';
 
 /**
- * Fetch groups (fetch-batches.ts): the partitions' batches of one fetch commit in one SQLite
- * transaction once the fetch's last batch is in, never earlier; kafkajs offsets are resolved only
- * after that commit; a failed or abandoned group keeps nothing. A stream spread over partitions
- * by booking (as silver is keyed) and applied in random fetch groups ends exactly where an
- * independent reference model applying it in order does.
+ * Fetch groups (core's kafka/fetch-batches.ts, over the aggregator's batches): the partitions'
+ * batches of one fetch commit in one SQLite transaction once the fetch's last batch is in, never
+ * earlier; kafkajs offsets are resolved only after that commit; a failed or abandoned group keeps
+ * nothing. A stream spread over partitions by booking (as silver is keyed) and applied in random
+ * fetch groups ends exactly where an independent reference model applying it in order does.
  */
 const SEED = testSeed('aggregator fetch groups');
 const TOPIC = 'silver';
@@ -52,9 +52,8 @@ function partitioned(changes: EnrichedBookingChange[]): EnrichedBookingChange[][
 
 function grouper(store: AggregatorStore) {
   const committed: { result: BatchResult; highWatermarks: Map<number, number> }[] = [];
-  const batches = new FetchBatches({
-    store,
-    topic: TOPIC,
+  const batches = new FetchBatches<EnrichedBookingChange | null, BatchResult>({
+    open: () => store.openBatch(TOPIC),
     onCommitted: (result, highWatermarks) =>
       committed.push({ result, highWatermarks: new Map(highWatermarks) }),
   });
@@ -63,7 +62,7 @@ function grouper(store: AggregatorStore) {
 
 /** Hands one partition's records to the group as eachBatch does; returns its resolve flag. */
 function handOver(
-  batches: FetchBatches,
+  batches: FetchBatches<EnrichedBookingChange | null, BatchResult>,
   partition: number,
   from: number,
   changes: (EnrichedBookingChange | null)[],

@@ -1,5 +1,11 @@
-import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
-import { createLogger, type Encoder, type MovieKpis } from '@cdc/core';
+import {
+  createLogger,
+  type Encoder,
+  type MovieKpis,
+  type Producer,
+  type ProducerRecord,
+  type RecordMetadata,
+} from '@cdc/core';
 import type { MovieKpiRow } from '@cdc/read-model';
 import { GoldPublisher, type SnapshotLedger } from '../../src/gold';
 import { createAggregatorMetrics } from '../../src/metrics';

@@ -160,7 +160,7 @@ describe('a database of schema version 1', () => {
     } catch (err) {
       error = err;
     }
-    expect(error).toMatchObject({ code: 'DB_SCHEMA_UNSUPPORTED' });
+    expect(error).toMatchObject({ code: 'STORED_STATE_INVALID' });
     expect((error as Error).message).toContain('cdc aggregate --rebuild');
   });
 });

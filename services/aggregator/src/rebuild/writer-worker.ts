@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { errorMessage } from '@cdc/core';
 import { applySchema, ReadModelWriter, type KpiDelta, type PartitionOffset } from '@cdc/read-model';
-import type { BatchDelta } from './apply';
+import type { BatchDelta } from '../apply';
 
 /**
  * The rebuild's writer thread: creates the new database file (journal off, no secondary indexes

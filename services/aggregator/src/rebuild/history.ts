@@ -1,5 +1,5 @@
 import { createKafka, deletedHistory, UsageError, withAdmin, type Logger } from '@cdc/core';
-import type { AggregatorConfig } from './config';
+import type { AggregatorConfig } from '../config';
 
 /**
  * A rebuild replays silver from its earliest offset, so it can only be as complete as the history

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createKafka, type Logger } from '@cdc/core';
-import type { AggregatorConfig } from './config';
+import type { AggregatorConfig } from '../config';
 
 /**
  * The rebuild's Kafka edge: reads silver once, from each partition's earliest offset up to the

@@ -4,76 +4,65 @@ import {
   emptyMovieState,
   movieKeyOf,
   storedFromImage,
-  versionOrder,
+  type KpiDelta,
   type MovieCounters,
   type RowVersion,
   type StoredBooking,
   type TouchedMovie,
 } from '@cdc/read-model';
-import type { ApplyOutcome, BatchDelta } from './apply';
-import { changeBookingId, changeVersion, contribute } from './kpi';
+import { ChangeApplier, type BatchDelta, type ImageHead, type RowStore } from '../apply';
+import { contribute } from '../kpi';
 import { ByteArena, EMPTY_CHUNK, type Slot } from './arena';
-import type { ImageHead, ReplayHead } from './replay-head';
+import type { ReplayHead } from './replay-head';
 
 /**
- * The rebuild's applier: the same result as `BatchApplier` on an empty state, computed the cheap
- * way. While replaying it only keeps the newest change of every booking (the newest (version,
- * derivation epoch): `versionOrder`) and the event counters, which count version advances only
- * (a re-derivation replaces the kept change and counts nothing, so a version met in several
- * epochs is counted once); the KPIs are computed once at the end from the final rows, so nothing is ever
- * retracted. The differential test checks it against the live path, column for column.
+ * The rebuild's row store: the same result as the live rows (live-rows.ts) on an empty database,
+ * computed the cheap way. The applier (apply.ts, the same rule and event counters as live) keeps
+ * only each booking's newest change here — what the version rule compares, the movie the row
+ * counts for and its status — and the event counters; the row KPIs are computed once at the end
+ * from the final rows, so nothing is ever retracted. The differential test checks it against the
+ * live path, column for column.
  *
- * Each change comes as its head (`ReplayHead`: what the version rule and the event counters
- * read) and its Avro bytes, kept (in a `ByteArena`) for the booking's newest change only;
- * `finishEach` decodes the final ones in full with `full` (about 1 in 6 in the benchmark).
+ * Each change comes as its head (`ReplayHead`: what the rule and the event counters read) and its
+ * Avro bytes, kept (in a `ByteArena`) for the booking's newest change only; `finishEach` decodes
+ * the final ones in full with `full` (about 1 in 6 in the benchmark).
  */
-export class ReplayApplier {
+export class ReplayRows implements RowStore<ReplayHead, Latest, Buffer> {
   private readonly latest = new Map<string, Latest>();
   private readonly counters = new Map<string, MovieCounters>();
   private readonly statuses = new Map<string, string>();
-  private applied = 0;
-  private rederived = 0;
-  private skipped = 0;
-  private malformed = 0;
-  private maxEventTsMs = 0;
 
   constructor(
     private readonly full: (bytes: Buffer) => EnrichedBookingChange,
     private readonly arena = new ByteArena(),
   ) {}
 
-  apply(change: ReplayHead, bytes: Buffer): ApplyOutcome {
-    const version = changeVersion(change);
-    const id = changeBookingId(change);
-    if (version === null || id === undefined) {
-      this.malformed += 1;
-      return 'malformed';
-    }
-    const entry = this.latest.get(id);
-    const epoch = change.derivation_epoch;
-    // A re-derivation is no event: it replaces the kept change, never the event counters.
-    let event = true;
-    if (entry !== undefined) {
-      const order = versionOrder(version, epoch, entry);
-      if (order === 'not-newer') {
-        this.skipped += 1;
-        return 'skipped';
-      }
-      if (order === 'rederived') {
-        event = false;
-        this.rederived += 1;
-      }
-    }
+  current(id: string): Latest | undefined {
+    return this.latest.get(id);
+  }
+
+  liveStatus(entry: Latest): string | undefined {
+    return entry.movie !== undefined ? entry.status : undefined;
+  }
+
+  replace(
+    id: string,
+    entry: Latest | undefined,
+    change: ReplayHead,
+    version: number,
+    epoch: number,
+    bytes: Buffer,
+  ): MovieCounters {
     const ts = change.ts_ms;
     // Every movie the live path touches: the one the booking leaves, the one it joins, the event's.
     const left = entry?.movie;
     if (left !== undefined) stamp(left, ts);
     let movie: MovieCounters | undefined;
     let status = '';
+    let event: MovieCounters;
     if (change.op === 'd') {
       const from = (change.before as ImageHead).movie_id;
-      const m = left !== undefined && left.movie_id === from ? left : this.touch(movieKeyOf(from), ts);
-      if (event) m.deleted_bookings += 1;
+      event = left !== undefined && left.movie_id === from ? left : this.touch(movieKeyOf(from), ts);
     } else {
       const image = change.after as ImageHead;
       // Mostly a booking stays with its movie and status: then no lookup by a new string.
@@ -82,16 +71,8 @@ export class ReplayApplier {
           ? left
           : this.touch(movieKeyOf(image.movie_id), ts);
       status = entry?.status === image.status ? entry.status : this.intern(image.status);
-      if (!event) {
-        // A re-derivation: the kept change is replaced (below), nothing is counted.
-      } else if (change.op === 'c') movie.new_bookings += 1;
-      else if (change.op === 'u') {
-        movie.updates += 1;
-        const previous = change.before?.status ?? (left !== undefined ? entry?.status : undefined);
-        if (previous !== undefined && previous !== status) movie.status_changes += 1;
-      }
+      event = movie;
     }
-    if (event && ts > this.maxEventTsMs) this.maxEventTsMs = ts;
     if (entry === undefined) {
       const fresh: Latest = {
         version,
@@ -112,23 +93,21 @@ export class ReplayApplier {
       this.arena.put(entry, bytes);
       if (this.arena.wasteful) this.arena.compact(this.latest.values());
     }
-    this.applied += 1;
-    return 'applied';
+    return event;
   }
 
-  /** The final rows and every touched movie's KPIs, as a delta for the writer's `writeDelta`. */
-  finish(): BatchDelta {
+  finish(): KpiDelta {
     const bookings: StoredBooking[] = [];
-    const delta = this.finishEach((row) => bookings.push(row));
-    return { ...delta, bookings };
+    const { movies } = this.finishEach((row) => bookings.push(row));
+    return { bookings, movies };
   }
 
   /**
    * Hands the final rows to `write` one by one in booking_id order (each full change is decoded,
    * written and dropped: nothing of 50,000 rows is retained), then returns every touched movie's
-   * KPIs as a delta without bookings.
+   * KPIs, without bookings.
    */
-  finishEach(write: (row: StoredBooking) => void): BatchDelta {
+  finishEach(write: (row: StoredBooking) => void): KpiDelta {
     const movies = new Map<string, TouchedMovie>();
     for (const [key, counters] of this.counters) {
       movies.set(key, {
@@ -153,31 +132,9 @@ export class ReplayApplier {
         change.ts_ms,
       );
       write(row);
-      if (deleted) continue;
-      const m = movies.get(movieKeyOf(image.movie_id)) as TouchedMovie;
-      const c = m.state.counters;
-      contribute(c, row, 1);
-      if (row.is_valid_booking !== 1) continue;
-      const days = m.state.days;
-      const n = days.get(row.booking_date_only) ?? 0;
-      if (n === 0) c.booking_days += 1;
-      days.set(row.booking_date_only, n + 1);
-      m.dirtyDays.add(row.booking_date_only);
-      const hours = m.state.hours;
-      const h = hours.get(row.booking_hour) ?? 0;
-      if (h === 0) c.active_hours += 1;
-      hours.set(row.booking_hour, h + 1);
-      m.dirtyHours.add(row.booking_hour);
+      if (!deleted) contribute(movies.get(movieKeyOf(image.movie_id)) as TouchedMovie, row, 1);
     }
-    return {
-      bookings: [],
-      movies,
-      applied: this.applied,
-      rederived: this.rederived,
-      skipped: this.skipped,
-      malformed: this.malformed,
-      maxEventTsMs: this.maxEventTsMs,
-    };
+    return { bookings: [], movies };
   }
 
   private touch(key: string, ts: number): MovieCounters {
@@ -199,11 +156,28 @@ export class ReplayApplier {
   }
 }
 
+/** The rebuild's applier: the one rule (apply.ts) over the replay's rows. */
+export class ReplayApplier extends ChangeApplier<ReplayHead, Latest, Buffer> {
+  private readonly replayRows: ReplayRows;
+
+  constructor(full: (bytes: Buffer) => EnrichedBookingChange, arena = new ByteArena()) {
+    const rows = new ReplayRows(full, arena);
+    super(rows);
+    this.replayRows = rows;
+  }
+
+  /** `ReplayRows.finishEach`, with the tally: a delta without bookings (they went to `write`). */
+  finishEach(write: (row: StoredBooking) => void): BatchDelta {
+    const { bookings, movies } = this.replayRows.finishEach(write);
+    return { bookings, movies, ...this.tally() };
+  }
+}
+
 /**
  * What the replay keeps of a booking's newest change, updated in place (a replay of millions of
  * changes then leaves little for the garbage collector to move), and where its bytes are.
  */
-interface Latest extends Slot, RowVersion {
+export interface Latest extends Slot, RowVersion {
   /** The movie the current row counts for; undefined for a tombstone. */
   movie: MovieCounters | undefined;
   /** The current row's status ('' for a tombstone). */

@@ -1,10 +1,11 @@
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CdcError, workerScript } from '@cdc/core';
 import { bookingValues, type StoredBooking } from '@cdc/read-model';
-import type { FromWriter, ToWriter, WriterData, WriterFinish } from './rebuild-writer-worker';
+import type { FromWriter, ToWriter, WriterData, WriterFinish } from './writer-worker';
 
 /**
- * The main thread's side of the rebuild's writer thread (rebuild-writer-worker.ts): final rows
+ * The main thread's side of the rebuild's writer thread (writer-worker.ts): final rows
  * are sent in chunks while they are produced, so decoding and writing overlap.
  */
 export interface TempWriter {
@@ -20,7 +21,9 @@ const ROWS_PER_MESSAGE = 2000;
 
 export function startTempWriter(file: string): TempWriter {
   const data: WriterData = { file };
-  const worker = new Worker(workerScript(__dirname, 'rebuild-writer-worker'), { workerData: data });
+  const worker = new Worker(workerScript(path.dirname(__dirname), 'rebuild/writer-worker'), {
+    workerData: data,
+  });
   let rows: unknown[][] = [];
   const send = (m: ToWriter) => worker.postMessage(m);
   const flush = () => {
@@ -31,11 +34,12 @@ export function startTempWriter(file: string): TempWriter {
   const outcome = new Promise<{ movies: number }>((resolve, reject) => {
     worker.on('message', (m: FromWriter) => {
       if (m.type === 'done') resolve({ movies: m.movies });
-      else reject(new CdcError('REBUILD_FAILED', `writing the rebuilt database failed: ${m.error}`));
+      else
+        reject(new CdcError('DEPENDENCY_FAILED', `rebuild: writing the rebuilt database failed: ${m.error}`));
     });
     worker.on('error', reject);
     worker.on('exit', (code) =>
-      reject(new CdcError('REBUILD_FAILED', `the rebuild's writer thread exited (code ${code})`)),
+      reject(new CdcError('INTERNAL', `rebuild: the writer thread exited (code ${code})`)),
     );
   });
   // Until finish() is awaited, a failure is only remembered.

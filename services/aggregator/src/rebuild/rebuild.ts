@@ -2,20 +2,20 @@ import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage, type Logger } from '@cdc/core';
-import type { BatchDelta } from './apply';
-import { replaySilver, type Replayed } from './rebuild-replay';
-import type { AggregatorConfig } from './config';
-import { acquireDbLock } from './lock';
-import { checkSilverHistory } from './rebuild-history';
-import { startTempWriter, type TempWriter } from './rebuild-writer';
+import type { BatchDelta } from '../apply';
+import { replaySilver, type Replayed } from './replay';
+import type { AggregatorConfig } from '../config';
+import { acquireDbLock } from '../lock';
+import { checkSilverHistory } from './history';
+import { startTempWriter, type TempWriter } from './writer';
 
 /**
  * `cdc aggregate --rebuild`: a fresh database from silver, from the earliest offset up to the end
- * offsets (last stable offsets) captured at start. The changes are replayed in memory
- * (rebuild-replay.ts: the version rule on each change's head, then the KPIs of the final rows —
- * checked against the live path by the differential test), written to a temporary file next to
- * the database, and only when complete renamed over it — atomically. Holds the database lock throughout, so no
- * live aggregator writes meanwhile. The rebuilt database carries the end offsets, so a live
+ * offsets (last stable offsets) captured at start (read.ts). The changes are replayed in memory
+ * (replay.ts: the version rule on each change's head, then the KPIs of the final rows — checked
+ * against the live path by the differential test), written to a temporary file next to the
+ * database by a writer thread (writer.ts), and only when complete renamed over it — atomically.
+ * Holds the database lock throughout, so no live aggregator writes meanwhile. The rebuilt database carries the end offsets, so a live
  * aggregator started afterwards continues from there; its snapshot versions continue above the
  * old database's, and every movie is republished to gold by the next live start.
  */

@@ -7,13 +7,13 @@ import {
   type EnrichedBookingChange,
   type Logger,
 } from '@cdc/core';
-import type { AggregatorConfig } from './config';
-import { ReplayApplier } from './replay';
+import type { AggregatorConfig } from '../config';
+import { ReplayApplier } from './replay-rows';
 import { replayHeadType, type ReplayHead } from './replay-head';
-import { readSilverToEnd, type ReadProgress, type ReadResult, type RecordHandler } from './rebuild-read';
+import { readSilverToEnd, type ReadProgress, type ReadResult, type RecordHandler } from './read';
 
 /**
- * A rebuild's first half: silver read to the end and replayed in memory (`ReplayApplier`). Only
+ * A rebuild's first half: silver read to the end and replayed in memory (`ReplayApplier`, replay-rows.ts). Only
  * each change's head is decoded (replay-head.ts) and its bytes kept; the full change is decoded
  * for the final row of each booking only, by `finishEach`. The head decoder is as strict as a full
  * decode (`asStrictAs`): a record is undecodable here exactly when the live path finds it

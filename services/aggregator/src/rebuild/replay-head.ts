@@ -1,23 +1,39 @@
 import avro from 'avsc';
-import { CdcError, loadSchema, type EnrichedBooking, type EnrichedBookingChange } from '@cdc/core';
+import { CdcError, loadSchema, type EnrichedBookingChange } from '@cdc/core';
+import type { ChangeHead, ImageHead } from '../apply';
 
 /**
  * The part of a silver change a rebuild needs before it knows whether the change is a booking's
- * final one: the version rule and the event counters. Decoding only this (an Avro reader schema
- * that is a projection of EnrichedBookingChange: avsc skips the writer's other fields without
- * building strings or objects) costs half of a full decode; a rebuild decodes the full change
- * only for the final row of each booking. A head must fail to decode exactly when the full change
- * would, or a rebuild would apply a change the live path skips: the rebuild's decoder is created
- * with core's `asStrictAs` option (see codec.ts).
+ * final one: what the version rule and the event counters read (apply.ts's `ChangeHead`).
+ * Decoding only this (an Avro reader schema that is a projection of EnrichedBookingChange: avsc
+ * skips the writer's other fields without building strings or objects) costs half of a full
+ * decode; a rebuild decodes the full change only for the final row of each booking. A head must
+ * fail to decode exactly when the full change would, or a rebuild would apply a change the live
+ * path skips: the rebuild's decoder is created with core's `asStrictAs` option (see codec.ts).
  */
-const CHANGE_FIELDS = ['op', 'before', 'after', 'ts_ms', 'derivation_epoch'] as const;
-const IMAGE_FIELDS = ['booking_id', 'movie_id', 'status', 'version'] as const;
+const CHANGE_FIELDS = [
+  'op',
+  'before',
+  'after',
+  'ts_ms',
+  'derivation_epoch',
+] as const satisfies readonly (keyof ChangeHead & keyof EnrichedBookingChange)[];
+const IMAGE_FIELDS = [
+  'booking_id',
+  'movie_id',
+  'status',
+  'version',
+] as const satisfies readonly (keyof ImageHead)[];
 
-export type ImageHead = Pick<EnrichedBooking, (typeof IMAGE_FIELDS)[number]>;
-export type ReplayHead = Pick<EnrichedBookingChange, 'op' | 'ts_ms' | 'derivation_epoch'> & {
-  before: ImageHead | null;
-  after: ImageHead | null;
-};
+export type ReplayHead = ChangeHead;
+
+// Every field the rule reads is decoded (a compile-time check).
+type Covers<Listed, All> = [Exclude<All, Listed>] extends [never] ? true : false;
+const headIsComplete: [
+  Covers<(typeof CHANGE_FIELDS)[number], keyof ChangeHead>,
+  Covers<(typeof IMAGE_FIELDS)[number], keyof ImageHead>,
+] = [true, true];
+void headIsComplete;
 
 interface RecordSchema {
   type: 'record';

@@ -1,0 +1,4 @@
+export * from './rebuild';
+export * from './replay-rows';
+export * from './replay-head';
+export * from './arena';
