@@ -138,21 +138,9 @@ export async function fenceTransactionalId(
   kafka: Kafka,
   o: { transactionalId: string; transactionTimeoutMs: number },
 ): Promise<void> {
-  const producer = kafka.producer({
-    transactionalId: o.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: o.transactionTimeoutMs,
-    allowAutoTopicCreation: false,
-  });
-  await producer.connect();
-  try {
-    // InitProducerId happens on the first transaction (as in newTransactionalProducer).
-    const txn = await producer.transaction();
-    await txn.abort();
-  } finally {
-    await producer.disconnect().catch(() => undefined);
-  }
+  // A transactional producer of that id fences on connecting; nothing is sent with it.
+  const producer = await newTransactionalProducer(kafka, o);
+  await producer.disconnect().catch(() => undefined);
 }
 
 /** Log fields of a failed attempt. */
