@@ -18,7 +18,7 @@ import {
   IDLE_FETCH_WAIT_MS,
   OffsetCommits,
 } from '@cdc/core';
-import { startOpsServer, type Health, type OpsServer } from '@cdc/observe';
+import { Cleanups, startOpsServer, type Health, type OpsServer } from '@cdc/observe';
 import type { BatchResult } from './batch';
 import type { AggregatorConfig } from './config';
 import { GoldPublisher } from './gold';
@@ -84,7 +84,7 @@ class LiveAggregator implements RunningAggregator {
   readonly done: Promise<void>;
   private readonly topic: string;
   private readonly outages: OutageTracker;
-  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  private readonly cleanups: Cleanups;
   private status: Status = 'starting';
   private batches = 0;
   private lastBatchAt = 0;
@@ -104,6 +104,7 @@ class LiveAggregator implements RunningAggregator {
     this.topic = config.topics.silver;
     // An unreachable broker or registry is waited out, at start too (core's lifecycle/outage.ts).
     this.outages = new OutageTracker({ logger: log });
+    this.cleanups = new Cleanups(log);
     this.done = new Promise<void>((resolve, reject) => {
       this.finish = resolve;
       this.fail = reject;
@@ -331,13 +332,7 @@ class LiveAggregator implements RunningAggregator {
   }
 
   /** Undoes what was started, in reverse order (a failure is logged, the rest still runs). */
-  async cleanup(): Promise<void> {
-    for (const fn of this.cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        this.log.warn({ err: errorMessage(err) }, 'error while shutting down');
-      }
-    }
+  cleanup(): Promise<void> {
+    return this.cleanups.run();
   }
 }

@@ -11,7 +11,7 @@ import {
   type Producer,
   type RegistryClient,
 } from '@cdc/core';
-import { startOpsServer, type Health } from '@cdc/observe';
+import { Cleanups, startOpsServer, type Health } from '@cdc/observe';
 import type { AlertsConfig } from './config';
 import { startDispatcher, type Destination, type Dispatcher } from './dispatcher';
 import { AlertEngine } from './engine/engine';
@@ -42,25 +42,9 @@ export interface RunningAlerts {
 
 export async function startAlerts(config: AlertsConfig, logger: Logger): Promise<RunningAlerts> {
   const log = logger.child({ component: 'alerts' });
-  const cleanups: Cleanups = [];
-  const cleanup = async (): Promise<void> => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        log.warn({ err: errorMessage(err) }, 'error while shutting down');
-      }
-    }
-  };
-  try {
-    return await start(config, log, cleanups, cleanup);
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
+  const cleanups = new Cleanups(log);
+  return cleanups.starting(() => start(config, log, cleanups, () => cleanups.run()));
 }
-
-type Cleanups = (() => Promise<void> | void)[];
 
 async function start(
   config: AlertsConfig,
