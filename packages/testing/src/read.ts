@@ -2,11 +2,14 @@ import {
   createControlClient,
   createDecoder,
   createRegistryClient,
+  highWatermarks as coreHighWatermarks,
+  lastStableOffsets,
   loadSchema,
   waitFor,
   type ControlClient,
   type EnrichedBookingChange,
   type KafkaMessage,
+  type PartitionEnds,
 } from '@cdc/core';
 import { uniqueGroupId, type TestContext } from './context';
 
@@ -21,26 +24,21 @@ import { uniqueGroupId, type TestContext } from './context';
  * holds it at the transaction's first record (see `highWatermarks`).
  */
 export async function endOffsets(ctx: TestContext, topic: string): Promise<Map<number, number>> {
-  const offsets = await ctx.admin.fetchTopicOffsets(topic);
-  return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+  return byPartition(await lastStableOffsets(ctx.admin, topic));
 }
 
 /**
  * A topic's high watermarks now: partition → offset after its last record, committed, aborted or
  * still in an open transaction. A read-committed reader that reaches them has seen the outcome of
  * every transaction written so far (the broker aborts one whose producer died when its timeout
- * passes). kafkajs's admin lists last stable offsets unless it is made read-uncommitted (patched).
+ * passes). Core's `highWatermarks`, as a map.
  */
 export async function highWatermarks(ctx: TestContext, topic: string): Promise<Map<number, number>> {
-  const admin = ctx.kafka.admin({ readUncommitted: true });
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((p) => [p.partition, Number(p.high)]));
-  } finally {
-    await admin.disconnect();
-  }
+  return byPartition(await coreHighWatermarks(ctx.kafka, topic));
 }
+
+const byPartition = (ends: readonly PartitionEnds[]): Map<number, number> =>
+  new Map(ends.map((p) => [p.partition, p.high]));
 
 export type MessageIn = KafkaMessage & { partition: number };
 
