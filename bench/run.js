@@ -33,7 +33,12 @@ for (const stage of existsSync(compiled) ? readdirSync(compiled).sort() : []) {
     // common.js: the shared set-up of a stage's benchmarks, not one itself
     .filter((f) => f.endsWith('.js') && f !== 'common.js')
     .sort()) {
-    benches.push({ name: `${stage}/${f.replace(/\.js$/, '')}`, file: path.join(dir, f) });
+    // scale: offline (no broker), so it starts no stack
+    benches.push({
+      name: `${stage}/${f.replace(/\.js$/, '')}`,
+      file: path.join(dir, f),
+      offline: stage === 'scale',
+    });
   }
 }
 const selected = benches.filter((b) => filters.length === 0 || filters.some((f) => b.name.includes(f)));
@@ -60,7 +65,7 @@ if (!external) {
   env.BENCH_BROKER_PID_FILE ??= path.join(stack.home, stack.name, 'kafka', 'kafka.pid');
 }
 
-const needsStack = selected.some((b) => !b.ownStack);
+const needsStack = selected.some((b) => !b.ownStack && !b.offline);
 if (needsStack && !external) {
   delete stackEnv.KAFKA_BROKERS;
   delete stackEnv.SCHEMA_REGISTRY_URL;
