@@ -4,7 +4,7 @@ import type { EvaluatedKpis } from '../kpi-eval';
 import type { MovieKpiRow } from '../kpi-row';
 import { movieKpisSql, rowKpiExpression, totalKpisSql } from '../kpi-sql';
 import type { DbHandle, SqlSource } from './db-handle';
-import { orderClause, whereClause, type BookingsOrder, type Filters } from './filters';
+import { needsRowQuery, orderClause, whereClause, type BookingsOrder, type Filters } from './filters';
 
 /**
  * The typed read queries over the read model (the UI's API). Every value goes in as a parameter
@@ -32,7 +32,9 @@ export interface Summary {
 
 /**
  * Cards and chart series over the current rows under the filters, with the KPI definitions
- * (revenue: the gross revenue of valid rows; bookings: every current row).
+ * (revenue: the gross revenue of valid rows; bookings: every current row). A series groups by
+ * `+column`: grouping by the bare column lets SQLite walk an index in its order (bookings_by_status)
+ * and fetch every row through it, 2.5× the CPU of reading the table and sorting (100,000 rows).
  */
 export function summary(db: SqlSource, f: Filters): Summary {
   const w = whereClause(f);
@@ -42,7 +44,7 @@ export function summary(db: SqlSource, f: Filters): Summary {
       .prepare(
         `SELECT ${col} AS k, ${rowKpiExpression('total_bookings')} AS bookings,
           ${rowKpiExpression('total_gross_revenue_cents')} AS revenue_cents
-         FROM bookings ${w.sql} GROUP BY ${col} ORDER BY ${col}`,
+         FROM bookings ${w.sql} GROUP BY +${col} ORDER BY +${col}`,
       )
       .all(...w.params) as { k: string | number; bookings: number; revenue_cents: number }[];
   const byHour = new Map(group('booking_hour').map((r) => [Number(r.k), r]));
@@ -116,12 +118,29 @@ export interface BookingsPage {
 
 export function bookingsPage(db: SqlSource, q: BookingsPageQuery): BookingsPage {
   const w = whereClause(q);
-  const total = (db.prepare(`SELECT COUNT(*) AS n FROM bookings ${w.sql}`).get(...w.params) as { n: number })
-    .n;
+  const total = needsRowQuery(q)
+    ? (db.prepare(`SELECT COUNT(*) AS n FROM bookings ${w.sql}`).get(...w.params) as { n: number }).n
+    : storedTotal(db, q.movie ?? []);
   const rows = db
     .prepare(`${BOOKING_SELECT} ${w.sql} ${orderClause(q.sort, q.order)} LIMIT ? OFFSET ?`)
     .all(...w.params, q.pageSize, (q.page - 1) * q.pageSize) as BookingRow[];
   return { total, page: q.page, pageSize: q.pageSize, rows };
+}
+
+/**
+ * The current rows of some movies (all when none): the sum of their stored total_bookings, which
+ * the writer keeps equal to the count of their current rows in the same transaction. A count of
+ * the rows themselves reads every one of them (10,000,000 rows: seconds, on every page).
+ */
+function storedTotal(db: SqlSource, movies: string[]): number {
+  const sql =
+    movies.length > 0
+      ? `SELECT COALESCE(SUM(total_bookings), 0) FROM movie_kpis WHERE movie_key IN (${movies.map(() => '?').join(', ')})`
+      : 'SELECT COALESCE(SUM(total_bookings), 0) FROM movie_kpis';
+  return db
+    .prepare(sql)
+    .pluck()
+    .get(...movies) as number;
 }
 
 export interface BookingsExport {
@@ -163,24 +182,38 @@ export interface FilterOptions {
   max_date: string | null;
 }
 
+/**
+ * The statuses of current rows, one index seek per status (a loose scan of bookings_by_status)
+ * instead of `SELECT DISTINCT status`, which reads every row.
+ */
+const DISTINCT_STATUSES_SQL = `WITH RECURSIVE s(status) AS (
+    SELECT MIN(status) FROM bookings
+    UNION ALL
+    SELECT (SELECT MIN(status) FROM bookings WHERE status > s.status) FROM s WHERE s.status IS NOT NULL
+  )
+  SELECT status FROM s
+  WHERE status IS NOT NULL AND EXISTS (SELECT 1 FROM bookings b WHERE b.status = s.status AND b.deleted = 0)
+  ORDER BY status`;
+
 /** What the filter controls offer: statuses and movies present, the range of booking dates. */
 export function filterOptions(db: SqlSource): FilterOptions {
-  const statuses = db
-    .prepare('SELECT DISTINCT status FROM bookings WHERE deleted = 0 ORDER BY status')
-    .all() as { status: string }[];
+  const statuses = db.prepare(DISTINCT_STATUSES_SQL).all() as { status: string }[];
   const movies = db.prepare('SELECT movie_key FROM movie_kpis ORDER BY movie_key').all() as {
     movie_key: string;
   }[];
-  const range = db
-    .prepare(
-      'SELECT MIN(booking_date_only) AS lo, MAX(booking_date_only) AS hi FROM bookings WHERE deleted = 0',
-    )
-    .get() as { lo: string | null; hi: string | null };
+  const date = (dir: 'ASC' | 'DESC') =>
+    (
+      db
+        .prepare(
+          `SELECT booking_date_only AS d FROM bookings WHERE deleted = 0 ORDER BY booking_date_only ${dir} LIMIT 1`,
+        )
+        .get() as { d: string } | undefined
+    )?.d ?? null;
   return {
     statuses: statuses.map((s) => s.status),
     movies: movies.map((m) => m.movie_key),
-    min_date: range.lo,
-    max_date: range.hi,
+    min_date: date('ASC'),
+    max_date: date('DESC'),
   };
 }
 
