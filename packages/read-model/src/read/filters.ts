@@ -60,7 +60,11 @@ export function whereClause(f: Filters): SqlClause {
     params.push(f.to);
   }
   if (f.status && f.status.length > 0) {
-    parts.push(`status IN (${f.status.map(() => '?').join(', ')})`);
+    // A movie's rows without a date range: through bookings_by_movie, not bookings_by_status
+    // (`+status` keeps SQLite, which has no statistics, off the status index: a status such as
+    // BOOKED selects most of the table, fetched row by row through that index).
+    const byMovie = f.movie !== undefined && f.movie.length > 0 && f.from === undefined && f.to === undefined;
+    parts.push(`${byMovie ? '+' : ''}status IN (${f.status.map(() => '?').join(', ')})`);
     params.push(...f.status);
   }
   if (f.movie && f.movie.length > 0) {

@@ -4,7 +4,7 @@ import type { EvaluatedKpis } from '../kpi-eval';
 import type { MovieKpiRow } from '../kpi-row';
 import { movieKpisSql, rowKpiExpression, totalKpisSql } from '../kpi-sql';
 import type { DbHandle, SqlSource } from './db-handle';
-import { needsRowQuery, orderClause, whereClause, type BookingsOrder, type Filters } from './filters';
+import { orderClause, whereClause, type BookingsOrder, type Filters } from './filters';
 
 /**
  * The typed read queries over the read model (the UI's API). Every value goes in as a parameter
@@ -118,29 +118,12 @@ export interface BookingsPage {
 
 export function bookingsPage(db: SqlSource, q: BookingsPageQuery): BookingsPage {
   const w = whereClause(q);
-  const total = needsRowQuery(q)
-    ? (db.prepare(`SELECT COUNT(*) AS n FROM bookings ${w.sql}`).get(...w.params) as { n: number }).n
-    : storedTotal(db, q.movie ?? []);
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM bookings ${w.sql}`).get(...w.params) as { n: number })
+    .n;
   const rows = db
     .prepare(`${BOOKING_SELECT} ${w.sql} ${orderClause(q.sort, q.order)} LIMIT ? OFFSET ?`)
     .all(...w.params, q.pageSize, (q.page - 1) * q.pageSize) as BookingRow[];
   return { total, page: q.page, pageSize: q.pageSize, rows };
-}
-
-/**
- * The current rows of some movies (all when none): the sum of their stored total_bookings, which
- * the writer keeps equal to the count of their current rows in the same transaction. A count of
- * the rows themselves reads every one of them (10,000,000 rows: seconds, on every page).
- */
-function storedTotal(db: SqlSource, movies: string[]): number {
-  const sql =
-    movies.length > 0
-      ? `SELECT COALESCE(SUM(total_bookings), 0) FROM movie_kpis WHERE movie_key IN (${movies.map(() => '?').join(', ')})`
-      : 'SELECT COALESCE(SUM(total_bookings), 0) FROM movie_kpis';
-  return db
-    .prepare(sql)
-    .pluck()
-    .get(...movies) as number;
 }
 
 export interface BookingsExport {
