@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerAclsCommand } from './commands/acls';
 import { registerAggregateCommand } from './commands/aggregate';
 import { registerAlertsCommand } from './commands/alerts';
 import { registerBackfillCommand } from './commands/backfill';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAlertsCommand(program);
   registerStartCommand(program);
   registerStatusCommand(program);
+  registerAclsCommand(program);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { CdcError, errorMessage } from '@cdc/core';
+import { CdcError, errorMessage, kafkaAccessError } from '@cdc/core';
 
 /**
  * Exit codes, by the error's kind: 0 success, 2 bad usage or configuration (CONFIG_INVALID, a
@@ -12,7 +12,9 @@ export const EXIT_USAGE = 2;
 export async function run(body: () => Promise<void>): Promise<void> {
   try {
     await body();
-  } catch (err) {
+  } catch (caught) {
+    // Kafka refusing this client (credentials, certificate, ACL) is a configuration to fix.
+    const err = kafkaAccessError(caught) ?? caught;
     const usage = err instanceof CdcError && (err.code === 'USAGE' || err.code === 'CONFIG_INVALID');
     const prefix = err instanceof CdcError ? `error [${err.code}]` : 'error';
     process.stderr.write(`${prefix}: ${errorMessage(err)}\n`);

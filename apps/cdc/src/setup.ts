@@ -57,7 +57,7 @@ export async function createTopics(
  * (a subject may be configured before its first version).
  */
 export async function registerSchemas(c: ConnectionConfig): Promise<Record<string, number>> {
-  const registry = createRegistryClient(c.registryUrl);
+  const registry = createRegistryClient(c);
   const names = topicNames(c.topicPrefix);
   const ids: Record<string, number> = {};
   for (const name of SCHEMA_NAMES) {
@@ -77,7 +77,7 @@ export interface SchemaCheck {
 
 /** Checks each schema in schemas/ against the latest version the registry holds for its subject. */
 export async function checkSchemas(c: ConnectionConfig): Promise<SchemaCheck[]> {
-  const registry = createRegistryClient(c.registryUrl);
+  const registry = createRegistryClient(c);
   const names = topicNames(c.topicPrefix);
   const out: SchemaCheck[] = [];
   for (const name of SCHEMA_NAMES) {

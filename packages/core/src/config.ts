@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loadConnectionSecurity, type KafkaSecurity, type RegistrySecurity } from './connection-security';
 import { ConfigError } from './errors';
 
 /**
@@ -37,6 +38,10 @@ export interface ConnectionConfig {
   topicPrefix: string;
   logLevel: z.infer<typeof connectionSchema>['LOG_LEVEL'];
   clientId: string;
+  /** KAFKA_SECURITY_PROTOCOL and its SASL/TLS settings (connection-security.ts). */
+  kafkaSecurity: KafkaSecurity;
+  /** The registry's credentials and CA (connection-security.ts). */
+  registrySecurity: RegistrySecurity;
 }
 
 export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
@@ -55,12 +60,14 @@ export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: Env): z.infer<S
 
 export function loadConnectionConfig(env: Env = process.env): ConnectionConfig {
   const c = parseEnv(connectionSchema, env);
+  const registryUrl = (c.SCHEMA_REGISTRY_URL ?? DEFAULT_REGISTRY_URL).replace(/\/+$/, '');
   return {
     brokers: c.KAFKA_BROKERS,
-    registryUrl: (c.SCHEMA_REGISTRY_URL ?? DEFAULT_REGISTRY_URL).replace(/\/+$/, ''),
+    registryUrl,
     topicPrefix: c.TOPIC_PREFIX,
     logLevel: c.LOG_LEVEL,
     clientId: c.KAFKA_CLIENT_ID,
+    ...loadConnectionSecurity(env, registryUrl),
   };
 }
 

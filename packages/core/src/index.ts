@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './config';
+export * from './connection-security';
 export * from './topics';
 export * from './dead-letters';
 export * from './logger';

@@ -5,6 +5,7 @@ import {
   createRegistryClient,
   errorMessage,
   parseEnv,
+  PLAINTEXT,
   StackError,
   waitFor,
   withAdmin,
@@ -171,10 +172,14 @@ export async function stackUp(c: StackConfig, logger: Logger): Promise<StackStat
   const quiet = logger.child({}, { level: 'silent' });
   await Promise.all([
     waitReady('Kafka', k.logFile, k.pidFile, c.startTimeoutMs, async () => {
-      const kafka = createKafka({ brokers: [brokersOf(c)], clientId: 'cdc-stack' }, quiet, {
-        retries: 0,
-        connectionTimeoutMs: 1000,
-      });
+      const kafka = createKafka(
+        { brokers: [brokersOf(c)], clientId: 'cdc-stack', kafkaSecurity: PLAINTEXT },
+        quiet,
+        {
+          retries: 0,
+          connectionTimeoutMs: 1000,
+        },
+      );
       return withAdmin(kafka, async (admin) => (await admin.describeCluster()).brokers.length > 0);
     }),
     waitReady('the schema registry', r.logFile, r.pidFile, c.startTimeoutMs, async () => {

@@ -90,7 +90,7 @@ export async function decodeSilver(
   messages: readonly KafkaMessage[],
 ): Promise<EnrichedBookingChange[]> {
   const decoder = createDecoder<EnrichedBookingChange>(
-    createRegistryClient(ctx.connection.registryUrl),
+    createRegistryClient(ctx.connection),
     loadSchema('EnrichedBookingChange').type,
   );
   const out: EnrichedBookingChange[] = [];
@@ -111,7 +111,7 @@ export function testControlClient(ctx: TestContext): ControlClient {
   return ctx.track(
     createControlClient({
       kafka: ctx.kafka,
-      registry: createRegistryClient(ctx.connection.registryUrl),
+      registry: createRegistryClient(ctx.connection),
       topic: ctx.topics.control,
       logger: ctx.logger,
       groupPrefix: `${ctx.connection.topicPrefix}test`,

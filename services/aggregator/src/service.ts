@@ -127,7 +127,7 @@ class LiveAggregator implements RunningAggregator {
 
   /** The start's steps, in order. */
   async start(): Promise<void> {
-    const registry = createRegistryClient(this.config.connection.registryUrl);
+    const registry = createRegistryClient(this.config.connection);
     const kafka = createKafka(this.config.connection, this.log, { outages: this.outages });
     await this.startOpsServer();
     if (this.config.publishGold) await this.startGold(kafka, registry);

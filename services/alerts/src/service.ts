@@ -133,7 +133,7 @@ async function connectAlertsTopic(
   log: Logger,
   cleanups: Cleanups,
 ): Promise<{ kafka: Kafka; registry: RegistryClient; kafkaDestination: Destination }> {
-  const registry = createRegistryClient(config.connection.registryUrl);
+  const registry = createRegistryClient(config.connection);
   const schema = loadSchema('Alert');
   const encoder = await createEncoder<Alert>(
     registry,

@@ -132,7 +132,7 @@ export async function startEnricher(
       await checkTopics(admin, config);
     });
 
-    const registry = createRegistryClient(config.connection.registryUrl);
+    const registry = createRegistryClient(config.connection);
     const control = createControlClient({
       kafka,
       registry,

@@ -156,7 +156,7 @@ export async function startLiveUi(o: {
     groupPrefix: `${o.connection.topicPrefix}cdc-live-ui`,
   });
   deadLetters = deadLetterSource;
-  const schemaRegistry = createRegistryClient(o.connection.registryUrl);
+  const schemaRegistry = createRegistryClient(o.connection);
   const goldStarting = retryWhileOutage(
     () =>
       startGoldConsumer({

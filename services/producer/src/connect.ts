@@ -47,7 +47,7 @@ export async function prepareBronze(
 ): Promise<Bronze> {
   const topic = topicNames(connection.topicPrefix).bronze;
   const { text, type } = loadSchema('BookingChange');
-  const registry = createRegistryClient(connection.registryUrl, { timeoutMs: Math.min(5000, timeoutMs) });
+  const registry = createRegistryClient(connection, { timeoutMs: Math.min(5000, timeoutMs) });
   const encoder = await createEncoder<BookingChange>(registry, valueSubject(topic), text, type);
 
   const kafka = createKafka(connection, createLogger('producer', logLevel), {

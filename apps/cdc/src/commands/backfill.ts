@@ -102,7 +102,7 @@ export function registerBackfillCommand(program: Command): void {
 
         const kafka = createKafka(ctx.connection, ctx.logger);
         const admin = kafka.admin();
-        const registry = createRegistryClient(ctx.connection.registryUrl);
+        const registry = createRegistryClient(ctx.connection);
         const control = createControlClient({
           kafka,
           registry,

@@ -162,7 +162,7 @@ export function registerDlqCommands(program: Command): void {
         let decoded: string;
         try {
           const decoder = createDecoder<BookingChange>(
-            createRegistryClient(ctx.connection.registryUrl),
+            createRegistryClient(ctx.connection),
             loadSchema('BookingChange').type,
           );
           decoded = JSON.stringify(await decoder.decode(entry.value), null, 2);

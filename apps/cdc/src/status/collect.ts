@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import {
+  registryAuthHeaders,
   backfillProgress,
   commitTimeOf,
   createControlClient,
@@ -48,18 +49,23 @@ const ROLES: [TopicStatus['role'], keyof TopicNames][] = [
 const isoOf = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const BATCHES_SHOWN = 5;
 
-async function registryStatus(url: string): Promise<StatusReport['stack']['registry']> {
+async function registryStatus(
+  target: Pick<ConnectionConfig, 'registryUrl' | 'registrySecurity'>,
+): Promise<StatusReport['stack']['registry']> {
+  const url = target.registryUrl;
   const signal = () => AbortSignal.timeout(2000);
   try {
-    const res = await fetch(`${url}/subjects`, { signal: signal() });
-    if (!res.ok) return { url, up: false, version: null, error: `HTTP ${res.status}` };
+    await createRegistryClient(target, { timeoutMs: 2000 }).subjects();
   } catch (err) {
-    return { url, up: false, version: null, error: errorMessage((err as { cause?: unknown }).cause ?? err) };
+    return { url, up: false, version: null, error: errorMessage(err) };
   }
+  // The version is a nicety: asked with the same credentials (a registry behind a custom CA goes
+  // without it, as fetch() takes no CA of its own).
+  const headers = registryAuthHeaders(target.registrySecurity);
   let version: string | null = null;
   for (const info of [`${new URL(url).origin}/apis/registry/v3/system/info`, `${url}/v1/metadata/version`]) {
     try {
-      const res = await fetch(info, { signal: signal() });
+      const res = await fetch(info, { signal: signal(), headers });
       if (!res.ok) continue;
       const body = (await res.json()) as { name?: string; version?: string };
       if (body.version) {
@@ -137,7 +143,7 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
   const names = topicNames(o.connection.topicPrefix);
   const quiet = o.logger.child({}, { level: 'silent' });
   const address = o.connection.brokers.join(',');
-  const registry = await registryStatus(o.connection.registryUrl);
+  const registry = await registryStatus(o.connection);
   const report: Omit<StatusReport, 'healthy' | 'reasons'> = {
     generated_at: new Date(now).toISOString(),
     stack: {
@@ -265,7 +271,7 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
     if (registry.up && existing.has(names.control)) {
       const control = createControlClient({
         kafka,
-        registry: createRegistryClient(o.connection.registryUrl, { timeoutMs: 2000 }),
+        registry: createRegistryClient(o.connection, { timeoutMs: 2000 }),
         topic: names.control,
         logger: quiet,
         groupPrefix: `${o.connection.topicPrefix}cdc-status`,

@@ -1,8 +1,10 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import createRegistryApi from '@kafkajs/confluent-schema-registry/dist/api';
+import { Agent as HttpsAgent } from 'node:https';
 import avro from 'avsc';
-import type { Response } from 'mappersmith';
+import type { Middleware, Response } from 'mappersmith';
 import { TimeoutMiddleware } from 'mappersmith/middleware/timeout';
+import type { RegistrySecurity } from '../connection-security';
 import { DecodeError } from '../errors';
 import {
   isRegistryNotFound,
@@ -59,13 +61,53 @@ interface RegistryApi {
   };
 }
 
-export function createRegistryClient(baseUrl: string, options: RegistryClientOptions = {}): RegistryClient {
+/** Where the registry is and how to authenticate to it (a ConnectionConfig is one), or just its URL. */
+export type RegistryTarget = string | { registryUrl: string; registrySecurity: RegistrySecurity };
+
+/** `Authorization: Bearer <token>` on every request (the library itself knows only basic auth). */
+const bearerAuth =
+  (token: string): Middleware =>
+  () => ({
+    async prepareRequest(next) {
+      const request = await next();
+      return request.enhance({ headers: { authorization: `Bearer ${token}` } });
+    },
+  });
+
+/** The `Authorization` header for a registry request made without the client (none without credentials). */
+export function registryAuthHeaders(security: RegistrySecurity): Record<string, string> {
+  if (security.token !== undefined) return { authorization: `Bearer ${security.token}` };
+  if (security.basic === undefined) return {};
+  const { username, password } = security.basic;
+  return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+}
+
+/** The library's options for the registry's credentials and CA. */
+function securityArgs(security: RegistrySecurity | undefined) {
+  return {
+    ...(security?.basic
+      ? { auth: { username: security.basic.username, password: security.basic.password } }
+      : {}),
+    ...(security?.ca ? { agent: new HttpsAgent({ ca: security.ca, keepAlive: true }) } : {}),
+    bearer: security?.token === undefined ? [] : [bearerAuth(security.token)],
+  };
+}
+
+export function createRegistryClient(
+  target: RegistryTarget,
+  options: RegistryClientOptions = {},
+): RegistryClient {
+  const baseUrl = typeof target === 'string' ? target : target.registryUrl;
   const base = baseUrl.replace(/\/+$/, '');
+  const { bearer, ...security } = securityArgs(
+    typeof target === 'string' ? undefined : target.registrySecurity,
+  );
   const args = {
     host: base,
     clientId: REGISTRY_CLIENT_ID,
     retry: { retries: 0 },
-    middlewares: [TimeoutMiddleware(options.timeoutMs ?? 5000)],
+    middlewares: [TimeoutMiddleware(options.timeoutMs ?? 5000), ...bearer],
+    ...security,
   };
   const library = new SchemaRegistry(args);
   // The same HTTP client the library builds for itself (same middleware), for the resources its

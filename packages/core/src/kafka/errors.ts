@@ -55,6 +55,7 @@ export function kafkaErrorType(err: unknown): string | undefined {
  * connection, timeout or no-broker error, or a protocol error of a broker (re)starting.
  */
 export function isBrokerOutage(err: unknown): boolean {
+  if (kafkaAccessError(err) !== undefined) return false;
   const name = (err as { name?: unknown } | null)?.name;
   if (typeof name === 'string' && NO_ANSWER_NAMES.has(name)) return true;
   const type = kafkaErrorType(err);
@@ -87,3 +88,96 @@ export function fencedInstanceError(groupId: string, instanceId: string, cause: 
     { cause },
   );
 }
+
+/**
+ * Access failures: the broker answers but refuses this client (wrong credentials, an untrusted
+ * certificate, a missing ACL). Waiting does not fix them, so they must never be taken for an
+ * outage and retried: each maps, here and only here, to one CdcError naming what to fix —
+ * CONFIG_INVALID (exit 2) for credentials and certificates, an ACL error naming the ACL.
+ */
+const ACL_TYPES: Readonly<Record<string, { resource: string; hint: string }>> = {
+  TOPIC_AUTHORIZATION_FAILED: { resource: 'TOPIC', hint: 'the topic ACLs' },
+  GROUP_AUTHORIZATION_FAILED: { resource: 'GROUP', hint: 'the consumer group ACL (READ)' },
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: {
+    resource: 'TRANSACTIONAL_ID',
+    hint: 'the transactional id ACLs (WRITE, DESCRIBE)',
+  },
+  CLUSTER_AUTHORIZATION_FAILED: {
+    resource: 'CLUSTER',
+    hint: 'the cluster ACL (IDEMPOTENT_WRITE for producers, DESCRIBE_CONFIGS/ALTER_CONFIGS/CREATE for setup)',
+  },
+  DELEGATION_TOKEN_AUTHORIZATION_FAILED: { resource: 'DELEGATION_TOKEN', hint: 'the delegation token ACL' },
+};
+
+/** Node's TLS verification errors (the broker's certificate is not trusted). */
+const UNTRUSTED_CERT =
+  /SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate/i;
+/** A TLS client talking to a listener that does not speak TLS. */
+const NOT_TLS =
+  /ERR_SSL_WRONG_VERSION_NUMBER|wrong version number|packet length too long|ERR_SSL_PACKET_LENGTH_TOO_LONG/i;
+
+const describeChain = (err: unknown): { names: string[]; text: string } => {
+  const names: string[] = [];
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const o = e as { name?: unknown; message?: unknown; code?: unknown; type?: unknown; cause?: unknown };
+    if (typeof o.name === 'string') names.push(o.name);
+    parts.push([o.message, o.code, o.type].filter((x) => typeof x === 'string').join(' '));
+    e = o.cause;
+  }
+  return { names, text: parts.join(' | ') };
+};
+
+/** The CdcError an access failure means, or undefined when `err` is not one. Looks through causes. */
+export function kafkaAccessError(err: unknown): CdcError | undefined {
+  const { names, text } = describeChain(err);
+  if (
+    names.includes('KafkaJSSASLAuthenticationError') ||
+    /SASL_AUTHENTICATION_FAILED|ILLEGAL_SASL_STATE/.test(text)
+  ) {
+    return new CdcError(
+      'CONFIG_INVALID',
+      'Kafka refused the SASL login: check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE) ' +
+        `and KAFKA_SASL_MECHANISM (${firstLine(text)})`,
+      { cause: err },
+    );
+  }
+  if (/UNSUPPORTED_SASL_MECHANISM/.test(text)) {
+    return new CdcError(
+      'CONFIG_INVALID',
+      `the broker does not offer this SASL mechanism: set KAFKA_SASL_MECHANISM to one it enables (${firstLine(text)})`,
+      { cause: err },
+    );
+  }
+  if (UNTRUSTED_CERT.test(text)) {
+    return new CdcError(
+      'CONFIG_INVALID',
+      "the broker's TLS certificate is not trusted: set KAFKA_SSL_CA_FILE to the CA that signed it " +
+        `(${firstLine(text)})`,
+      { cause: err },
+    );
+  }
+  if (NOT_TLS.test(text)) {
+    return new CdcError(
+      'CONFIG_INVALID',
+      'the broker does not speak TLS on this port: check KAFKA_BROKERS and KAFKA_SECURITY_PROTOCOL ' +
+        `(PLAINTEXT or SASL_PLAINTEXT for a listener without TLS) (${firstLine(text)})`,
+      { cause: err },
+    );
+  }
+  const type = Object.keys(ACL_TYPES).find((t) => text.includes(t));
+  if (type !== undefined) return aclError(type, err);
+  return undefined;
+}
+
+function aclError(type: string, err: unknown): CdcError {
+  const acl = ACL_TYPES[type]!;
+  return new CdcError(
+    'CONFIG_INVALID',
+    `Kafka denied this principal access (${type}): it lacks an ACL on a ${acl.resource} resource; ` +
+      `grant ${acl.hint} (\`cdc acls --principal User:<name>\` prints what each service needs)`,
+    { cause: err },
+  );
+}
+
+const firstLine = (text: string) => text.split('\n')[0]!.slice(0, 300);

@@ -15,3 +15,4 @@ export * from './read-range';
 export * from './offsets';
 export * from './fetch-batches';
 export * from './groups';
+export * from './acls';

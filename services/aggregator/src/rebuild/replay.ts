@@ -31,7 +31,7 @@ export async function replaySilver(
   log: Logger,
   options: { started?: number; onProgress?: (p: ReadProgress) => void } = {},
 ): Promise<Replayed> {
-  const registry = createRegistryClient(config.connection.registryUrl);
+  const registry = createRegistryClient(config.connection);
   const fullType = loadSchema('EnrichedBookingChange').type;
   const full = createDecoder<EnrichedBookingChange>(registry, fullType);
   const heads = createDecoder<ReplayHead>(registry, replayHeadType(), { asStrictAs: fullType });

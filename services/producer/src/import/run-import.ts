@@ -114,7 +114,7 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
     retries: 2,
   });
   const admin = kafka.admin();
-  const registry = createRegistryClient(connection.registryUrl);
+  const registry = createRegistryClient(connection);
   const rejects = openRejects(config.rejectsFile ?? rejectsPath(config.input), resumeFrom?.rejectsBytes ?? 0);
   let sender: Sender | null = null;
   const tally = { acked: 0, failed: 0, unanswered: 0, notSent: 0 };
