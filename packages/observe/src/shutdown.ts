@@ -174,7 +174,7 @@ export class Shutdown {
         'stopped at the deadline without finishing to close its connections (nothing was in flight)',
       );
     } else if (closeError) {
-      this.log.warn({ ...fields, err: errorMessage(closeError) }, 'stopped; closing reported an error');
+      this.log.warn({ ...fields, err: closeError }, 'stopped; closing reported an error');
     } else {
       this.log.info(fields, 'stopped');
     }
