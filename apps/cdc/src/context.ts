@@ -24,7 +24,7 @@ export function commandContext(service: string): CommandContext {
   return {
     connection,
     stack,
-    logger: createLogger(service, connection.logLevel),
+    logger: createLogger(service, connection.logLevel, connection.logFormat),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
   };
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { CdcError, errorMessage, kafkaAccessError } from '@cdc/core';
+import { CdcError, checkDuration, errorMessage, kafkaAccessError, type DurationBounds } from '@cdc/core';
 
 /**
  * Exit codes, by the error's kind: 0 success, 2 bad usage or configuration (CONFIG_INVALID, a
@@ -31,5 +31,17 @@ export function intOption(name: string, min: number, max: number) {
       throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got '${value}'`);
     }
     return n;
+  };
+}
+
+/**
+ * Parses a duration option (core's durations: 500ms, 30s, 5m, 1.5h, 1d) into milliseconds, or
+ * throws a usage error naming the option. Every time option of every command goes through here.
+ */
+export function durationOption(name: string, bounds: DurationBounds = {}) {
+  return (value: string): number => {
+    const r = checkDuration(value, bounds);
+    if (typeof r === 'string') throw new InvalidArgumentError(`${name} ${r}, got '${value}'`);
+    return r;
   };
 }

@@ -18,17 +18,38 @@ const brokerList = z
   });
 
 export const connectionSchema = z.object({
-  KAFKA_BROKERS: brokerList.default('127.0.0.1:9092'),
+  KAFKA_BROKERS: brokerList
+    .default('127.0.0.1:9092')
+    .describe(
+      "Kafka bootstrap brokers, comma-separated host:port (the CLI's default: the local stack's, 127.0.0.1:CDC_KAFKA_PORT)",
+    ),
   SCHEMA_REGISTRY_URL: z
     .string()
     .url('must be a URL such as http://127.0.0.1:8081/apis/ccompat/v7')
-    .optional(),
+    .optional()
+    .describe(
+      "Confluent-compatible schema registry API, e.g. Apicurio's http://host:8081/apis/ccompat/v7 (the CLI's default: the local stack's)",
+    ),
   TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]*$/, 'may only contain letters, digits, ".", "_" and "-"')
-    .default(''),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  KAFKA_CLIENT_ID: z.string().min(1).default('cdc'),
+    .default('')
+    .describe('prefix of every topic and consumer group name: one pipeline per prefix on one cluster'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('log level: fatal, error, warn, info, debug, trace or silent'),
+  LOG_FORMAT: z
+    .enum(['pino', 'iso'])
+    .default('pino')
+    .describe(
+      "log line format: pino (epoch-ms time, numeric level: pino's tools read it) or iso (ISO-8601 time, level by name: for Loki, ELK and people)",
+    ),
+  KAFKA_CLIENT_ID: z
+    .string()
+    .min(1)
+    .default('cdc')
+    .describe('Kafka client id of every connection (shown in broker logs and quotas)'),
 });
 
 export interface ConnectionConfig {
@@ -37,6 +58,7 @@ export interface ConnectionConfig {
   registryUrl: string;
   topicPrefix: string;
   logLevel: z.infer<typeof connectionSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof connectionSchema>['LOG_FORMAT'];
   clientId: string;
   /** KAFKA_SECURITY_PROTOCOL and its SASL/TLS settings (connection-security.ts). */
   kafkaSecurity: KafkaSecurity;
@@ -66,6 +88,7 @@ export function loadConnectionConfig(env: Env = process.env): ConnectionConfig {
     registryUrl,
     topicPrefix: c.TOPIC_PREFIX,
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
     clientId: c.KAFKA_CLIENT_ID,
     ...loadConnectionSecurity(env, registryUrl),
   };

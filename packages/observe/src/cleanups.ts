@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '@cdc/core';
+import { type Logger } from '@cdc/core';
 
 /**
  * What a service must undo when it stops, or when its start fails half-way: each client, timer
@@ -22,7 +22,7 @@ export class Cleanups {
       try {
         await step();
       } catch (err) {
-        this.log.warn({ err: errorMessage(err) }, 'error while shutting down');
+        this.log.warn({ err }, 'error while shutting down');
       }
     }
   }

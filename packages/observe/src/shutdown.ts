@@ -17,7 +17,11 @@ import { CdcError, errorMessage, intSetting, parseEnv, type Env, type Logger } f
  * The process then exits even if a client library left a timer behind (kafkajs retrying a
  * broker that does not answer): the deadline is the deadline.
  */
-export const shutdownSchema = z.object({ SHUTDOWN_TIMEOUT_MS: intSetting(500, 600_000).default(10_000) });
+export const shutdownSchema = z.object({
+  SHUTDOWN_TIMEOUT_MS: intSetting(500, 600_000)
+    .default(10_000)
+    .describe('how long a service may take to stop after SIGTERM/Ctrl-C before it exits anyway (ms)'),
+});
 
 /** SHUTDOWN_TIMEOUT_MS, validated (ConfigError naming it when bad). */
 export function loadShutdownTimeoutMs(env: Env = process.env): number {
@@ -170,7 +174,7 @@ export class Shutdown {
         'stopped at the deadline without finishing to close its connections (nothing was in flight)',
       );
     } else if (closeError) {
-      this.log.warn({ ...fields, err: errorMessage(closeError) }, 'stopped; closing reported an error');
+      this.log.warn({ ...fields, err: closeError }, 'stopped; closing reported an error');
     } else {
       this.log.info(fields, 'stopped');
     }

@@ -34,24 +34,57 @@ export interface StackConfig {
 }
 
 const port = z.coerce.number().int().min(1024).max(65535);
-const stackEnv = z.object({
-  CDC_STACK_HOME: z.string().min(1).default(path.join(REPO_ROOT, '.stack')),
+export const stackSchema = z.object({
+  CDC_STACK_HOME: z
+    .string()
+    .min(1)
+    .default(path.join(REPO_ROOT, '.stack'))
+    .describe('directory of the local stack: downloaded jars, data and logs'),
   CDC_STACK_NAME: z
     .string()
     .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and "-"')
-    .default('dev'),
-  CDC_KAFKA_PORT: port.default(9092),
-  CDC_KAFKA_CONTROLLER_PORT: port.optional(),
-  CDC_REGISTRY_PORT: port.default(8081),
-  CDC_KAFKA_HEAP_MB: z.coerce.number().int().min(256).max(8192).default(1024),
-  CDC_REGISTRY_HEAP_MB: z.coerce.number().int().min(128).max(4096).default(512),
-  CDC_STACK_START_TIMEOUT_MS: z.coerce.number().int().min(5000).max(600000).default(120000),
-  KAFKA_BROKERS: z.string().optional(),
-  SCHEMA_REGISTRY_URL: z.string().optional(),
+    .default('dev')
+    .describe('name of the local stack (several stacks can share CDC_STACK_HOME)'),
+  CDC_KAFKA_PORT: port.default(9092).describe("the local Kafka broker's port"),
+  CDC_KAFKA_CONTROLLER_PORT: port
+    .optional()
+    .describe("the local Kafka controller's port (default: a free port)"),
+  CDC_REGISTRY_PORT: port.default(8081).describe("the local schema registry's port"),
+  CDC_KAFKA_HEAP_MB: z.coerce
+    .number()
+    .int()
+    .min(256)
+    .max(8192)
+    .default(1024)
+    .describe("the local Kafka broker's Java heap (MiB)"),
+  CDC_REGISTRY_HEAP_MB: z.coerce
+    .number()
+    .int()
+    .min(128)
+    .max(4096)
+    .default(512)
+    .describe("the local schema registry's Java heap (MiB)"),
+  CDC_STACK_START_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(5000)
+    .max(600000)
+    .default(120000)
+    .describe('how long `cdc stack up` waits for the broker and registry to answer (ms)'),
+  KAFKA_BROKERS: z
+    .string()
+    .optional()
+    .describe('Kafka bootstrap brokers, comma-separated host:port (default: the local stack)'),
+  SCHEMA_REGISTRY_URL: z
+    .string()
+    .optional()
+    .describe(
+      "Confluent-compatible schema registry API, e.g. Apicurio's http://host:8081/apis/ccompat/v7 (default: the local stack)",
+    ),
 });
 
 export function stackConfig(env: Env = process.env): StackConfig {
-  const e = parseEnv(stackEnv, env);
+  const e = parseEnv(stackSchema, env);
   const external =
     e.KAFKA_BROKERS && e.SCHEMA_REGISTRY_URL
       ? { brokers: e.KAFKA_BROKERS, registryUrl: e.SCHEMA_REGISTRY_URL }

@@ -48,17 +48,43 @@ const name = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, dig
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const aggregatorSchema = connectionSchema.extend({
-  AGGREGATOR_DB_PATH: z.string().min(1, 'must be a file path').default(DEFAULT_DB_PATH),
-  AGGREGATOR_GROUP_ID: name.optional(),
-  AGGREGATOR_INSTANCE_ID: name.optional(),
-  AGGREGATOR_OPS_PORT: intSetting(0, 65535).default(9472),
-  AGGREGATOR_PUBLISH_GOLD: bool.default('true'),
-  AGGREGATOR_SESSION_TIMEOUT_MS: intSetting(6000, 300_000).default(10_000),
-  AGGREGATOR_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000).default(1000),
-  AGGREGATOR_FETCH_MAX_BYTES: intSetting(65_536, 256 * 1024 * 1024).default(50 * 1024 * 1024),
-  AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 128 * 1024 * 1024).default(16 * 1024 * 1024),
-  AGGREGATOR_COMMIT_INTERVAL_MS: intSetting(0, 600_000).default(1000),
-  AGGREGATOR_PUBLISH_RETRY_MS: intSetting(100, 600_000).default(2000),
+  AGGREGATOR_DB_PATH: z
+    .string()
+    .min(1, 'must be a file path')
+    .default(DEFAULT_DB_PATH)
+    .describe("the aggregator's SQLite database, shared read-only with the dashboard"),
+  AGGREGATOR_GROUP_ID: name
+    .optional()
+    .describe("the aggregator's consumer group (default <TOPIC_PREFIX>cdc-aggregator)"),
+  AGGREGATOR_INSTANCE_ID: name
+    .optional()
+    .describe('static group membership id of this aggregator (default: derived from the database path)'),
+  AGGREGATOR_OPS_PORT: intSetting(0, 65535)
+    .default(9472)
+    .describe("port of the aggregator's /healthz and /metrics, 0 = random"),
+  AGGREGATOR_PUBLISH_GOLD: bool
+    .default('true')
+    .describe('publish MovieKpis snapshots to the gold topic: true or false'),
+  AGGREGATOR_SESSION_TIMEOUT_MS: intSetting(6000, 300_000)
+    .default(10_000)
+    .describe('consumer group session timeout (ms)'),
+  AGGREGATOR_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000)
+    .default(1000)
+    .describe('consumer group heartbeat interval (ms)'),
+  AGGREGATOR_FETCH_MAX_BYTES: intSetting(65_536, 256 * 1024 * 1024)
+    .default(50 * 1024 * 1024)
+    .describe('most bytes per fetch from silver'),
+  AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 128 * 1024 * 1024)
+    .default(16 * 1024 * 1024)
+    .describe('most bytes per partition per fetch from silver'),
+  AGGREGATOR_COMMIT_INTERVAL_MS: intSetting(0, 600_000)
+    .default(1000)
+    .describe(
+      "how often the group's offsets are committed to Kafka for lag monitoring (ms; the database holds the real ones)",
+    ),
+  AGGREGATOR_PUBLISH_RETRY_MS: intSetting(100, 600_000)
+    .default(2000)
+    .describe('backoff before retrying a failed gold publish (ms)'),
 });
 
 /** Reads the aggregator's settings from `env` (CLI options are merged into `env` by the caller). */

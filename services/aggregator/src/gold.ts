@@ -1,4 +1,4 @@
-import { errorMessage, type Encoder, type Logger, type MovieKpis, type Producer } from '@cdc/core';
+import { type Encoder, type Logger, type MovieKpis, type Producer } from '@cdc/core';
 import { goldValue, type MovieKpiRow, type ReadModelWriter } from '@cdc/read-model';
 import type { AggregatorMetrics } from './metrics';
 
@@ -94,7 +94,7 @@ export class GoldPublisher {
         this.logger.info({ snapshots: snapshot.length }, 'republished pending gold snapshots');
       }
     } catch (err) {
-      if (!this.backlog) this.logger.warn({ err: errorMessage(err) }, 'gold publish failed; will retry');
+      if (!this.backlog) this.logger.warn({ err }, 'gold publish failed; will retry');
       this.backlog = true;
       this.metrics.publishFailures.inc();
     }

@@ -5,7 +5,6 @@ import {
   createEncoder,
   createKafka,
   createRegistryClient,
-  errorMessage,
   FetchGroupedConsumer,
   loadSchema,
   OutageTracker,
@@ -227,7 +226,7 @@ class LiveAggregator implements RunningAggregator {
           [...offsets].map(([partition, offset]) => ({ topic, partition, offset: String(offset), metadata })),
         );
       },
-      onError: (err) => log.debug({ err: errorMessage(err) }, 'Kafka offset commit failed (monitoring only)'),
+      onError: (err) => log.debug({ err }, 'Kafka offset commit failed (monitoring only)'),
     });
     return consumer;
   }
@@ -256,7 +255,7 @@ class LiveAggregator implements RunningAggregator {
           'undecodable silver record skipped',
         );
       },
-      onCommitFailed: (err) => log.warn({ err: errorMessage(err) }, 'batch commit failed; reading it again'),
+      onCommitFailed: (err) => log.warn({ err }, 'batch commit failed; reading it again'),
     });
     // Cleanups run in reverse: the group a stop cut short is given up once the consumer has
     // disconnected (it is not committed; its records are read again at the next start).

@@ -48,20 +48,59 @@ export const DEFAULT_ALERTS_OPS_PORT = 9474;
 const group = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, digits, ".", "_" or "-"');
 
 export const alertsSchema = connectionSchema.extend({
-  ALERTS_RULES_FILE: z.string().min(1).default(DEFAULT_RULES_FILE),
-  ALERTS_WEBHOOKS: z.string().default(''),
-  ALERTS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  ALERTS_DB_PATH: z.string().min(1, 'must be a file path').default(DEFAULT_ALERTS_DB),
-  ALERTS_OPS_PORT: intSetting(0, 65535).default(DEFAULT_ALERTS_OPS_PORT),
-  ALERTS_GROUP_ID: group.optional(),
-  ENRICHER_GROUP_ID: group.optional(),
-  AGGREGATOR_GROUP_ID: group.optional(),
-  ALERTS_EVALUATE_INTERVAL_MS: intSetting(10, 60_000).default(250),
-  ALERTS_PROBE_INTERVAL_MS: intSetting(100, 600_000).default(2000),
-  ALERTS_CHECKPOINT_INTERVAL_MS: intSetting(100, 600_000).default(5000),
-  ALERTS_WEBHOOK_TIMEOUT_MS: intSetting(100, 120_000).default(5000),
-  ALERTS_RETRY_MIN_MS: intSetting(10, 600_000).default(500),
-  ALERTS_RETRY_MAX_MS: intSetting(100, 3_600_000).default(30_000),
+  ALERTS_RULES_FILE: z
+    .string()
+    .min(1)
+    .default(DEFAULT_RULES_FILE)
+    .describe('the alert rules file (default: the shipped services/alerts/alerts.yaml)'),
+  ALERTS_WEBHOOKS: z
+    .string()
+    .default('')
+    .describe('webhook URLs that receive every alert transition, comma-separated'),
+  ALERTS_WEBHOOK_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('key of the HMAC-SHA256 signature of webhook bodies (at least 16 characters)'),
+  ALERTS_DB_PATH: z
+    .string()
+    .min(1, 'must be a file path')
+    .default(DEFAULT_ALERTS_DB)
+    .describe("the alerts service's state (SQLite)"),
+  ALERTS_OPS_PORT: intSetting(0, 65535)
+    .default(DEFAULT_ALERTS_OPS_PORT)
+    .describe("port of the alerts service's /healthz and /metrics, 0 = random"),
+  ALERTS_GROUP_ID: group
+    .optional()
+    .describe("the alerts service's consumer group on gold (default <TOPIC_PREFIX>cdc-alerts)"),
+  ENRICHER_GROUP_ID: group
+    .optional()
+    .describe(
+      "the enricher's consumer group, whose lag the rules watch (default <TOPIC_PREFIX>cdc-enricher)",
+    ),
+  AGGREGATOR_GROUP_ID: group
+    .optional()
+    .describe(
+      "the aggregator's consumer group, whose lag the rules watch (default <TOPIC_PREFIX>cdc-aggregator)",
+    ),
+  ALERTS_EVALUATE_INTERVAL_MS: intSetting(10, 60_000)
+    .default(250)
+    .describe('how often the rules are evaluated (ms)'),
+  ALERTS_PROBE_INTERVAL_MS: intSetting(100, 600_000)
+    .default(2000)
+    .describe('how often the pipeline is probed for lag and staleness (ms)'),
+  ALERTS_CHECKPOINT_INTERVAL_MS: intSetting(100, 600_000)
+    .default(5000)
+    .describe("how often the engine's state is saved (ms)"),
+  ALERTS_WEBHOOK_TIMEOUT_MS: intSetting(100, 120_000)
+    .default(5000)
+    .describe('timeout of one webhook POST (ms)'),
+  ALERTS_RETRY_MIN_MS: intSetting(10, 600_000)
+    .default(500)
+    .describe('first backoff before re-sending a failed delivery (ms)'),
+  ALERTS_RETRY_MAX_MS: intSetting(100, 3_600_000)
+    .default(30_000)
+    .describe('longest backoff between re-sends of a failed delivery (ms)'),
 });
 
 /** Throws a ConfigError naming `setting` unless `url` is an http(s) URL. */

@@ -77,7 +77,7 @@ export function startDispatcher(o: DispatcherOptions): Dispatcher {
       try {
         next = o.store.nextDelivery(d.name);
       } catch (err) {
-        o.logger.error({ err: errorMessage(err), destination: d.name }, 'cannot read the outbox');
+        o.logger.error({ err, destination: d.name }, 'cannot read the outbox');
         await sleep(o.retryMaxMs);
         continue;
       }

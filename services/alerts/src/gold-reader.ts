@@ -1,7 +1,6 @@
 import {
   CdcError,
   createDecoder,
-  errorMessage,
   loadSchema,
   NO_MOVIE_KEY,
   sleep,
@@ -53,7 +52,7 @@ export async function startGoldReader(o: {
         return decoder.decodeKnown(bytes) ?? (await decoder.decode(bytes));
       } catch (err) {
         if (stopping || !(err instanceof CdcError) || !err.retriable) throw err;
-        if (attempt === 0) o.logger.warn({ err: errorMessage(err) }, 'cannot decode gold yet; retrying');
+        if (attempt === 0) o.logger.warn({ err }, 'cannot decode gold yet; retrying');
         await sleep(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
       }
     }
@@ -71,10 +70,7 @@ export async function startGoldReader(o: {
         [...next].map(([partition, offset]) => ({ topic: o.topic, partition, offset: String(offset) })),
       ),
     onError: (err) =>
-      o.logger.debug(
-        { err: errorMessage(err) },
-        'gold offset commit failed; the next one carries newer offsets',
-      ),
+      o.logger.debug({ err }, 'gold offset commit failed; the next one carries newer offsets'),
   });
   let logged = 0;
   await consumer.connect();
@@ -95,7 +91,7 @@ export async function startGoldReader(o: {
             o.onUndecodable();
             if (logged++ < 20) {
               o.logger.warn(
-                { partition: batch.partition, offset: m.offset, err: errorMessage(err) },
+                { partition: batch.partition, offset: m.offset, err },
                 'skipping an undecodable gold record',
               );
             }

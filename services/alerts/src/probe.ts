@@ -1,11 +1,4 @@
-import {
-  errorMessage,
-  lastStableOffsets,
-  type Logger,
-  type TopicNames,
-  type Admin,
-  type Kafka,
-} from '@cdc/core';
+import { lastStableOffsets, type Logger, type TopicNames, type Admin, type Kafka } from '@cdc/core';
 import { committedLag, DeadLetterCounter, groupLag, readDeadLetterCount } from '@cdc/observe';
 import type { StaleFacts } from './engine/evaluate';
 
@@ -96,11 +89,7 @@ export function startProbe(o: {
           failing = false;
         },
         async (err: unknown) => {
-          if (!failing)
-            o.logger.warn(
-              { err: errorMessage(err) },
-              'cannot sample the pipeline (dead letters, lag); retrying',
-            );
+          if (!failing) o.logger.warn({ err }, 'cannot sample the pipeline (dead letters, lag); retrying');
           failing = true;
           const a = admin;
           admin = null;

@@ -2,7 +2,6 @@ import {
   createEncoder,
   createKafka,
   createRegistryClient,
-  errorMessage,
   loadSchema,
   valueSubject,
   type Alert,
@@ -311,7 +310,7 @@ class Evaluator {
     } catch (err) {
       // The state database is unusable (disk full, file removed): stop rather than lose alerts.
       this.failed = err instanceof Error ? err : new Error(String(err));
-      this.d.log.error({ err: errorMessage(err) }, 'cannot save the alert state; stopping');
+      this.d.log.error({ err }, 'cannot save the alert state; stopping');
       this.d.onFailed(this.failed);
     }
   }

@@ -1,5 +1,4 @@
 import {
-  errorMessage,
   isRebalance,
   sleep,
   type Logger,
@@ -126,7 +125,7 @@ class PartitionBatch {
         return;
       }
       this.log.error(
-        { partition: this.partition, err: errorMessage(err) },
+        { partition: this.partition, err },
         'batch handler failed; the batch will be fetched again',
       );
       await sleep(this.deps.retryInitialMs);
@@ -170,7 +169,7 @@ class PartitionBatch {
       offset: pending[0]!.offset,
       records: pending.length,
       attempt,
-      err: errorMessage(error),
+      err: error,
     };
     const cause = error instanceof TransactionFailedError ? error.cause : error;
     if (this.deps.outages?.report(cause, `partition ${this.partition}`))
@@ -195,10 +194,7 @@ class PartitionBatch {
       return true;
     } catch (err) {
       if (isRebalance(err)) this.deps.state.markRebalancing();
-      this.log.debug(
-        { partition: this.partition, err: errorMessage(err) },
-        'heartbeat failed; stopping this batch',
-      );
+      this.log.debug({ partition: this.partition, err }, 'heartbeat failed; stopping this batch');
       return false;
     }
   }

@@ -286,7 +286,7 @@ export class TransactionCommitter {
    */
   private async recover(e: StageError): Promise<void> {
     const usable = await abortFailed(e, (err) =>
-      this.log.warn({ err: errorMessage(err) }, 'abort failed; replacing the producer'),
+      this.log.warn({ err }, 'abort failed; replacing the producer'),
     );
     this.o.metrics.aborted(e.stage === 'commit' ? 'failed' : 'abort');
     if (usable) return;
@@ -300,7 +300,7 @@ export class TransactionCommitter {
         return;
       } catch (err) {
         if (!this.o.outages?.report(err, 'a new transactional producer')) {
-          this.log.warn({ attempt, err: errorMessage(err) }, 'could not create a new transactional producer');
+          this.log.warn({ attempt, err }, 'could not create a new transactional producer');
         }
         if (this.closed) return;
         await sleep(backoffMs(attempt, this.o.retryInitialMs, this.o.retryMaxMs));

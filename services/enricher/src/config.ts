@@ -59,8 +59,14 @@ export interface EnricherConfig {
 const name = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'use 1-100 letters, digits, ".", "_" or "-"');
 
 export const enricherSchema = connectionSchema.extend({
-  ENRICHER_INSTANCE_ID: name.default('enricher-0'),
-  ENRICHER_GROUP_ID: name.optional(),
+  ENRICHER_INSTANCE_ID: name
+    .default('enricher-0')
+    .describe(
+      'stable id of this enricher instance; every running instance needs its own (its transactional id is <group>.<instance-id>)',
+    ),
+  ENRICHER_GROUP_ID: name
+    .optional()
+    .describe("the enricher's consumer group (default <TOPIC_PREFIX>cdc-enricher)"),
   ENRICHER_TIME_ZONE: z
     .string()
     .min(1)
@@ -71,20 +77,51 @@ export const enricherSchema = connectionSchema.extend({
       } catch (err) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
       }
-    }),
-  ENRICHER_OPS_PORT: intSetting(0, 65535).default(9471),
-  ENRICHER_CHUNK_RECORDS: intSetting(1, 100_000).default(5000),
-  ENRICHER_TRANSACTION_MAX_RECORDS: intSetting(1, 1_000_000).default(50_000),
-  ENRICHER_TRANSACTION_LINGER_MS: intSetting(0, 1000).default(3),
-  ENRICHER_SEND_MAX_BYTES: intSetting(16_384, 1_000_000).default(900_000),
-  ENRICHER_FETCH_MAX_BYTES: intSetting(65_536, 100 * 1024 * 1024).default(16 * 1024 * 1024),
-  ENRICHER_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 64 * 1024 * 1024).default(4 * 1024 * 1024),
-  ENRICHER_PARTITIONS_CONCURRENCY: intSetting(1, 256).default(8),
-  ENRICHER_SESSION_TIMEOUT_MS: intSetting(6000, 300_000).default(30_000),
-  ENRICHER_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000).default(3000),
-  ENRICHER_TRANSACTION_TIMEOUT_MS: intSetting(1000, 900_000).default(30_000),
-  ENRICHER_RETRY_INITIAL_MS: intSetting(1, 60_000).default(200),
-  ENRICHER_RETRY_MAX_MS: intSetting(1, 600_000).default(10_000),
+    })
+    .describe(
+      "IANA time zone of booking_date_only/booking_hour/day_of_week; recorded as the pipeline's on its first start (default UTC), afterwards it must match (change it with `cdc backfill --time-zone`)",
+    ),
+  ENRICHER_OPS_PORT: intSetting(0, 65535)
+    .default(9471)
+    .describe("port of the enricher's /healthz and /metrics, 0 = random"),
+  ENRICHER_CHUNK_RECORDS: intSetting(1, 100_000)
+    .default(5000)
+    .describe('records per chunk, the unit of work submitted to a transaction'),
+  ENRICHER_TRANSACTION_MAX_RECORDS: intSetting(1, 1_000_000)
+    .default(50_000)
+    .describe('most records in one transaction'),
+  ENRICHER_TRANSACTION_LINGER_MS: intSetting(0, 1000)
+    .default(3)
+    .describe(
+      "how long a chunk waits for the other partitions' chunks of the same fetch before its transaction starts (ms)",
+    ),
+  ENRICHER_SEND_MAX_BYTES: intSetting(16_384, 1_000_000)
+    .default(900_000)
+    .describe('most bytes in one produce request (the broker refuses batches over message.max.bytes)'),
+  ENRICHER_FETCH_MAX_BYTES: intSetting(65_536, 100 * 1024 * 1024)
+    .default(16 * 1024 * 1024)
+    .describe('most bytes per fetch from bronze'),
+  ENRICHER_FETCH_MAX_BYTES_PER_PARTITION: intSetting(16_384, 64 * 1024 * 1024)
+    .default(4 * 1024 * 1024)
+    .describe('most bytes per partition per fetch from bronze'),
+  ENRICHER_PARTITIONS_CONCURRENCY: intSetting(1, 256)
+    .default(8)
+    .describe('partitions processed concurrently by one instance'),
+  ENRICHER_SESSION_TIMEOUT_MS: intSetting(6000, 300_000)
+    .default(30_000)
+    .describe('consumer group session timeout (ms)'),
+  ENRICHER_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000)
+    .default(3000)
+    .describe('consumer group heartbeat interval (ms)'),
+  ENRICHER_TRANSACTION_TIMEOUT_MS: intSetting(1000, 900_000)
+    .default(30_000)
+    .describe('the broker aborts a transaction left open longer than this, e.g. by a killed instance (ms)'),
+  ENRICHER_RETRY_INITIAL_MS: intSetting(1, 60_000)
+    .default(200)
+    .describe('first backoff before retrying a failed batch (ms)'),
+  ENRICHER_RETRY_MAX_MS: intSetting(1, 600_000)
+    .default(10_000)
+    .describe('longest backoff between retries of a failed batch (ms)'),
 });
 
 /** An enricher instance's transactional id: stable per instance, so a restart fences its predecessor. */

@@ -1,6 +1,5 @@
 import {
   createPipelineConsumer,
-  errorMessage,
   retryWhileOutage,
   type Logger,
   type OutageTracker,
@@ -102,7 +101,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
     closing ??= (async () => {
       committer.beginClose();
       // The consumer waits for running batches, which wait for their transactions.
-      await consumer?.disconnect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'consumer'));
+      await consumer?.disconnect().catch((err: unknown) => log.warn({ err }, 'consumer'));
       await committer.close();
     })();
     return closing;

@@ -1,11 +1,4 @@
-import {
-  errorMessage,
-  fenceTransactionalId,
-  type EnricherAck,
-  type Logger,
-  type Admin,
-  type Kafka,
-} from '@cdc/core';
+import { fenceTransactionalId, type EnricherAck, type Logger, type Admin, type Kafka } from '@cdc/core';
 
 /**
  * Closes the transaction an instance that left the group for good may have left open.
@@ -98,7 +91,7 @@ export function createPeerFencer(o: PeerFencerOptions): PeerFencer {
     afterJoin() {
       chain = chain.then(run).catch((err: unknown) => {
         // The broker aborts such a transaction by itself after its timeout: nothing is lost.
-        log.warn({ err: errorMessage(err) }, 'could not fence the instances that left the group');
+        log.warn({ err }, 'could not fence the instances that left the group');
       });
     },
     async close() {

@@ -2,7 +2,6 @@ import {
   ConfigError,
   describeDerivation,
   enricherRecord,
-  errorMessage,
   sameDerivation,
   settingsRecord,
   sleep,
@@ -126,7 +125,7 @@ export async function startSettingsSync(o: SettingsSyncOptions): Promise<Setting
         log.info({ epoch, memberId: ack.member_id }, 'acknowledged the derivation epoch');
         attempt = 1;
       } catch (err) {
-        log.warn({ attempt, err: errorMessage(err) }, 'could not write the acknowledgement; retrying');
+        log.warn({ attempt, err }, 'could not write the acknowledgement; retrying');
         await sleep(backoffMs(attempt++, o.retryInitialMs, o.retryMaxMs));
       }
     }
@@ -141,7 +140,7 @@ export async function startSettingsSync(o: SettingsSyncOptions): Promise<Setting
     try {
       deriver = deriverFor(next);
     } catch (err) {
-      log.error({ settings: next, err: errorMessage(err) }, 'new derivation settings cannot be applied');
+      log.error({ settings: next, err }, 'new derivation settings cannot be applied');
       o.onFatal(err as Error);
       return;
     }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   createDecoder,
-  errorMessage,
   loadSchema,
   type Alert,
   type Logger,
@@ -47,10 +46,7 @@ export async function startAlertsConsumer(o: {
         o.onRecord(id, message.value === null ? null : await decoder.decode(message.value));
       } catch (err) {
         if (logged++ < 20) {
-          o.logger.warn(
-            { partition, offset: message.offset, err: errorMessage(err) },
-            'skipping an undecodable alert',
-          );
+          o.logger.warn({ partition, offset: message.offset, err }, 'skipping an undecodable alert');
         }
       }
     },

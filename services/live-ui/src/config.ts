@@ -47,22 +47,52 @@ const origins = z
   });
 
 export const liveUiEnvSchema = z.object({
-  UI_HOST: z.string().min(1).default('127.0.0.1'),
-  UI_PORT: intSetting(0, 65535).default(8080),
-  AGGREGATOR_DB_PATH: z.string().min(1).default(DEFAULT_DB_PATH),
-  UI_ALLOWED_ORIGINS: origins.default(''),
-  UI_COALESCE_MS: intSetting(0, 5000).default(20),
-  UI_VERSION_LOG_BATCHES: intSetting(1, 1_000_000).default(2000),
-  UI_VERSION_LOG_ENTRIES: intSetting(1, 10_000_000).default(100_000),
-  UI_HEARTBEAT_MS: intSetting(100, 600_000).default(15_000),
-  UI_MAX_PAYLOAD_BYTES: intSetting(64, 1_048_576).default(4096),
-  UI_MAX_BUFFERED_BYTES: intSetting(1024, 1_073_741_824).default(4 * 1024 * 1024),
-  UI_SLOW_CLIENT_TIMEOUT_MS: intSetting(100, 3_600_000).default(30_000),
-  UI_MAX_CLIENTS: intSetting(1, 100_000).default(1000),
-  UI_HEALTH_INTERVAL_MS: intSetting(200, 600_000).default(5000),
+  UI_HOST: z.string().min(1).default('127.0.0.1').describe('address the dashboard listens on'),
+  UI_PORT: intSetting(0, 65535).default(8080).describe("the dashboard's port, 0 = random"),
+  AGGREGATOR_DB_PATH: z
+    .string()
+    .min(1)
+    .default(DEFAULT_DB_PATH)
+    .describe("the aggregator's SQLite database the dashboard reads"),
+  UI_ALLOWED_ORIGINS: origins
+    .default('')
+    .describe("origins allowed to open the websocket, comma-separated (default: the server's own)"),
+  UI_COALESCE_MS: intSetting(0, 5000)
+    .default(20)
+    .describe('gold updates within this window are pushed as one change batch (ms)'),
+  UI_VERSION_LOG_BATCHES: intSetting(1, 1_000_000)
+    .default(2000)
+    .describe('change batches kept in memory for resuming clients'),
+  UI_VERSION_LOG_ENTRIES: intSetting(1, 10_000_000)
+    .default(100_000)
+    .describe('movie snapshots kept in that log, in all (bounds its memory)'),
+  UI_HEARTBEAT_MS: intSetting(100, 600_000).default(15_000).describe('websocket heartbeat interval (ms)'),
+  UI_MAX_PAYLOAD_BYTES: intSetting(64, 1_048_576)
+    .default(4096)
+    .describe('largest websocket message accepted from a browser'),
+  UI_MAX_BUFFERED_BYTES: intSetting(1024, 1_073_741_824)
+    .default(4 * 1024 * 1024)
+    .describe('a client whose unsent bytes exceed this is skipped, then caught up in one message'),
+  UI_SLOW_CLIENT_TIMEOUT_MS: intSetting(100, 3_600_000)
+    .default(30_000)
+    .describe('a client that stays over UI_MAX_BUFFERED_BYTES this long is disconnected (ms)'),
+  UI_MAX_CLIENTS: intSetting(1, 100_000).default(1000).describe('most websocket clients at once'),
+  UI_HEALTH_INTERVAL_MS: intSetting(200, 600_000)
+    .default(5000)
+    .describe("how often the dashboard's health panel is refreshed (ms)"),
   /** Defaults to the enricher's own default, `<TOPIC_PREFIX>cdc-enricher`. */
-  ENRICHER_GROUP_ID: z.string().min(1).optional(),
-  UI_CURRENCY_SYMBOL: z.string().max(4).default('$'),
+  ENRICHER_GROUP_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "the enricher's consumer group, whose lag the health panel shows (default <TOPIC_PREFIX>cdc-enricher)",
+    ),
+  UI_CURRENCY_SYMBOL: z
+    .string()
+    .max(4)
+    .default('$')
+    .describe('currency symbol shown on the dashboard (amounts are integer cents)'),
 });
 
 export function loadLiveUiConfig(

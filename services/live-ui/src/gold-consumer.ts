@@ -109,7 +109,7 @@ export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldCon
       } catch (err) {
         if (stopping || !(err instanceof CdcError) || !err.retriable) throw err;
         if (!o.outages?.report(err, 'decoding gold') && attempt === 0)
-          o.logger.warn({ err: errorMessage(err) }, 'cannot decode gold yet; retrying');
+          o.logger.warn({ err }, 'cannot decode gold yet; retrying');
         await sleep(Math.min(5000, 200 * 2 ** Math.min(attempt, 5)));
       }
     }
@@ -136,7 +136,7 @@ export async function startGoldConsumer(o: GoldConsumerOptions): Promise<GoldCon
           if (decodeErrorsLogged < 20) {
             decodeErrorsLogged += 1;
             o.logger.warn(
-              { partition: batch.partition, offset: message.offset, err: errorMessage(err) },
+              { partition: batch.partition, offset: message.offset, err },
               'skipping an undecodable gold record',
             );
           }

@@ -212,7 +212,7 @@ export function startHealthPoller(o: {
     running = poll()
       .catch((err: unknown) => {
         if (!o.outages?.report(err, 'polling pipeline health'))
-          o.logger.warn({ err: errorMessage(err) }, 'pipeline health poll failed');
+          o.logger.warn({ err }, 'pipeline health poll failed');
         state = { ...state, errors: [errorMessage(err)] };
         const a = admin;
         admin = null;

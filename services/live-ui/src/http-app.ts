@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
-import { errorMessage, type Logger } from '@cdc/core';
+import { type Logger } from '@cdc/core';
 import { errorSchema } from './api-schemas';
 import { DbUnavailableError } from '@cdc/read-model';
 import { AJV_OPTIONS, HttpError, parseQueryString, queryErrorFormatter } from './http-query';
@@ -154,7 +154,7 @@ export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance>
       status = err.statusCode;
       message = err.message;
     } else {
-      request.log.error({ err: errorMessage(err), url: pathOf(request) }, 'request failed');
+      request.log.error({ err, url: pathOf(request) }, 'request failed');
       status = 500;
       message = 'internal error';
     }

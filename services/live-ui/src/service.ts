@@ -4,7 +4,6 @@ import {
   createKafka,
   createControlClient,
   createRegistryClient,
-  errorMessage,
   OutageTracker,
   retryWhileOutage,
   topicNames,
@@ -183,8 +182,7 @@ export async function startLiveUi(o: {
       if (state.hasPending) pusher.schedule();
     });
   readyPromise.catch((err: unknown) => {
-    if (!stopController.signal.aborted)
-      logger.error({ err: errorMessage(err) }, 'cannot read the gold topic');
+    if (!stopController.signal.aborted) logger.error({ err }, 'cannot read the gold topic');
   });
   const alertsFeed = new AlertsFeed({
     kafka,
@@ -243,7 +241,7 @@ export async function startLiveUi(o: {
           (async () => {
             await goldStarting.catch(() => undefined);
             await gold?.stop().catch((err: unknown) => {
-              logger.warn({ err: errorMessage(err) }, 'gold consumer did not stop cleanly');
+              logger.warn({ err }, 'gold consumer did not stop cleanly');
             });
           })(),
         ]);
@@ -319,10 +317,7 @@ class AlertsFeed {
       },
       (err: unknown) => {
         if (!o.signal.aborted)
-          o.logger.warn(
-            { err: errorMessage(err), topic: o.topic },
-            'cannot read the alerts topic; no alerts shown',
-          );
+          o.logger.warn({ err, topic: o.topic }, 'cannot read the alerts topic; no alerts shown');
       },
     );
   }

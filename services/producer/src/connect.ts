@@ -50,7 +50,7 @@ export async function prepareBronze(
   const registry = createRegistryClient(connection, { timeoutMs: Math.min(5000, timeoutMs) });
   const encoder = await createEncoder<BookingChange>(registry, valueSubject(topic), text, type);
 
-  const kafka = createKafka(connection, createLogger('producer', logLevel), {
+  const kafka = createKafka(connection, createLogger('producer', logLevel, connection.logFormat), {
     connectionTimeoutMs: 3000,
     retries: timeoutMs >= 12_000 ? 2 : 1,
     outages,

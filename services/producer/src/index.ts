@@ -1,7 +1,7 @@
 /** The producer: realistic booking changes (or a named scenario) to the bronze topic. */
 export { runProducer, type RunControls } from './service';
 export { DEFAULT_PARTITIONS } from './connect';
-export { parseMix, parseDuration, FLAGS, type ProduceArgs } from './options';
+export { parseMix, FLAGS, type ProduceArgs } from './options';
 export {
   parseProduceArgs,
   DEFAULT_OPS_PORT,

@@ -48,17 +48,21 @@ let current: number | null = null;
 let lastRetryPost = 0;
 // A connection failure kafkajs logs while sending is told to the main thread, which reports the
 // outage once (core's outage tracker); kafkajs's own lines go to debug.
-const kafka = createKafka(data.connection, createLogger('producer', data.logLevel), {
-  connectionTimeoutMs: 3000,
-  retries: 2,
-  outages: {
-    failed: (_dependency, err) => {
-      if (current === null || Date.now() - lastRetryPost < 200) return;
-      lastRetryPost = Date.now();
-      post({ type: 'retrying', id: current, error: outageReason(err) });
+const kafka = createKafka(
+  data.connection,
+  createLogger('producer', data.logLevel, data.connection.logFormat),
+  {
+    connectionTimeoutMs: 3000,
+    retries: 2,
+    outages: {
+      failed: (_dependency, err) => {
+        if (current === null || Date.now() - lastRetryPost < 200) return;
+        lastRetryPost = Date.now();
+        post({ type: 'retrying', id: current, error: outageReason(err) });
+      },
     },
   },
-});
+);
 
 /**
  * kafkajs retries a send whose broker does not answer, but gives up when the whole cluster is

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { assertTimeZone, UsageError } from '@cdc/core';
+import { assertTimeZone, durationSetting, UsageError } from '@cdc/core';
 import { CHANGE_KINDS, type OpMix } from '@cdc/bookings';
 
 /**
@@ -58,24 +58,8 @@ const wholeNumber = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** '500ms', '30s', '5m', '1.5h' -> milliseconds. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  return m ? Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!) : null;
-}
-
-/** A duration option above zero, in milliseconds; `examples` go in the error message. */
-const positiveDuration = (examples: string) =>
-  z.string().transform((s, ctx) => {
-    const ms = parseDuration(s);
-    if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as ${examples}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+/** A duration option above zero, in milliseconds (core's durations: 500ms, 30s, 5m, 1.5h, 1d). */
+const positiveDuration = durationSetting({ minMs: 1 });
 
 const fields = {
   rate: z
@@ -91,7 +75,7 @@ const fields = {
       return n;
     }),
   count: wholeNumber(1, Number.MAX_SAFE_INTEGER),
-  duration: positiveDuration('500ms, 30s, 5m or 1h'),
+  duration: positiveDuration,
   seed: wholeNumber(0, 0xffffffff),
   movies: wholeNumber(1, 999_999),
   customers: wholeNumber(1, 99_999_999),
@@ -138,7 +122,7 @@ const fields = {
         .min(0.001, 'must be a number from 0.001 to 10000, such as 20')
         .max(10_000, 'must be a number from 0.001 to 10000, such as 20'),
     ),
-  maxOutage: positiveDuration('30s, 5m or 1h'),
+  maxOutage: positiveDuration,
 } satisfies Record<keyof ProduceArgs, z.ZodTypeAny>;
 
 function parseInstant(s: string, ctx: z.RefinementCtx): number {

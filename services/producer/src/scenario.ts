@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, type Booking, type BookingChange } from '@cdc/core';
+import { ConfigError, durationSetting, parseDuration, type Booking, type BookingChange } from '@cdc/core';
 import type { ChangeKind, Generated } from '@cdc/bookings';
 
 /**
@@ -22,14 +22,13 @@ import type { ChangeKind, Generated } from '@cdc/bookings';
  */
 export const SCENARIOS_DIR = path.resolve(__dirname, '../scenarios');
 
-const RELATIVE = /^([+-])(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const RELATIVE = /^([+-])(\S+)$/;
 
-/** '+5m' / '-2h' -> signed milliseconds; null when not a relative time. */
+/** '+5m' / '-2h' -> signed milliseconds (core's durations with a sign); null when not a relative time. */
 export function parseRelative(text: string): number | null {
   const m = RELATIVE.exec(text.trim());
-  if (!m) return null;
-  return (m[1] === '-' ? -1 : 1) * Math.round(Number(m[2]) * UNIT_MS[m[3]!]!);
+  const ms = m ? parseDuration(m[2]!) : null;
+  return m && ms !== null ? (m[1] === '-' ? -1 : 1) * ms : null;
 }
 
 /** An instant: absolute (epoch ms) or relative to an anchor known only when the scenario runs. */
@@ -48,14 +47,15 @@ const instant = z.union([
   absolute.transform((abs): Instant => ({ abs })),
   z
     .string()
-    .regex(RELATIVE, 'must be an ISO-8601 date-time, or a relative time such as +5m or -2h')
+    .refine((s) => parseRelative(s) !== null, {
+      message: 'must be an ISO-8601 date-time, or a relative time such as +5m or -2h',
+    })
     .transform((s): Instant => ({ rel: parseRelative(s)! })),
 ]);
 const positiveDuration = z
   .string()
-  .regex(/^\+?\d+(?:\.\d+)?(ms|s|m|h|d)$/, 'must be a duration such as 2s, 5m or 1h')
-  .transform((s) => parseRelative(s.startsWith('+') ? s : `+${s}`)!)
-  .refine((ms) => ms > 0, { message: 'must be above 0' });
+  .transform((s) => s.replace(/^\+/, ''))
+  .pipe(durationSetting({ minMs: 1 }));
 const repeat = z
   .object({ count: z.number().int().min(1).max(100_000), every: positiveDuration })
   .strict()

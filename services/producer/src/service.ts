@@ -239,7 +239,7 @@ function createTalliedSender(
         tally.failed += c.total;
         lastError ??= err;
         metrics.failed(c);
-        logger.error({ err: errorMessage(err), events: c.total }, 'send failed; stopping');
+        logger.error({ err, events: c.total }, 'send failed; stopping');
       },
     },
   });

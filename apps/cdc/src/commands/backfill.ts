@@ -39,7 +39,11 @@ interface BackfillOptions {
 /** Exit code of a backfill interrupted by SIGINT/SIGTERM (the same command resumes it). */
 export const EXIT_INTERRUPTED = 130;
 
-const backfillEnv = z.object({ BACKFILL_SWITCH_TIMEOUT_MS: intSetting(1000, 3_600_000).default(120_000) });
+export const backfillSchema = z.object({
+  BACKFILL_SWITCH_TIMEOUT_MS: intSetting(1000, 3_600_000)
+    .default(120_000)
+    .describe('how long `cdc backfill --execute` waits for the enrichers to switch to the new settings (ms)'),
+});
 
 /** Maps and the like as plain JSON. */
 const toJson = (value: unknown): string =>
@@ -93,7 +97,7 @@ export function registerBackfillCommand(program: Command): void {
           ENRICHER_TIME_ZONE: undefined,
           ENRICHER_OPS_PORT: '0',
         };
-        const { BACKFILL_SWITCH_TIMEOUT_MS: switchTimeoutMs } = parseEnv(backfillEnv, env);
+        const { BACKFILL_SWITCH_TIMEOUT_MS: switchTimeoutMs } = parseEnv(backfillSchema, env);
         const config = loadEnricherConfig(env);
         const from: BackfillFrom =
           opts.from === undefined

@@ -4,7 +4,6 @@ import {
   createDecoder,
   createIdempotentProducer,
   createKafka,
-  createLogger,
   createRegistryClient,
   errorMessage,
   filterDeadLetters,
@@ -69,7 +68,7 @@ async function deadLetters(
   narrow?: Pick<DeadLetterFilter, 'sinceMs' | 'positions'>,
 ): Promise<DeadLetterEntry[]> {
   const topic = topicNames(ctx.connection.topicPrefix).deadLetter;
-  const kafka = createKafka(ctx.connection, createLogger('dlq', ctx.connection.logLevel), {
+  const kafka = createKafka(ctx.connection, ctx.logger, {
     connectionTimeoutMs: 3000,
     retries: 2,
   });
@@ -218,7 +217,7 @@ export function registerDlqCommands(program: Command): void {
         const filter = toFilter(opts, positions);
         const ctx = commandContext('dlq');
         const names = topicNames(ctx.connection.topicPrefix);
-        const kafka = createKafka(ctx.connection, createLogger('dlq', ctx.connection.logLevel), {
+        const kafka = createKafka(ctx.connection, ctx.logger, {
           connectionTimeoutMs: 3000,
           retries: 2,
         });

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, type Command } from 'commander';
-import { assertTimeZone } from '@cdc/core';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { assertTimeZone, UsageError } from '@cdc/core';
 import { loadEnricherConfig, startEnricher } from '@cdc/enricher';
 import { commandContext } from '../context';
 import { runUntilStopped } from '../lifecycle';
@@ -7,6 +7,8 @@ import { intOption, run } from '../run';
 
 interface EnrichOptions {
   instanceId?: string;
+  group?: string;
+  /** Deprecated spelling of --group (the option every other command uses). */
   groupId?: string;
   timeZone?: string;
   opsPort?: number;
@@ -33,7 +35,8 @@ export function registerEnrichCommand(program: Command): void {
       '--instance-id <id>',
       'stable id of this instance (env ENRICHER_INSTANCE_ID, default enricher-0); every running instance needs its own',
     )
-    .option('--group-id <id>', 'consumer group (env ENRICHER_GROUP_ID, default <TOPIC_PREFIX>cdc-enricher)')
+    .option('--group <id>', 'consumer group (env ENRICHER_GROUP_ID, default <TOPIC_PREFIX>cdc-enricher)')
+    .addOption(new Option('--group-id <id>', 'deprecated: use --group').hideHelp())
     .option(
       '--time-zone <zone>',
       "IANA time zone of booking_date_only/booking_hour/day_of_week (env ENRICHER_TIME_ZONE): recorded as the pipeline's " +
@@ -47,11 +50,7 @@ export function registerEnrichCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nOther settings (env): ENRICHER_CHUNK_RECORDS, ENRICHER_TRANSACTION_MAX_RECORDS, ENRICHER_TRANSACTION_LINGER_MS,\n' +
-        'ENRICHER_SEND_MAX_BYTES, ' +
-        'ENRICHER_FETCH_MAX_BYTES, ENRICHER_FETCH_MAX_BYTES_PER_PARTITION, ENRICHER_PARTITIONS_CONCURRENCY,\n' +
-        'ENRICHER_SESSION_TIMEOUT_MS, ENRICHER_HEARTBEAT_INTERVAL_MS, ENRICHER_TRANSACTION_TIMEOUT_MS,\n' +
-        'ENRICHER_RETRY_INITIAL_MS, ENRICHER_RETRY_MAX_MS; SHUTDOWN_TIMEOUT_MS (default 10000).\n' +
+      '\n' +
         'kafkajs has no KIP-447 fencing: each instance keeps one stable transactional id, <group>.<instance-id>.\n' +
         'To re-derive bronze (another time zone or rules version, from the beginning or a time): `cdc backfill`.\n',
     )
@@ -64,7 +63,13 @@ export function registerEnrichCommand(program: Command): void {
           SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
         };
         if (opts.instanceId !== undefined) env.ENRICHER_INSTANCE_ID = opts.instanceId;
-        if (opts.groupId !== undefined) env.ENRICHER_GROUP_ID = opts.groupId;
+        if (opts.groupId !== undefined) {
+          if (opts.group !== undefined)
+            throw new UsageError('give --group only (--group-id is its deprecated spelling)');
+          process.stderr.write('warning: --group-id is deprecated and will be removed: use --group\n');
+        }
+        const group = opts.group ?? opts.groupId;
+        if (group !== undefined) env.ENRICHER_GROUP_ID = group;
         if (opts.timeZone !== undefined) env.ENRICHER_TIME_ZONE = opts.timeZone;
         if (opts.opsPort !== undefined) env.ENRICHER_OPS_PORT = String(opts.opsPort);
         const config = loadEnricherConfig(env);

@@ -1,14 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import {
-  AbortedError,
-  ConfigError,
-  describeLoss,
-  errorMessage,
-  OutageTracker,
-  retryWhileOutage,
-  waitFor,
-} from '@cdc/core';
+import { AbortedError, ConfigError, describeLoss, OutageTracker, retryWhileOutage, waitFor } from '@cdc/core';
 import { Shutdown } from '@cdc/observe';
 import { stackUp } from '@cdc/stack';
 import { commandContext } from '../context';
@@ -129,10 +121,7 @@ export function registerStartCommand(program: Command): void {
           },
           (err: unknown) => {
             if (!shutdown.stopping)
-              ctx.logger.error(
-                { err: errorMessage(err) },
-                'the dashboard did not come up; see its log lines above',
-              );
+              ctx.logger.error({ err }, 'the dashboard did not come up; see its log lines above');
           },
         );
         const reason = await shutdown.requested;

@@ -1,19 +1,29 @@
 import type { Command } from 'commander';
+import { aggregatorSchema } from '@cdc/aggregator';
+import { parseEnv } from '@cdc/core';
+import { enricherSchema } from '@cdc/enricher';
 import { DeadLetterCounter } from '@cdc/observe';
 import { KAFKA_VERSION } from '@cdc/stack';
 import { collectStatus } from '../status/collect';
 import { formatStatus } from '../status/format';
 import type { StatusReport } from '../status/report';
 import { commandContext } from '../context';
-import { EXIT_FAILURE, intOption, run } from '../run';
+import { durationOption, EXIT_FAILURE, run } from '../run';
 
 interface StatusOptions {
   json?: boolean;
   watch?: boolean;
+  /** Milliseconds (a duration option). */
   interval: number;
   db?: string;
+  /** Milliseconds (a duration option). */
   maxLag: number;
 }
+
+/** The services' settings `cdc status` reads: where their database and consumer groups are. */
+export const statusSchema = aggregatorSchema
+  .pick({ AGGREGATOR_DB_PATH: true, AGGREGATOR_GROUP_ID: true })
+  .merge(enricherSchema.pick({ ENRICHER_GROUP_ID: true }));
 
 /** `cdc status`: one screen, like SHOW TASKS plus the refresh history. Exit 0 healthy, 1 degraded. */
 export function registerStatusCommand(program: Command): void {
@@ -25,17 +35,23 @@ export function registerStatusCommand(program: Command): void {
     )
     .option('--json', 'print the report as JSON (its JSON Schema: STATUS_JSON_SCHEMA in the CLI package)')
     .option('-w, --watch', 'refresh in place until Ctrl-C')
-    .option('--interval <s>', 'seconds between refreshes with --watch', intOption('--interval', 1, 3600), 2)
+    .option(
+      '--interval <time>',
+      'time between refreshes with --watch, such as 500ms or 5s (a bare number is seconds)',
+      durationOption('--interval', { minMs: 100, maxMs: 3_600_000, bareUnit: 's' }),
+      2000,
+    )
     .option('--db <path>', 'the aggregator database (env AGGREGATOR_DB_PATH, default data/aggregator.db)')
     .option(
-      '--max-lag <s>',
-      'degraded when gold is further than this behind the newest event (seconds)',
-      intOption('--max-lag', 1, 86_400 * 365),
-      300,
+      '--max-lag <time>',
+      'degraded when gold is further than this behind the newest event, such as 90s or 5m (a bare number is seconds)',
+      durationOption('--max-lag', { minMs: 1000, maxMs: 365 * 86_400_000, bareUnit: 's' }),
+      300_000,
     )
     .action((opts: StatusOptions) =>
       run(async () => {
         const ctx = commandContext('status');
+        const env = parseEnv(statusSchema, process.env);
         const prefix = ctx.connection.topicPrefix;
         const earliestCache = new Map<string, number | null>();
         const deadLetters = new DeadLetterCounter();
@@ -43,11 +59,11 @@ export function registerStatusCommand(program: Command): void {
           collectStatus({
             connection: ctx.connection,
             logger: ctx.logger,
-            dbPath: opts.db ?? process.env.AGGREGATOR_DB_PATH ?? 'data/aggregator.db',
-            enricherGroupId: process.env.ENRICHER_GROUP_ID ?? `${prefix}cdc-enricher`,
-            aggregatorGroupId: process.env.AGGREGATOR_GROUP_ID ?? `${prefix}cdc-aggregator`,
+            dbPath: opts.db ?? env.AGGREGATOR_DB_PATH,
+            enricherGroupId: env.ENRICHER_GROUP_ID ?? `${prefix}cdc-enricher`,
+            aggregatorGroupId: env.AGGREGATOR_GROUP_ID ?? `${prefix}cdc-aggregator`,
             localKafkaVersion: ctx.stack.external ? null : KAFKA_VERSION,
-            limits: { maxFreshnessLagMs: opts.maxLag * 1000 },
+            limits: { maxFreshnessLagMs: opts.maxLag },
             earliestCache,
             deadLetters,
           });
@@ -68,7 +84,7 @@ export function registerStatusCommand(program: Command): void {
           if (!opts.json && process.stdout.isTTY) process.stdout.write('\x1b[H\x1b[2J'); // in place
           show(r);
           process.exitCode = r.healthy ? 0 : EXIT_FAILURE;
-          for (let waited = 0; waited < opts.interval * 1000 && !stop; waited += 100) {
+          for (let waited = 0; waited < opts.interval && !stop; waited += 100) {
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
           if (stop) return;

@@ -1,26 +1,17 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { describeLoss, formatRetention, UNLIMITED_RETENTION_MS } from '@cdc/core';
+import { checkDuration, describeLoss, formatRetention, UNLIMITED_RETENTION_MS } from '@cdc/core';
 import { commandContext } from '../context';
 import { intOption, run } from '../run';
 import { createTopics, registerSchemas, type CreatedTopics } from '../setup';
 
-const RETENTION_UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
-/** '--retention unlimited' (or -1), or a duration: 90d, 12h, 30m, 45s, 500ms. */
+/** '--retention unlimited' (or -1), or a duration: 90d, 12h, 1.5h, 30m, 45s, 500ms. */
 export function parseRetention(value: string): number {
   const v = value.trim();
   if (v === 'unlimited' || v === '-1') return UNLIMITED_RETENTION_MS;
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
-  const ms = m ? Number(m[1]) * RETENTION_UNITS[m[2]!]! : NaN;
-  if (!Number.isSafeInteger(ms) || ms <= 0) {
+  const ms = checkDuration(v, { minMs: 1 });
+  if (typeof ms === 'string') {
     throw new InvalidArgumentError(
-      `--retention must be 'unlimited' or a duration such as 30d, 12h or 90m, got '${value}'`,
+      `--retention must be 'unlimited' or a duration such as 30d, 12h or 1.5h, got '${value}'`,
     );
   }
   return ms;

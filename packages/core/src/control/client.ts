@@ -132,10 +132,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
               value = await decoder.decode(m.value);
             } catch (err) {
               // Never thrown to kafkajs (it would restart on the same offset forever).
-              log.warn(
-                { key, offset: m.offset, err: errorMessage(err) },
-                'unreadable control record skipped',
-              );
+              log.warn({ key, offset: m.offset, err }, 'unreadable control record skipped');
               continue;
             }
           }
@@ -144,7 +141,7 @@ export function createControlClient(o: ControlClientOptions): ControlClient {
             try {
               listener({ key, value });
             } catch (err) {
-              log.error({ key, err: errorMessage(err) }, 'control listener failed');
+              log.error({ key, err }, 'control listener failed');
             }
           }
         }

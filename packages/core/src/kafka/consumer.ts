@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
-import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { outageOf, type OutageTracker } from '../lifecycle/outage';
 import { fencedInstanceError, isFencedInstance } from './errors';
@@ -74,17 +73,17 @@ export function createPipelineConsumer(kafka: Kafka, o: PipelineConsumerOptions)
     const err = payload.error;
     if (payload.restart) {
       if (outages && outageOf(err)) outages.failed(outageOf(err)!, err, `consumer of ${config.groupId}`);
-      else log.warn({ err: errorMessage(err) }, 'consumer crashed; kafkajs restarts it');
+      else log.warn({ err }, 'consumer crashed; kafkajs restarts it');
       return;
     }
     if (stopping()) {
-      log.debug({ err: errorMessage(err) }, 'consumer stopped after a crash while stopping');
+      log.debug({ err }, 'consumer stopped after a crash while stopping');
       return;
     }
     const reason = isFencedInstance(err)
       ? fencedInstanceError(config.groupId, groupInstanceId ?? processInstance, err)
       : err;
-    log.error({ err: errorMessage(reason) }, 'consumer crashed and will not restart');
+    log.error({ err: reason }, 'consumer crashed and will not restart');
     onFatal?.(reason);
   });
   return consumer;

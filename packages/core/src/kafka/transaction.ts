@@ -145,5 +145,5 @@ export async function fenceTransactionalId(
 
 /** Log fields of a failed attempt. */
 export function failureFields(e: StageError, attempts: number, units: number): Record<string, unknown> {
-  return { stage: e.stage, attempts, units, err: errorMessage(e.error), type: kafkaErrorType(e.error) };
+  return { stage: e.stage, attempts, units, err: e.error, type: kafkaErrorType(e.error) };
 }

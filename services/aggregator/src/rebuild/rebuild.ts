@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { errorMessage, type Logger } from '@cdc/core';
+import { type Logger } from '@cdc/core';
 import type { BatchDelta } from '../apply';
 import { replaySilver, type Replayed } from './replay';
 import type { AggregatorConfig } from '../config';
@@ -66,7 +66,7 @@ function previousSnapshotVersion(file: string, log: Logger): number {
       db.close();
     }
   } catch (err) {
-    log.warn({ err: errorMessage(err) }, 'could not read the old database; snapshot versions restart at 0');
+    log.warn({ err }, 'could not read the old database; snapshot versions restart at 0');
     return 0;
   }
 }

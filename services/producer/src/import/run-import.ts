@@ -109,7 +109,7 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
   }
 
   const store = createStateStore();
-  const kafka = createKafka(connection, createLogger('import', logLevel), {
+  const kafka = createKafka(connection, createLogger('import', logLevel, connection.logFormat), {
     connectionTimeoutMs: 3000,
     retries: 2,
   });
@@ -194,7 +194,7 @@ export async function runImport(config: ImportConfig, ctl: ImportControls): Prom
           failed: (c, err) => {
             tally.failed += c.total;
             error ??= err;
-            logger.error({ err: errorMessage(err), records: c.total }, 'send failed; stopping');
+            logger.error({ err, records: c.total }, 'send failed; stopping');
           },
         },
       });

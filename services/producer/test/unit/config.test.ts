@@ -1,6 +1,6 @@
 import { UsageError } from '@cdc/core';
 import { DEFAULT_MIX } from '@cdc/bookings';
-import { parseDuration, parseMix, parseProduceArgs, type ProduceArgs } from '../../src';
+import { parseMix, parseProduceArgs, type ProduceArgs } from '../../src';
 
 const NOW = Date.UTC(2025, 8, 10, 12);
 const parse = (args: ProduceArgs) => parseProduceArgs(args, NOW);
@@ -110,14 +110,5 @@ describe('produce options', () => {
     expect(parseMix('create=50,create=50')).toMatch(/given twice/);
     expect(parseMix('cancel=50,update=50')).toMatch(/create must be above 0/);
     expect(parseMix('create')).toMatch(/must look like/);
-  });
-
-  it('parses durations', () => {
-    expect(parseDuration('250ms')).toBe(250);
-    expect(parseDuration('30s')).toBe(30_000);
-    expect(parseDuration('5m')).toBe(300_000);
-    expect(parseDuration('2h')).toBe(7_200_000);
-    expect(parseDuration('5')).toBeNull();
-    expect(parseDuration('-5s')).toBeNull();
   });
 });
