@@ -29,7 +29,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--db <path>', 'the aggregator database (env AGGREGATOR_DB_PATH, default data/aggregator.db)')
     .option(
       '--max-lag <s>',
-      'degraded when gold is further than this behind the newest event (seconds)',
+      'degraded when a record has waited longer than this for a stage (seconds; event times are shown, not judged)',
       intOption('--max-lag', 1, 86_400 * 365),
       300,
     )
@@ -47,7 +47,7 @@ export function registerStatusCommand(program: Command): void {
             enricherGroupId: process.env.ENRICHER_GROUP_ID ?? `${prefix}cdc-enricher`,
             aggregatorGroupId: process.env.AGGREGATOR_GROUP_ID ?? `${prefix}cdc-aggregator`,
             localKafkaVersion: ctx.stack.external ? null : KAFKA_VERSION,
-            limits: { maxFreshnessLagMs: opts.maxLag * 1000 },
+            limits: { maxWaitMs: opts.maxLag * 1000 },
             earliestCache,
             deadLetters,
           });
