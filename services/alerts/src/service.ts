@@ -15,6 +15,7 @@ import { Cleanups, startOpsServer, type Health } from '@cdc/observe';
 import type { AlertsConfig } from './config';
 import { startDispatcher, type Destination, type Dispatcher } from './dispatcher';
 import { AlertEngine } from './engine/engine';
+import { emptyEngineState, type EngineState } from './engine/state';
 import { alertRecord } from './engine/record';
 import { startGoldReader, type GoldReader } from './gold-reader';
 import { createAlertsMetrics, type AlertsMetrics } from './metrics';
@@ -116,7 +117,7 @@ function openState(
 ): { store: AlertStore; engine: AlertEngine; destinations: string[] } {
   const store = AlertStore.open(config.dbPath);
   cleanups.push(() => store.close());
-  const engine = new AlertEngine(config.rules, store.loadState() ?? undefined);
+  const engine = new AlertEngine(config.rules, restoredState(config, store, log));
   const destinations = [KAFKA_DESTINATION, ...config.webhooks.map(webhookDestination)];
   for (const [d, n] of store.dropUnconfigured(destinations)) {
     log.warn(
@@ -125,6 +126,28 @@ function openState(
     );
   }
   return { store, engine, destinations };
+}
+
+/**
+ * The saved engine state when it belongs to this pipeline (its gold topic), else a fresh one. A
+ * state learned from other topics (another TOPIC_PREFIX on the same database file, or one saved
+ * before states named their pipeline) carries that stream's counters and an event clock that may
+ * be far ahead of this one: restored, it would count this stream's events as late and never fire.
+ */
+function restoredState(config: AlertsConfig, store: AlertStore, log: Logger): EngineState {
+  const pipeline = config.topics.gold;
+  const saved = store.loadState();
+  if (saved === null || saved.pipeline === pipeline) return saved ?? { ...emptyEngineState(), pipeline };
+  log.warn(
+    {
+      db: config.dbPath,
+      savedFor: saved.pipeline ?? 'unknown (saved by an older version)',
+      pipeline,
+      droppedAlerts: saved.alerts.map((a) => a.alertId),
+    },
+    'alert state belongs to another pipeline: starting afresh',
+  );
+  return { ...emptyEngineState(), pipeline };
 }
 
 /** The Kafka client, the registry and the alerts topic as a destination (an idempotent producer). */
