@@ -13,3 +13,4 @@ export * from './engine/record';
 export * from './store';
 export * from './webhook';
 export * from './service';
+export * from './metrics';
