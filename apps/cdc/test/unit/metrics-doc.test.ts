@@ -20,6 +20,19 @@ describe('metrics by convention', () => {
     expect(doc).toBe(metricsMarkdown(catalog));
   });
 
+  it('the Grafana dashboard and the Prometheus rules read only metrics that exist', () => {
+    const names = new Set(catalog.map((m) => m.name));
+    const root = path.join(__dirname, '../../../../deploy');
+    for (const file of ['grafana/cdc-pipeline.json', 'prometheus/cdc-rules.yml']) {
+      const text = readFileSync(path.join(root, file), 'utf8');
+      const used = [...text.matchAll(/\bcdc_[a-z_]+/g)]
+        .map((m) => m[0].replace(/_(bucket|sum|count)$/, ''))
+        .filter((n) => !n.endsWith('_'));
+      expect(used.length).toBeGreaterThan(3);
+      expect({ file, unknown: used.filter((n) => !names.has(n)) }).toEqual({ file, unknown: [] });
+    }
+  });
+
   it('finds what breaks the convention', () => {
     const m = { service: 'enricher', type: 'counter', help: 'x', labels: [] };
     expect(
