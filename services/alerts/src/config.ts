@@ -25,6 +25,10 @@ export interface AlertsConfig {
   rules: Rule[];
   /** Receivers of a JSON POST per transition. */
   webhooks: string[];
+  /** Alertmanagers (base URLs) that get every transition on their v2 API. */
+  alertmanagers: string[];
+  /** The link in each Alertmanager alert (the dashboard). */
+  generatorUrl: string;
   /** Key of the HMAC-SHA256 signature header; null: POSTs are not signed. */
   webhookSecret: string | null;
   /** The service's own SQLite file: engine state, transitions, delivery outbox. */
@@ -50,6 +54,8 @@ const group = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, di
 export const alertsSchema = connectionSchema.extend({
   ALERTS_RULES_FILE: z.string().min(1).default(DEFAULT_RULES_FILE),
   ALERTS_WEBHOOKS: z.string().default(''),
+  ALERTS_ALERTMANAGERS: z.string().default(''),
+  ALERTS_GENERATOR_URL: z.string().default('http://localhost:8080/'),
   ALERTS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   ALERTS_DB_PATH: z.string().min(1, 'must be a file path').default(DEFAULT_ALERTS_DB),
   ALERTS_OPS_PORT: intSetting(0, 65535).default(DEFAULT_ALERTS_OPS_PORT),
@@ -80,10 +86,10 @@ export function checkWebhookUrl(url: string, setting: string): string {
   return parsed.toString();
 }
 
-/** `overrides.webhooks`: the CLI's repeatable --webhook (instead of ALERTS_WEBHOOKS). */
+/** `overrides`: the CLI's repeatable --webhook and --alertmanager (instead of ALERTS_WEBHOOKS, ALERTS_ALERTMANAGERS). */
 export function loadAlertsConfig(
   env: Env = process.env,
-  overrides: { webhooks?: string[] } = {},
+  overrides: { webhooks?: string[]; alertmanagers?: string[] } = {},
 ): AlertsConfig {
   const e = parseEnv(alertsSchema, env);
   const connection = loadConnectionConfig(env);
@@ -96,6 +102,15 @@ export function loadAlertsConfig(
   if (new Set(webhooks).size !== webhooks.length) {
     throw new ConfigError('--webhook (ALERTS_WEBHOOKS): the same URL is given twice');
   }
+  const alertmanagers =
+    overrides.alertmanagers?.map((u) => checkWebhookUrl(u, '--alertmanager')) ??
+    e.ALERTS_ALERTMANAGERS.split(',')
+      .map((u) => u.trim())
+      .filter((u) => u.length > 0)
+      .map((u) => checkWebhookUrl(u, 'ALERTS_ALERTMANAGERS'));
+  if (new Set(alertmanagers).size !== alertmanagers.length) {
+    throw new ConfigError('--alertmanager (ALERTS_ALERTMANAGERS): the same URL is given twice');
+  }
   if (e.ALERTS_RETRY_MIN_MS > e.ALERTS_RETRY_MAX_MS) {
     throw new ConfigError('ALERTS_RETRY_MIN_MS must not be above ALERTS_RETRY_MAX_MS');
   }
@@ -106,6 +121,8 @@ export function loadAlertsConfig(
     rulesFile: e.ALERTS_RULES_FILE,
     rules: loadRulesFile(e.ALERTS_RULES_FILE),
     webhooks,
+    alertmanagers,
+    generatorUrl: checkWebhookUrl(e.ALERTS_GENERATOR_URL, 'ALERTS_GENERATOR_URL'),
     webhookSecret: e.ALERTS_WEBHOOK_SECRET ?? null,
     dbPath: e.ALERTS_DB_PATH,
     opsPort: e.ALERTS_OPS_PORT,

@@ -20,7 +20,8 @@ import { alertRecord } from './engine/record';
 import { startGoldReader, type GoldReader } from './gold-reader';
 import { createAlertsMetrics, type AlertsMetrics } from './metrics';
 import { startProbe, type Probe } from './probe';
-import { AlertStore, KAFKA_DESTINATION, webhookDestination } from './store';
+import { postAlertmanager } from './alertmanager';
+import { AlertStore, KAFKA_DESTINATION, alertmanagerDestination, webhookDestination } from './store';
 import { postWebhook } from './webhook';
 
 /**
@@ -118,7 +119,11 @@ function openState(
   const store = AlertStore.open(config.dbPath);
   cleanups.push(() => store.close());
   const engine = new AlertEngine(config.rules, restoredState(config, store, log));
-  const destinations = [KAFKA_DESTINATION, ...config.webhooks.map(webhookDestination)];
+  const destinations = [
+    KAFKA_DESTINATION,
+    ...config.webhooks.map(webhookDestination),
+    ...config.alertmanagers.map(alertmanagerDestination),
+  ];
   for (const [d, n] of store.dropUnconfigured(destinations)) {
     log.warn(
       { destination: d, notifications: n },
@@ -182,11 +187,21 @@ async function connectAlertsTopic(
 }
 
 function webhookDestinations(config: AlertsConfig): Destination[] {
-  return config.webhooks.map((url): Destination => ({
+  const webhooks = config.webhooks.map((url): Destination => ({
     name: webhookDestination(url),
     deliver: (alert, signal) =>
       postWebhook(url, alert, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, signal }),
   }));
+  const alertmanagers = config.alertmanagers.map((url): Destination => ({
+    name: alertmanagerDestination(url),
+    deliver: (alert, signal) =>
+      postAlertmanager(url, alert, {
+        generatorUrl: config.generatorUrl,
+        timeoutMs: config.webhookTimeoutMs,
+        signal,
+      }),
+  }));
+  return [...webhooks, ...alertmanagers];
 }
 
 /** The outbox's dispatcher: delivers saved notifications to every destination, retrying with backoff. */
@@ -405,6 +420,7 @@ function logRunning(
       rules: config.rules.map((r) => r.name),
       rulesFile: config.rulesFile,
       webhooks: config.webhooks.length,
+      alertmanagers: config.alertmanagers,
       signed: config.webhookSecret !== null,
       firing: firingAtStart.map((a) => a.alertId),
       db: config.dbPath,
