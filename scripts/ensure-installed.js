@@ -4,8 +4,9 @@
  * Makes `npm start` and `npm test` work as the first command on a fresh clone: installs the npm
  * dependencies (which also compiles the TypeScript and applies patches/) when node_modules is
  * missing or older than package-lock.json. With `--browser` it also makes sure the dashboard
- * tests have a Chromium (Debian's package, through .ci/browser) and says what to do when it
- * cannot install one. Plain Node.js, no dependencies: it runs before anything is installed.
+ * tests have a Chromium (Debian's package, through .ci/browser), with `--monitoring` that the
+ * monitoring tests have Prometheus, promtool and Alertmanager (Debian's packages, through
+ * .ci/monitoring), and says what to do when it cannot install them. Plain Node.js, no dependencies: it runs before anything is installed.
  */
 const { spawnSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
@@ -35,6 +36,27 @@ if (reason !== null) {
   if (status !== 0) {
     process.stderr.write('npm ci failed: see above\n');
     process.exit(status);
+  }
+}
+
+if (process.argv.includes('--monitoring')) {
+  const tools = [
+    process.env.PROMETHEUS_PATH || '/usr/bin/prometheus',
+    process.env.PROMTOOL_PATH || '/usr/bin/promtool',
+    process.env.ALERTMANAGER_PATH || '/usr/bin/prometheus-alertmanager',
+  ];
+  if (!tools.every((t) => existsSync(t))) {
+    process.stderr.write(
+      "no Prometheus/Alertmanager: installing Debian's prometheus and prometheus-alertmanager (.ci/monitoring)\n",
+    );
+    const status = run('bash', [path.join(root, '.ci', 'monitoring')]);
+    if (status !== 0 || !tools.every((t) => existsSync(t))) {
+      process.stderr.write(
+        'The monitoring tests need Prometheus and Alertmanager: install them (Debian/Ubuntu: ' +
+          '`sudo apt-get install prometheus prometheus-alertmanager`) or set PROMETHEUS_PATH, PROMTOOL_PATH and ALERTMANAGER_PATH.\n',
+      );
+      process.exit(1);
+    }
   }
 }
 

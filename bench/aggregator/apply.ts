@@ -40,16 +40,16 @@ async function main(): Promise<void> {
       (metrics.find((m) => m.name === name)?.values as
         { value: number; metricName?: string }[] | undefined) ?? [];
     const count = (name: string) => value(name).reduce((a, v) => a + v.value, 0);
-    const batchCount = count('aggregator_batches_total');
-    const applySeconds = value('aggregator_batch_duration_seconds').find((v) =>
+    const batchCount = count('cdc_aggregator_batches_total');
+    const applySeconds = value('cdc_aggregator_batch_duration_seconds').find((v) =>
       v.metricName?.endsWith('_sum'),
     )?.value;
     const seconds = (done - first) / 1000;
     const result = {
       benchmark: 'aggregator-live-apply',
       changes: s.events,
-      applied: count('aggregator_changes_applied_total'),
-      skipped: count('aggregator_changes_skipped_total'),
+      applied: count('cdc_aggregator_changes_applied_total'),
+      skipped: count('cdc_aggregator_changes_skipped_total'),
       partitions: s.partitions,
       bookings: s.bookings,
       movies: s.movies,
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       changes_per_second: Math.round(s.events / seconds),
       seconds_including_start: Number(((done - t0) / 1000).toFixed(3)),
       decode_apply_commit_seconds: applySeconds === undefined ? null : Number(applySeconds.toFixed(3)),
-      gold_snapshots: count('aggregator_snapshots_published_total'),
+      gold_snapshots: count('cdc_aggregator_snapshots_published_total'),
       target_changes_per_second: 50_000,
       conditions: 'silver backlog, in-process aggregator, gold on, broker and registry on the same machine',
     };

@@ -174,8 +174,8 @@ async function main(): Promise<void> {
         samples: sorted.length,
       },
       server_side_ms: {
-        event_to_push: await histogramQuantiles(url, 'live_ui_event_to_push_seconds', [0.5, 0.99]),
-        gold_arrival_to_push: await histogramQuantiles(url, 'live_ui_push_latency_seconds', [0.5, 0.99]),
+        event_to_push: await histogramQuantiles(url, 'cdc_live_ui_event_to_push_seconds', [0.5, 0.99]),
+        gold_arrival_to_push: await histogramQuantiles(url, 'cdc_live_ui_push_latency_seconds', [0.5, 0.99]),
       },
       delivered_snapshot_share: Number((received / SAMPLING / total).toFixed(3)),
       server_cpu_percent_of_one_core: {

@@ -1,2 +1,3 @@
 export { buildProgram, main } from './main';
 export { STATUS_JSON_SCHEMA, verdict, type StatusReport } from './status/report';
+export * from './metrics-doc';

@@ -80,7 +80,7 @@ export class DecodeError extends CdcError {
 }
 
 /** What an UnavailableError says does not answer; the broker and the registry are outages (lifecycle/outage.ts). */
-export type UnavailableDependency = 'broker' | 'registry' | 'database' | 'webhook';
+export type UnavailableDependency = 'broker' | 'registry' | 'database' | 'webhook' | 'alertmanager';
 
 /** A dependency that does not answer: always retriable (the caller waits and tries again). */
 export class UnavailableError extends CdcError {

@@ -268,7 +268,7 @@ class LiveAggregator implements RunningAggregator {
   private committed(result: BatchResult, highWatermarks: ReadonlyMap<number, number>): void {
     this.batches += 1;
     this.lastBatchAt = Date.now();
-    this.metrics.batch(result, highWatermarks, this.lastBatchAt);
+    this.metrics.batch(result, this.topic, highWatermarks, this.lastBatchAt);
     // Not awaited: the publisher sends one request at a time and coalesces what arrives
     // meanwhile (gold.ts), so the next batch is not held up by gold's round trip.
     if (this.gold) void this.gold.publish(result.movies);

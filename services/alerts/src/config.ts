@@ -25,6 +25,10 @@ export interface AlertsConfig {
   rules: Rule[];
   /** Receivers of a JSON POST per transition. */
   webhooks: string[];
+  /** Alertmanagers (base URLs) that get every transition on their v2 API. */
+  alertmanagers: string[];
+  /** The link in each Alertmanager alert (the dashboard). */
+  generatorUrl: string;
   /** Key of the HMAC-SHA256 signature header; null: POSTs are not signed. */
   webhookSecret: string | null;
   /** The service's own SQLite file: engine state, transitions, delivery outbox. */
@@ -57,6 +61,14 @@ export const alertsSchema = connectionSchema.extend({
     .string()
     .default('')
     .describe('webhook URLs that receive every alert transition, comma-separated'),
+  ALERTS_ALERTMANAGERS: z
+    .string()
+    .default('')
+    .describe('Alertmanager base URLs that receive firing and resolved alerts (v2 API), comma-separated'),
+  ALERTS_GENERATOR_URL: z
+    .string()
+    .default('http://localhost:8080/')
+    .describe("the dashboard's address, linked from each alert sent to Alertmanager (generatorURL)"),
   ALERTS_WEBHOOK_SECRET: z
     .string()
     .min(16, 'must be at least 16 characters')
@@ -119,10 +131,10 @@ export function checkWebhookUrl(url: string, setting: string): string {
   return parsed.toString();
 }
 
-/** `overrides.webhooks`: the CLI's repeatable --webhook (instead of ALERTS_WEBHOOKS). */
+/** `overrides`: the CLI's repeatable --webhook and --alertmanager (instead of ALERTS_WEBHOOKS, ALERTS_ALERTMANAGERS). */
 export function loadAlertsConfig(
   env: Env = process.env,
-  overrides: { webhooks?: string[] } = {},
+  overrides: { webhooks?: string[]; alertmanagers?: string[] } = {},
 ): AlertsConfig {
   const e = parseEnv(alertsSchema, env);
   const connection = loadConnectionConfig(env);
@@ -135,6 +147,15 @@ export function loadAlertsConfig(
   if (new Set(webhooks).size !== webhooks.length) {
     throw new ConfigError('--webhook (ALERTS_WEBHOOKS): the same URL is given twice');
   }
+  const alertmanagers =
+    overrides.alertmanagers?.map((u) => checkWebhookUrl(u, '--alertmanager')) ??
+    e.ALERTS_ALERTMANAGERS.split(',')
+      .map((u) => u.trim())
+      .filter((u) => u.length > 0)
+      .map((u) => checkWebhookUrl(u, 'ALERTS_ALERTMANAGERS'));
+  if (new Set(alertmanagers).size !== alertmanagers.length) {
+    throw new ConfigError('--alertmanager (ALERTS_ALERTMANAGERS): the same URL is given twice');
+  }
   if (e.ALERTS_RETRY_MIN_MS > e.ALERTS_RETRY_MAX_MS) {
     throw new ConfigError('ALERTS_RETRY_MIN_MS must not be above ALERTS_RETRY_MAX_MS');
   }
@@ -145,6 +166,8 @@ export function loadAlertsConfig(
     rulesFile: e.ALERTS_RULES_FILE,
     rules: loadRulesFile(e.ALERTS_RULES_FILE),
     webhooks,
+    alertmanagers,
+    generatorUrl: checkWebhookUrl(e.ALERTS_GENERATOR_URL, 'ALERTS_GENERATOR_URL'),
     webhookSecret: e.ALERTS_WEBHOOK_SECRET ?? null,
     dbPath: e.ALERTS_DB_PATH,
     opsPort: e.ALERTS_OPS_PORT,

@@ -12,4 +12,6 @@ export * from './engine/engine';
 export * from './engine/record';
 export * from './store';
 export * from './webhook';
+export * from './alertmanager';
 export * from './service';
+export * from './metrics';

@@ -14,11 +14,13 @@ import { Cleanups, startOpsServer, type Health } from '@cdc/observe';
 import type { AlertsConfig } from './config';
 import { startDispatcher, type Destination, type Dispatcher } from './dispatcher';
 import { AlertEngine } from './engine/engine';
+import { emptyEngineState, type EngineState } from './engine/state';
 import { alertRecord } from './engine/record';
 import { startGoldReader, type GoldReader } from './gold-reader';
 import { createAlertsMetrics, type AlertsMetrics } from './metrics';
 import { startProbe, type Probe } from './probe';
-import { AlertStore, KAFKA_DESTINATION, webhookDestination } from './store';
+import { postAlertmanager } from './alertmanager';
+import { AlertStore, KAFKA_DESTINATION, alertmanagerDestination, webhookDestination } from './store';
 import { postWebhook } from './webhook';
 
 /**
@@ -115,8 +117,12 @@ function openState(
 ): { store: AlertStore; engine: AlertEngine; destinations: string[] } {
   const store = AlertStore.open(config.dbPath);
   cleanups.push(() => store.close());
-  const engine = new AlertEngine(config.rules, store.loadState() ?? undefined);
-  const destinations = [KAFKA_DESTINATION, ...config.webhooks.map(webhookDestination)];
+  const engine = new AlertEngine(config.rules, restoredState(config, store, log));
+  const destinations = [
+    KAFKA_DESTINATION,
+    ...config.webhooks.map(webhookDestination),
+    ...config.alertmanagers.map(alertmanagerDestination),
+  ];
   for (const [d, n] of store.dropUnconfigured(destinations)) {
     log.warn(
       { destination: d, notifications: n },
@@ -124,6 +130,28 @@ function openState(
     );
   }
   return { store, engine, destinations };
+}
+
+/**
+ * The saved engine state when it belongs to this pipeline (its gold topic), else a fresh one. A
+ * state learned from other topics (another TOPIC_PREFIX on the same database file, or one saved
+ * before states named their pipeline) carries that stream's counters and an event clock that may
+ * be far ahead of this one: restored, it would count this stream's events as late and never fire.
+ */
+function restoredState(config: AlertsConfig, store: AlertStore, log: Logger): EngineState {
+  const pipeline = config.topics.gold;
+  const saved = store.loadState();
+  if (saved === null || saved.pipeline === pipeline) return saved ?? { ...emptyEngineState(), pipeline };
+  log.warn(
+    {
+      db: config.dbPath,
+      savedFor: saved.pipeline ?? 'unknown (saved by an older version)',
+      pipeline,
+      droppedAlerts: saved.alerts.map((a) => a.alertId),
+    },
+    'alert state belongs to another pipeline: starting afresh',
+  );
+  return { ...emptyEngineState(), pipeline };
 }
 
 /** The Kafka client, the registry and the alerts topic as a destination (an idempotent producer). */
@@ -158,11 +186,21 @@ async function connectAlertsTopic(
 }
 
 function webhookDestinations(config: AlertsConfig): Destination[] {
-  return config.webhooks.map((url): Destination => ({
+  const webhooks = config.webhooks.map((url): Destination => ({
     name: webhookDestination(url),
     deliver: (alert, signal) =>
       postWebhook(url, alert, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, signal }),
   }));
+  const alertmanagers = config.alertmanagers.map((url): Destination => ({
+    name: alertmanagerDestination(url),
+    deliver: (alert, signal) =>
+      postAlertmanager(url, alert, {
+        generatorUrl: config.generatorUrl,
+        timeoutMs: config.webhookTimeoutMs,
+        signal,
+      }),
+  }));
+  return [...webhooks, ...alertmanagers];
 }
 
 /** The outbox's dispatcher: delivers saved notifications to every destination, retrying with backoff. */
@@ -381,6 +419,7 @@ function logRunning(
       rules: config.rules.map((r) => r.name),
       rulesFile: config.rulesFile,
       webhooks: config.webhooks.length,
+      alertmanagers: config.alertmanagers,
       signed: config.webhookSecret !== null,
       firing: firingAtStart.map((a) => a.alertId),
       db: config.dbPath,

@@ -187,3 +187,5 @@ export class AlertStore {
 /** The destination name of a webhook in the outbox. */
 export const webhookDestination = (url: string): string => `webhook:${url}`;
 export const KAFKA_DESTINATION = 'kafka';
+/** The destination name of an Alertmanager in the outbox. */
+export const alertmanagerDestination = (url: string): string => `alertmanager:${url}`;

@@ -56,66 +56,66 @@ export class EnricherMetrics {
     this.registry = registry;
     const registers = [registry];
     this.recordsIn = new Counter({
-      name: 'enricher_records_in_total',
+      name: 'cdc_enricher_records_in_total',
       help: 'Bronze records processed (their transaction committed)',
       registers,
     });
     this.recordsOut = new Counter({
-      name: 'enricher_records_out_total',
+      name: 'cdc_enricher_records_out_total',
       help: 'Silver records committed',
       registers,
     });
     this.recordsInvalid = new Counter({
-      name: 'enricher_records_invalid_total',
+      name: 'cdc_enricher_records_invalid_total',
       help: 'Silver records committed flagged invalid (bad data, good bytes)',
       registers,
     });
     this.deadLettered = new Counter({
-      name: 'enricher_records_dead_lettered_total',
+      name: 'cdc_enricher_records_dead_lettered_total',
       help: 'Records written to the dead-letter topic, by error code',
       labelNames: ['code'],
       registers,
     });
     this.transactions = new Counter({
-      name: 'enricher_transactions_total',
+      name: 'cdc_enricher_transactions_total',
       help: 'Kafka transactions, by result (commit, abort, failed = commit outcome unknown)',
       labelNames: ['result'],
       registers,
     });
     this.transactionSeconds = new Histogram({
-      name: 'enricher_transaction_duration_seconds',
+      name: 'cdc_enricher_transaction_duration_seconds',
       help: 'Time from beginning a transaction to its commit',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.transactionRecords = new Histogram({
-      name: 'enricher_transaction_records',
+      name: 'cdc_enricher_transaction_records',
       help: 'Input records per committed transaction',
       buckets: [1, 10, 100, 1000, 5000, 10_000, 25_000, 50_000, 100_000],
       registers,
     });
     this.batchRetries = new Counter({
-      name: 'enricher_batch_retries_total',
+      name: 'cdc_enricher_batch_retries_total',
       help: 'Batches retried after an aborted transaction or an unavailable dependency',
       registers,
     });
     this.producerRecreations = new Counter({
-      name: 'enricher_producer_recreations_total',
+      name: 'cdc_enricher_producer_recreations_total',
       help: 'Transactional producers recreated after a failed commit or abort',
       registers,
     });
     this.consumerCrashes = new Counter({
-      name: 'enricher_consumer_crashes_total',
+      name: 'cdc_enricher_consumer_crashes_total',
       help: 'kafkajs consumer crashes (each one restarts the consumer or stops the enricher)',
       registers,
     });
     this.rebalances = new Counter({
-      name: 'enricher_group_joins_total',
+      name: 'cdc_enricher_group_joins_total',
       help: 'Consumer group joins (the first one and every rebalance)',
       registers,
     });
     this.lag = new Gauge({
-      name: 'enricher_consumer_lag',
+      name: 'cdc_enricher_consumer_lag_records',
       help: 'Records between the committed input offset and the high watermark, per partition',
       labelNames: ['topic', 'partition'],
       registers,

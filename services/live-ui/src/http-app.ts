@@ -43,7 +43,7 @@ export const CSP_DIRECTIVES = {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route's label in the `live_ui_http_requests_total` metric. */
+    /** The route's label in the `cdc_live_ui_http_requests_total` metric. */
     route?: string;
   }
 }

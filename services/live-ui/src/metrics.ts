@@ -21,60 +21,68 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 
 export function createLiveUiMetrics(registry: Registry): LiveUiMetrics {
   const registers = [registry];
   return {
-    clients: new Gauge({ name: 'live_ui_ws_clients', help: 'Connected websocket clients', registers }),
+    clients: new Gauge({ name: 'cdc_live_ui_ws_clients', help: 'Connected websocket clients', registers }),
     messagesPushed: new Counter({
-      name: 'live_ui_ws_messages_pushed_total',
+      name: 'cdc_live_ui_ws_messages_pushed_total',
       help: 'Websocket messages sent to clients, by type',
       labelNames: ['type'],
       registers,
     }),
     bytesPushed: new Counter({
-      name: 'live_ui_ws_bytes_pushed_total',
+      name: 'cdc_live_ui_ws_bytes_pushed_total',
       help: 'Bytes sent to websocket clients',
       registers,
     }),
     pushLatency: new Histogram({
-      name: 'live_ui_push_latency_seconds',
+      name: 'cdc_live_ui_push_latency_seconds',
       help: 'From a gold record arriving from Kafka to its change batch being written to the clients',
       buckets: LATENCY_BUCKETS,
       registers,
     }),
     eventToPush: new Histogram({
-      name: 'live_ui_event_to_push_seconds',
+      name: 'cdc_live_ui_event_to_push_seconds',
       help: "From the newest change's event time (ts_ms) to its change batch being pushed (end-to-end lag)",
       buckets: [...LATENCY_BUCKETS, 30, 60, 300],
       registers,
     }),
-    goldRecords: new Counter({ name: 'live_ui_gold_records_total', help: 'Gold records read', registers }),
+    goldRecords: new Counter({
+      name: 'cdc_live_ui_gold_records_total',
+      help: 'Gold records read',
+      registers,
+    }),
     goldDecodeErrors: new Counter({
-      name: 'live_ui_gold_decode_errors_total',
+      name: 'cdc_live_ui_gold_decode_errors_total',
       help: 'Gold records that could not be decoded (skipped)',
       registers,
     }),
     resumes: new Counter({
-      name: 'live_ui_ws_connects_total',
+      name: 'cdc_live_ui_ws_connects_total',
       help: 'Websocket connections by what they received first (snapshot, changes, up-to-date)',
       labelNames: ['result'],
       registers,
     }),
     slowClients: new Counter({
-      name: 'live_ui_ws_slow_client_total',
+      name: 'cdc_live_ui_ws_slow_client_actions_total',
       help: 'Pushes skipped for clients over the buffer limit (coalesced later), and clients dropped',
       labelNames: ['action'],
       registers,
     }),
     rejectedUpgrades: new Counter({
-      name: 'live_ui_ws_rejected_upgrades_total',
+      name: 'cdc_live_ui_ws_rejected_upgrades_total',
       help: 'Websocket upgrades refused, by reason',
       labelNames: ['reason'],
       registers,
     }),
     httpRequests: new Counter({
-      name: 'live_ui_http_requests_total',
+      name: 'cdc_live_ui_http_requests_total',
       help: 'HTTP requests by route and status',
       labelNames: ['route', 'status'],
       registers,
     }),
-    version: new Gauge({ name: 'live_ui_protocol_version', help: 'Latest change-batch version', registers }),
+    version: new Gauge({
+      name: 'cdc_live_ui_protocol_version',
+      help: 'Latest change-batch version',
+      registers,
+    }),
   };
 }

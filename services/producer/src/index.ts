@@ -16,3 +16,4 @@ export { listScenarios, loadScenario, buildScenario, SCENARIOS_DIR, type Scenari
 export { formatSummary, type ProduceSummary } from './summary';
 export type { ProgressMode } from './progress';
 export * from './import';
+export { createProducerMetrics, type ProducerMetrics } from './metrics';

@@ -8,6 +8,7 @@ import { intOption, run } from '../run';
 interface AlertsOptions {
   rules?: string;
   webhook: string[];
+  alertmanager: string[];
   webhookSecret?: string;
   db?: string;
   opsPort?: number;
@@ -22,7 +23,7 @@ export function registerAlertsCommand(program: Command): void {
     .command('alerts')
     .description(
       'evaluate alert rules (cancellation spikes, booking surges and drops, data quality, dead letters, ' +
-        'staleness) over gold and the pipeline; transitions to the alerts topic and to webhooks',
+        'staleness) over gold and the pipeline; transitions to the alerts topic, to webhooks and to Alertmanager',
     )
     .allowExcessArguments(false)
     .option(
@@ -32,6 +33,12 @@ export function registerAlertsCommand(program: Command): void {
     .option(
       '--webhook <url>',
       'POST every transition here (repeatable; ALERTS_WEBHOOKS, comma-separated)',
+      collect,
+      [],
+    )
+    .option(
+      '--alertmanager <url>',
+      "POST every transition to this Alertmanager's v2 API (repeatable; ALERTS_ALERTMANAGERS, comma-separated; links to ALERTS_GENERATOR_URL)",
       collect,
       [],
     )
@@ -55,7 +62,10 @@ export function registerAlertsCommand(program: Command): void {
         if (opts.opsPort !== undefined) env.ALERTS_OPS_PORT = String(opts.opsPort);
         if (opts.group !== undefined) env.ALERTS_GROUP_ID = opts.group;
         // Validated before connecting to anything: a bad rule or URL stops here (exit 2).
-        const config = loadAlertsConfig(env, opts.webhook.length > 0 ? { webhooks: opts.webhook } : {});
+        const config = loadAlertsConfig(env, {
+          ...(opts.webhook.length > 0 ? { webhooks: opts.webhook } : {}),
+          ...(opts.alertmanager.length > 0 ? { alertmanagers: opts.alertmanager } : {}),
+        });
         const ctx = commandContext('alerts');
         // Stops like every service: within SHUTDOWN_TIMEOUT_MS whether the broker is up, down or
         // hanging. Undelivered notifications are not abandoned: the outbox sends them after a restart.

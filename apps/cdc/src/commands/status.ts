@@ -44,7 +44,7 @@ export function registerStatusCommand(program: Command): void {
     .option('--db <path>', 'the aggregator database (env AGGREGATOR_DB_PATH, default data/aggregator.db)')
     .option(
       '--max-lag <time>',
-      'degraded when gold is further than this behind the newest event, such as 90s or 5m (a bare number is seconds)',
+      'degraded when a record has waited longer than this for a stage, such as 90s or 5m (a bare number is seconds; event times are shown, not judged)',
       durationOption('--max-lag', { minMs: 1000, maxMs: 365 * 86_400_000, bareUnit: 's' }),
       300_000,
     )
@@ -63,7 +63,7 @@ export function registerStatusCommand(program: Command): void {
             enricherGroupId: env.ENRICHER_GROUP_ID ?? `${prefix}cdc-enricher`,
             aggregatorGroupId: env.AGGREGATOR_GROUP_ID ?? `${prefix}cdc-aggregator`,
             localKafkaVersion: ctx.stack.external ? null : KAFKA_VERSION,
-            limits: { maxFreshnessLagMs: opts.maxLag },
+            limits: { maxWaitMs: opts.maxLag },
             earliestCache,
             deadLetters,
           });

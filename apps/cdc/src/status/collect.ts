@@ -110,16 +110,62 @@ async function earliestTimes(
   return times.length ? Math.min(...times) : null;
 }
 
-async function groupStatus(
+/**
+ * When the oldest record a group has not committed yet was written (its record timestamp: the
+ * time it was sent to the topic, so the wait between topics, whatever its event time); null when
+ * none waits. Reads the first records after each lagging partition's committed offset.
+ */
+async function oldestWaiting(
+  kafka: Kafka,
   admin: Admin,
+  topic: string,
+  pending: { partition: number; start: number; end: number }[],
+  groupPrefix: string,
+): Promise<number | null> {
+  if (pending.length === 0) return null;
+  let oldest: number | null = null;
+  await readRanges({
+    kafka,
+    admin,
+    topic,
+    groupPrefix,
+    // A few offsets: the committed one may be a transaction marker rather than a record.
+    ranges: pending.map((p) => ({
+      partition: p.partition,
+      start: p.start,
+      end: Math.min(p.end, p.start + 100),
+    })),
+    handle: (_partition, messages) => {
+      const t = messages[0] ? Number(messages[0].timestamp) : null;
+      if (t !== null && (oldest === null || t < oldest)) oldest = t;
+    },
+    maxBytesPerPartition: 64 * 1024,
+  });
+  return oldest;
+}
+
+async function groupStatus(
+  g: { kafka: Kafka; admin: Admin; groupPrefix: string; now: number },
   stage: GroupStatus['stage'],
   group: string,
   topic: string,
   ends: readonly PartitionEnds[],
 ): Promise<GroupStatus> {
+  const { admin } = g;
   const [described] = (await admin.describeGroups([group])).groups;
   const lag = await groupLag(admin, group, topic, { ends });
   const times = lag.partitions.map((p) => commitTimeOf(p.metadata)).filter((t): t is number => t !== null);
+  const low = new Map(ends.map((e) => [e.partition, e.low]));
+  const pending = lag.partitions
+    .filter((p) => p.end > (p.committed ?? low.get(p.partition) ?? 0))
+    .map((p) => ({ partition: p.partition, start: p.committed ?? low.get(p.partition) ?? 0, end: p.end }));
+  let oldest: number | null = null;
+  let waitKnown = true;
+  try {
+    oldest = await oldestWaiting(g.kafka, admin, topic, pending, g.groupPrefix);
+  } catch {
+    waitKnown = false;
+  }
   return {
     stage,
     group,
@@ -134,6 +180,8 @@ async function groupStatus(
       lag: p.lag,
     })),
     last_commit_at: isoOf(times.length > 0 ? Math.max(0, ...times) : null),
+    oldest_waiting_at: isoOf(oldest),
+    wait_ms: !waitKnown ? null : oldest === null ? 0 : Math.max(0, g.now - oldest),
   };
 }
 
@@ -154,7 +202,7 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
     groups: [],
     aggregator: { db: o.dbPath, batches: [], error: null },
     dead_letters: null,
-    freshness: { newest_event_at: null, lag_ms: null },
+    freshness: { newest_event_at: null, event_age_ms: null },
     backfill: null,
   };
 
@@ -173,7 +221,7 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
         const newest = newestEventTime(db);
         report.freshness = {
           newest_event_at: isoOf(newest),
-          lag_ms: newest === null ? null : Math.max(0, now - newest),
+          event_age_ms: newest === null ? null : Math.max(0, now - newest),
         };
       } finally {
         db.close();
@@ -258,14 +306,13 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
         );
     }
 
+    const g = { kafka, admin, groupPrefix: `${o.connection.topicPrefix}cdc-status`, now };
     const bronzeEnds = ends.get(names.bronze);
     const silverEnds = ends.get(names.silver);
     if (bronzeEnds)
-      report.groups.push(await groupStatus(admin, 'enricher', o.enricherGroupId, names.bronze, bronzeEnds));
+      report.groups.push(await groupStatus(g, 'enricher', o.enricherGroupId, names.bronze, bronzeEnds));
     if (silverEnds)
-      report.groups.push(
-        await groupStatus(admin, 'aggregator', o.aggregatorGroupId, names.silver, silverEnds),
-      );
+      report.groups.push(await groupStatus(g, 'aggregator', o.aggregatorGroupId, names.silver, silverEnds));
 
     // A backfill not finished yet (the control topic): its group and progress.
     if (registry.up && existing.has(names.control)) {
@@ -289,7 +336,7 @@ export async function collectStatus(o: CollectOptions): Promise<StatusReport> {
             total: progress?.total ?? null,
           };
           if (bronzeEnds)
-            report.groups.push(await groupStatus(admin, 'backfill', b.group_id, names.bronze, bronzeEnds));
+            report.groups.push(await groupStatus(g, 'backfill', b.group_id, names.bronze, bronzeEnds));
         }
       } finally {
         await control.close();

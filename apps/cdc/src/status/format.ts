@@ -10,6 +10,8 @@ const ago = (iso: string | null, nowMs: number): string => {
       ? `${Math.round(s / 60)} min ago`
       : `${Math.round(s / 3600)} h ago`;
 };
+const waited = (ms: number | null): string =>
+  ms === null ? '?' : ms === 0 ? 'none' : `${(ms / 1000).toFixed(1)} s`;
 const pad = (s: string | number, n: number): string => String(s).padEnd(n);
 const lpad = (s: string | number, n: number): string => String(s).padStart(n);
 
@@ -53,7 +55,7 @@ export function formatStatus(r: StatusReport): string {
   out.push('', 'CONSUMER GROUPS');
   for (const grp of r.groups) {
     out.push(
-      `  ${pad(grp.stage, 11)}${pad(grp.group, 44)}${pad(grp.state, 20)}members ${grp.members}  lag ${grp.lag ?? '-'}  last commit ${ago(grp.last_commit_at, now)}`,
+      `  ${pad(grp.stage, 11)}${pad(grp.group, 44)}${pad(grp.state, 20)}members ${grp.members}  lag ${grp.lag ?? '-'}  oldest waiting ${waited(grp.wait_ms)}  last commit ${ago(grp.last_commit_at, now)}`,
     );
     out.push(
       `  ${''.padEnd(11)}lag per partition: ${grp.partitions.map((p) => `${p.partition}:${p.lag ?? '-'}`).join('  ')}`,
@@ -70,7 +72,7 @@ export function formatStatus(r: StatusReport): string {
   out.push('');
   out.push(`DEAD LETTERS  ${r.dead_letters ?? '-'}`);
   out.push(
-    `FRESHNESS     newest event in gold ${r.freshness.newest_event_at ?? '-'}  (${r.freshness.lag_ms === null ? '-' : `${(r.freshness.lag_ms / 1000).toFixed(1)} s behind now`})`,
+    `EVENT TIME    newest event in gold ${r.freshness.newest_event_at ?? '-'}  (${r.freshness.event_age_ms === null ? '-' : `${(r.freshness.event_age_ms / 1000).toFixed(1)} s before now`}; shown, not judged)`,
   );
   const bf = r.backfill;
   out.push(

@@ -46,6 +46,8 @@ describe('cdc status verdict', () => {
         lag: 0,
         partitions: [],
         last_commit_at: null,
+        oldest_waiting_at: null,
+        wait_ms: 0,
       },
       {
         stage: 'backfill',
@@ -56,14 +58,16 @@ describe('cdc status verdict', () => {
         lag: 0,
         partitions: [],
         last_commit_at: null,
+        oldest_waiting_at: null,
+        wait_ms: 0,
       },
     ],
     aggregator: { db: 'x.db', batches: [], error: null },
     dead_letters: 0,
-    freshness: { newest_event_at: null, lag_ms: 1000 },
+    freshness: { newest_event_at: null, event_age_ms: 1000 },
     backfill: null,
   });
-  const limits = { maxFreshnessLagMs: 60_000 };
+  const limits = { maxWaitMs: 60_000 };
 
   it('healthy: no reasons', () => expect(verdict(base(), limits)).toEqual([]));
   it('a broker that does not answer says only that (nothing else can be known)', () => {
@@ -71,17 +75,24 @@ describe('cdc status verdict', () => {
     r.stack.broker.up = false;
     expect(verdict(r, limits)).toEqual(['the Kafka broker at b:1 does not answer']);
   });
-  it('missing topics, a stage without members, stale gold, a database error', () => {
+  it('missing topics, a stage without members, records waiting too long, a database error', () => {
     const r = base();
     r.topics[0]!.exists = false;
     r.groups[0]!.members = 0;
-    r.freshness.lag_ms = 120_000;
+    r.groups[0]!.wait_ms = 120_000;
+    r.groups[0]!.lag = 7;
     r.aggregator.error = 'x.db does not exist';
     expect(verdict(r, limits)).toEqual([
       'topic b does not exist (cdc topics create)',
       'no enricher is running (group e has no members)',
       'aggregator database: x.db does not exist',
-      'gold is 120 s behind the newest event (limit 60 s)',
+      'the enricher is behind: a record of b has waited 120 s (limit 60 s, lag 7)',
     ]);
+  });
+  it('old event times on a caught-up pipeline are shown, not judged; a backfill re-reading bronze is not behind', () => {
+    const r = base();
+    r.freshness.event_age_ms = 400 * 86_400_000;
+    r.groups[1]!.wait_ms = 400 * 86_400_000;
+    expect(verdict(r, limits)).toEqual([]);
   });
 });

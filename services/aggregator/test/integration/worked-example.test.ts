@@ -96,14 +96,14 @@ describe("the contract's worked example through the aggregator", () => {
     const metrics = await waitFor(
       async () => {
         const text = await (await fetch(`http://127.0.0.1:${aggregator.opsPort}/metrics`)).text();
-        return /aggregator_records_undecodable_total\{[^}]*\} 1/.test(text) && text;
+        return /cdc_aggregator_records_undecodable_total\{[^}]*\} 1/.test(text) && text;
       },
       { timeoutMs: 10_000, what: 'metrics' },
     );
-    expect(metrics).toMatch(/aggregator_changes_applied_total\{[^}]*\} 7\n/);
-    expect(metrics).toMatch(/aggregator_changes_skipped_total\{[^}]*\} 7\n/);
-    expect(metrics).toMatch(/aggregator_batch_duration_seconds_count/);
-    expect(metrics).toMatch(/aggregator_end_to_end_lag_seconds/);
+    expect(metrics).toMatch(/cdc_aggregator_changes_applied_total\{[^}]*\} 7\n/);
+    expect(metrics).toMatch(/cdc_aggregator_changes_skipped_total\{[^}]*\} 7\n/);
+    expect(metrics).toMatch(/cdc_aggregator_batch_duration_seconds_count/);
+    expect(metrics).toMatch(/cdc_aggregator_last_batch_event_age_seconds/);
     const health = await fetch(`http://127.0.0.1:${aggregator.opsPort}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true, status: 'running' });

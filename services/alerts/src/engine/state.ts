@@ -19,6 +19,11 @@ export interface MovieCounters {
 }
 
 export interface EngineState {
+  /**
+   * The pipeline this state was learned from (its gold topic): a state of another pipeline (another
+   * TOPIC_PREFIX on the same database file) is not restored. Absent in states saved before it was kept.
+   */
+  pipeline?: string;
   watermark: number | null;
   wallAtWatermark: number | null;
   eventNow: number | null;

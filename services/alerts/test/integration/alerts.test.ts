@@ -203,6 +203,55 @@ describe('cdc alerts end to end', () => {
     await alerts.stop();
   });
 
+  it('a state left by another pipeline (another TOPIC_PREFIX, same alerts.db) does not silence the rules', async () => {
+    receiver = await startReceiver(0);
+    const firing = (): Post[] =>
+      receiver.posts.filter(
+        (p) =>
+          p.body.status === 'firing' &&
+          p.body.alert.rule === 'cancellation_spike' &&
+          p.body.alert.subject === 'M012',
+      );
+    // One pipeline fires and stops; the next (other topics, the same database) plays the same
+    // accelerated scenario: its event times are far behind the state the first one left.
+    const runPipeline = async (c: TestContext, firedBefore: number): Promise<CdcProcess> => {
+      const run = (args: string[], env: Record<string, string> = {}): CdcProcess =>
+        c.track(startCdc(args, { connection: c.connection, env }));
+      run(['enrich', '--ops-port', '0']);
+      run(['aggregate', '--db', path.join(dir, `${c.connection.topicPrefix}db`), '--ops-port', '0']);
+      const alerts = run(alertsArgs(), alertsEnv);
+      const seed = testSeed(`alerts another pipeline ${c.connection.topicPrefix}`);
+      run([
+        'produce',
+        '--scenario',
+        'cancellation-spike',
+        '--time-scale',
+        TIME_SCALE,
+        '--seed',
+        String(seed),
+        '--no-progress',
+        '--ops-port',
+        '0',
+      ]);
+      await alerts.waitFor(() => firing().length > firedBefore, {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        what: `cancellation_spike of M012 firing on ${c.connection.topicPrefix}`,
+      });
+      return alerts;
+    };
+    const first = await runPipeline(ctx, 0);
+    expect(await first.stop()).toBe(0);
+    const other = await createTestContext({ name: 'alerts-other' });
+    try {
+      const second = await runPipeline(other, firing().length);
+      expect(second.stdout() + second.stderr()).toMatch(/alert state belongs to another pipeline/);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   it('booking-surge and dirty-burst (played together) fire booking_surge for M020 and data_quality_low for M030, and resolve', async () => {
     receiver = await startReceiver(0);
     start(['enrich', '--ops-port', '0']);

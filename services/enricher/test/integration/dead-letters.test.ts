@@ -195,10 +195,12 @@ describe('enricher: dead letters and bad data', () => {
 
     const metrics = await (await fetch(`http://127.0.0.1:${enricher.opsPort}/metrics`)).text();
     expect(metrics).toContain(
-      'enricher_records_dead_lettered_total{code="WRONG_MAGIC_BYTE",service="enricher"} 40',
+      'cdc_enricher_records_dead_lettered_total{code="WRONG_MAGIC_BYTE",service="enricher"} 40',
     );
-    expect(metrics).toMatch(/enricher_records_out_total\{service="enricher"\} 10000/);
-    expect(metrics).toMatch(/enricher_consumer_lag\{topic="[^"]+",partition="0",service="enricher"\} 0/);
+    expect(metrics).toMatch(/cdc_enricher_records_out_total\{service="enricher"\} 10000/);
+    expect(metrics).toMatch(
+      /cdc_enricher_consumer_lag_records\{topic="[^"]+",partition="0",service="enricher"\} 0/,
+    );
     const health = await fetch(`http://127.0.0.1:${enricher.opsPort}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true, instanceId: 'dlq-test' });

@@ -289,8 +289,8 @@ describe('the live UI API and websocket', () => {
     const health = await json('/api/health');
     expect(health).toMatchObject({ ready: true, movies: 7, data_quality_score: 85.71 });
     const metrics = await (await get('/metrics')).text();
-    expect(metrics).toContain('live_ui_ws_clients');
-    expect(metrics).toContain('live_ui_push_latency_seconds');
+    expect(metrics).toContain('cdc_live_ui_ws_clients');
+    expect(metrics).toContain('cdc_live_ui_push_latency_seconds');
   });
 
   it('lists the dead letters behind the pipeline panel, newest first, by error code; the page that shows them is served', async () => {
