@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { DeadLetterCounter } from '@cdc/observe';
-import { KAFKA_VERSION } from '@cdc/stack';
 import { collectStatus } from '../status/collect';
 import { formatStatus } from '../status/format';
 import type { StatusReport } from '../status/report';
@@ -46,7 +45,7 @@ export function registerStatusCommand(program: Command): void {
             dbPath: opts.db ?? process.env.AGGREGATOR_DB_PATH ?? 'data/aggregator.db',
             enricherGroupId: process.env.ENRICHER_GROUP_ID ?? `${prefix}cdc-enricher`,
             aggregatorGroupId: process.env.AGGREGATOR_GROUP_ID ?? `${prefix}cdc-aggregator`,
-            localKafkaVersion: ctx.stack.external ? null : KAFKA_VERSION,
+            localKafkaVersion: ctx.stack.external ? null : ctx.stack.kafkaVersion,
             limits: { maxFreshnessLagMs: opts.maxLag * 1000 },
             earliestCache,
             deadLetters,
