@@ -53,9 +53,7 @@ describe('kafkajs, patched', () => {
   it('static membership (KIP-345): a second member with the same groupInstanceId fences the first', async () => {
     const groupId = uniqueGroupId('static');
     const { kafka } = loggingKafka(logLevel.NOTHING);
-    const first = ctx.track(
-      kafka.consumer({ groupId, groupInstanceId: 'instance-a', retry: { retries: 0 } }),
-    );
+    const first = ctx.track(kafka.consumer({ groupId, groupInstanceId: 'instance-a' }));
     let firstCrashed: string | undefined;
     first.on(first.events.CRASH, (e) => {
       firstCrashed = protocolErrorType(e.payload.error);
