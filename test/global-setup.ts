@@ -7,7 +7,11 @@ import { stackConfig, stackUp } from '@cdc/stack';
  * tests use that stack instead and nothing is started.
  */
 export const TEST_STACK_ENV = {
-  CDC_STACK_NAME: 'test',
+  // One stack per Kafka version (CDC_KAFKA_VERSION, e.g. CI's compatibility run on 3.9): a 3.x
+  // broker cannot start on data a 4.x one wrote.
+  CDC_STACK_NAME: process.env.CDC_KAFKA_VERSION
+    ? `test-kafka-${process.env.CDC_KAFKA_VERSION.replace(/[^a-z0-9]/gi, '-')}`
+    : 'test',
   CDC_KAFKA_PORT: process.env.CDC_TEST_KAFKA_PORT ?? '39092',
   CDC_REGISTRY_PORT: process.env.CDC_TEST_REGISTRY_PORT ?? '38081',
 };

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StackError, type Logger } from '@cdc/core';
-import { APICURIO_VERSION, KAFKA_VERSION, POM_FILE } from './versions';
+import { APICURIO_VERSION, KAFKA_VERSION, kafkaLine, POM_FILE } from './versions';
 
 /** Pinned: 3.x resolves the Apicurio artifact's parent POM, which Maven Central does not have. */
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8';
@@ -16,25 +16,34 @@ export interface Distributions {
  * Fetches Kafka's jars and Apicurio Registry's distribution from Maven Central with `mvn`, once:
  * a `.complete` marker makes later calls free. Maven's own cache (~/.m2) makes a refetch cheap.
  */
-export function ensureDistributions(home: string, logger: Logger): Distributions {
-  const kafkaDir = path.join(home, 'dist', `kafka-${KAFKA_VERSION}`);
+export function ensureDistributions(
+  home: string,
+  logger: Logger,
+  kafkaVersion: string = KAFKA_VERSION,
+): Distributions {
+  const line = kafkaLine(kafkaVersion);
+  if (typeof line === 'string') throw new StackError(line, 'CONFIG_INVALID');
+  const kafkaDir = path.join(home, 'dist', `kafka-${kafkaVersion}`);
   const registryDir = path.join(home, 'dist', `apicurio-registry-${APICURIO_VERSION}`);
   const result: Distributions = {
     kafkaLibDir: path.join(kafkaDir, 'lib'),
     registryJar: path.join(registryDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`),
   };
   if (!existsSync(path.join(kafkaDir, '.complete'))) {
-    logger.info({ version: KAFKA_VERSION }, 'fetching Apache Kafka from Maven Central (first run only)');
+    logger.info({ version: kafkaVersion }, 'fetching Apache Kafka from Maven Central (first run only)');
     rmSync(kafkaDir, { recursive: true, force: true });
     mkdirSync(kafkaDir, { recursive: true });
     mvn(kafkaDir, [
-      `-Dkafka.version=${KAFKA_VERSION}`,
+      `-Dkafka.version=${kafkaVersion}`,
+      `-Dlogging.groupId=${line.loggingBinding.groupId}`,
+      `-Dlogging.artifactId=${line.loggingBinding.artifactId}`,
+      `-Dlogging.version=${line.loggingBinding.version}`,
       `${DEPENDENCY_PLUGIN}:copy-dependencies`,
       `-DoutputDirectory=${result.kafkaLibDir}`,
     ]);
-    if (!readdirSync(result.kafkaLibDir).some((f) => f.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) {
+    if (!readdirSync(result.kafkaLibDir).some((f) => f.startsWith(`kafka_2.13-${kafkaVersion}`))) {
       throw new StackError(
-        `Maven finished but ${result.kafkaLibDir} holds no kafka_2.13-${KAFKA_VERSION} jar`,
+        `Maven finished but ${result.kafkaLibDir} holds no kafka_2.13-${kafkaVersion} jar`,
       );
     }
     writeFileSync(path.join(kafkaDir, '.complete'), new Date().toISOString());

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StackError } from '@cdc/core';
+import type { KafkaLine } from './versions';
 
 /** Single-node Kafka in KRaft mode (broker and controller in one process). */
 export interface KafkaNodeOptions {
@@ -10,6 +11,8 @@ export interface KafkaNodeOptions {
   port: number;
   controllerPort: number;
   heapMb: number;
+  /** The release line of the jars it runs (how they are told where their logging configuration is). */
+  line: KafkaLine;
 }
 
 /**
@@ -37,6 +40,7 @@ export function kafkaFiles(dir: string) {
   return {
     config: path.join(dir, 'server.properties'),
     log4j: path.join(dir, 'log4j.properties'),
+    log4j2: path.join(dir, 'log4j2.properties'),
     dataDir: path.join(dir, 'data'),
     logFile: path.join(dir, 'kafka.log'),
     pidFile: path.join(dir, 'kafka.pid'),
@@ -62,20 +66,45 @@ export function writeKafkaConfig(o: KafkaNodeOptions): void {
       '',
     ].join('\n'),
   );
-  writeFileSync(
-    f.log4j,
-    [
-      'log4j.rootLogger=INFO, stdout',
-      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-      'log4j.logger.kafka=INFO',
-      'log4j.logger.org.apache.kafka=INFO',
-      'log4j.logger.kafka.request.logger=WARN',
-      'log4j.logger.state.change.logger=WARN',
-      '',
-    ].join('\n'),
-  );
+  if (o.line.major === 4) writeFileSync(f.log4j2, LOG4J2_CONFIG);
+  else writeFileSync(f.log4j, LOG4J_CONFIG);
+}
+
+/**
+ * The broker logs to stdout (the stack's kafka.log) at INFO, request and state-change logs at
+ * WARN: Kafka 3.x reads it in reload4j's format, Kafka 4.x in Log4j 2's (`writeKafkaConfig`
+ * writes the one its line reads, `loggingOption` points the JVM at it).
+ */
+const LOG4J_CONFIG = [
+  'log4j.rootLogger=INFO, stdout',
+  'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+  'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+  'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+  'log4j.logger.kafka=INFO',
+  'log4j.logger.org.apache.kafka=INFO',
+  'log4j.logger.kafka.request.logger=WARN',
+  'log4j.logger.state.change.logger=WARN',
+  '',
+].join('\n');
+const LOG4J2_CONFIG = [
+  'appender.stdout.type=Console',
+  'appender.stdout.name=STDOUT',
+  'appender.stdout.layout.type=PatternLayout',
+  'appender.stdout.layout.pattern=[%d] %p %m (%c)%n',
+  'rootLogger.level=INFO',
+  'rootLogger.appenderRef.stdout.ref=STDOUT',
+  'logger.request.name=kafka.request.logger',
+  'logger.request.level=WARN',
+  'logger.state.name=state.change.logger',
+  'logger.state.level=WARN',
+  '',
+].join('\n');
+
+function loggingOption(o: KafkaNodeOptions): string {
+  const f = kafkaFiles(o.dir);
+  return o.line.loggingConfigProperty === 'log4j2.configurationFile'
+    ? `-Dlog4j2.configurationFile=${f.log4j2}`
+    : `-Dlog4j.configuration=file:${f.log4j}`;
 }
 
 const classpath = (libDir: string) => `${libDir}/*`;
@@ -102,7 +131,7 @@ export function formatStorageIfNeeded(java: string, libDir: string, o: KafkaNode
     [
       '-cp',
       classpath(libDir),
-      `-Dlog4j.configuration=file:${f.log4j}`,
+      loggingOption(o),
       'kafka.tools.StorageTool',
       'format',
       '-t',
@@ -124,7 +153,7 @@ export function kafkaCommand(java: string, libDir: string, o: KafkaNodeOptions):
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${f.log4j}`,
+    loggingOption(o),
     `-Dkafka.logs.dir=${o.dir}`,
     '-cp',
     classpath(libDir),

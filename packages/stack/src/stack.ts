@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   createKafka,
@@ -17,12 +17,15 @@ import { ensureDistributions } from './fetch';
 import { formatStorageIfNeeded, kafkaCommand, kafkaFiles, writeKafkaConfig } from './kafka-node';
 import { findJava, isPortOpen, readPid, removeFile, spawnDetached, stopPid, tailFile } from './proc';
 import { CCOMPAT_PATH, registryCommand, registryFiles } from './registry-node';
-import { REPO_ROOT } from './versions';
+import { KAFKA_VERSION, kafkaLine, REPO_ROOT, type KafkaLine } from './versions';
 
 /** Where and how the local stack runs. Read once from the environment by `stackConfig`. */
 export interface StackConfig {
   home: string;
   name: string;
+  /** The Apache Kafka release the local broker runs (CDC_KAFKA_VERSION, default KAFKA_VERSION). */
+  kafkaVersion: string;
+  kafkaLine: KafkaLine;
   kafkaPort: number;
   controllerPort: number;
   registryPort: number;
@@ -45,6 +48,16 @@ export const stackSchema = z.object({
     .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and "-"')
     .default('dev')
     .describe('name of the local stack (several stacks can share CDC_STACK_HOME)'),
+  CDC_KAFKA_VERSION: z
+    .string()
+    .default(KAFKA_VERSION)
+    .describe('the Apache Kafka release of the local stack: 3.9.x or 4.x')
+    .transform((version, ctx) => {
+      const line = kafkaLine(version);
+      if (typeof line !== 'string') return { version, line };
+      ctx.addIssue({ code: 'custom', message: line });
+      return z.NEVER;
+    }),
   CDC_KAFKA_PORT: port.default(9092).describe("the local Kafka broker's port"),
   CDC_KAFKA_CONTROLLER_PORT: port
     .optional()
@@ -92,6 +105,8 @@ export function stackConfig(env: Env = process.env): StackConfig {
   return {
     home: e.CDC_STACK_HOME,
     name: e.CDC_STACK_NAME,
+    kafkaVersion: e.CDC_KAFKA_VERSION.version,
+    kafkaLine: e.CDC_KAFKA_VERSION.line,
     kafkaPort: e.CDC_KAFKA_PORT,
     controllerPort: e.CDC_KAFKA_CONTROLLER_PORT ?? e.CDC_KAFKA_PORT + 1,
     registryPort: e.CDC_REGISTRY_PORT,
@@ -162,7 +177,7 @@ export async function stackUp(c: StackConfig, logger: Logger): Promise<StackStat
     );
     return stackStatus(c);
   }
-  const dist = ensureDistributions(c.home, logger);
+  const dist = ensureDistributions(c.home, logger, c.kafkaVersion);
   const java = findJava();
   const dir = dirOf(c);
   const kafkaDir = path.join(dir, 'kafka');
@@ -181,9 +196,12 @@ export async function stackUp(c: StackConfig, logger: Logger): Promise<StackStat
       port: c.kafkaPort,
       controllerPort: c.controllerPort,
       heapMb: c.kafkaHeapMb,
+      line: c.kafkaLine,
     };
+    assertDataReadable(kafkaDir, c);
     writeKafkaConfig(opts);
     formatStorageIfNeeded(java, dist.kafkaLibDir, opts);
+    writeFileSync(path.join(kafkaDir, DATA_VERSION_FILE), `${c.kafkaVersion}\n`);
     const [cmd, ...args] = kafkaCommand(java, dist.kafkaLibDir, opts);
     const pid = spawnDetached(cmd!, args, { logFile: k.logFile, pidFile: k.pidFile });
     logger.info({ pid, port: c.kafkaPort, log: k.logFile }, 'starting Kafka');
@@ -243,6 +261,26 @@ export async function stackDown(c: StackConfig, logger: Logger): Promise<void> {
     }
     removeFile(pidFile);
   }
+}
+
+/** The Kafka version that last ran on a stack's data (a stack without it last ran 3.9.1). */
+const DATA_VERSION_FILE = 'kafka-version';
+
+/**
+ * Kafka upgrades its data in place (3.9 -> 4.x) but a 3.x broker cannot read what 4.x wrote
+ * (a newer metadata version): stop with what to do instead of a broker that exits at start.
+ */
+function assertDataReadable(kafkaDir: string, c: StackConfig): void {
+  if (!existsSync(path.join(kafkaFiles(kafkaDir).dataDir, 'meta.properties'))) return;
+  const versionFile = path.join(kafkaDir, DATA_VERSION_FILE);
+  const written = existsSync(versionFile) ? readFileSync(versionFile, 'utf8').trim() : '3.9.1';
+  const line = kafkaLine(written);
+  if (typeof line === 'string' || line.major <= c.kafkaLine.major) return;
+  throw new StackError(
+    `the stack "${c.name}" holds data written by Kafka ${written}, which Kafka ${c.kafkaVersion} cannot read; ` +
+      `run ${c.kafkaVersion} under another name (CDC_STACK_NAME=<name>), or delete ${kafkaDir} to start empty`,
+    'CONFIG_INVALID',
+  );
 }
 
 async function assertPortFree(port: number, what: string, setting: string): Promise<void> {

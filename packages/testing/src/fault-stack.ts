@@ -44,13 +44,35 @@ export interface FaultStack {
   cleanup(): Promise<void>;
 }
 
+/**
+ * A port nothing listens on: one the OS picks, or with CDC_TEST_FREE_PORTS=<from>-<to> the first
+ * free one of that range not handed out before (for machines where each user has a port range).
+ */
 async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.CDC_TEST_FREE_PORTS ?? '');
+  if (!range) return listenOn(0);
+  for (let port = Number(range[1]); port <= Number(range[2]); port++) {
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (
+      await listenOn(port).then(
+        () => true,
+        () => false,
+      )
+    )
+      return port;
+  }
+  throw new Error(`CDC_TEST_FREE_PORTS=${process.env.CDC_TEST_FREE_PORTS}: no free port left in the range`);
+}
+const handedOut = new Set<number>();
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+    server.listen(port, '127.0.0.1', () => {
+      const { port: bound } = server.address() as net.AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
 }
@@ -85,7 +107,7 @@ function killOnExit(pid: number): void {
 export async function startFaultStack(name = 'fault'): Promise<FaultStack> {
   const logger = createLogger('fault-stack', 'warn');
   const source = process.env.CDC_STACK_HOME ?? path.join(REPO_ROOT, '.stack');
-  ensureDistributions(source, logger);
+  ensureDistributions(source, logger, process.env.CDC_KAFKA_VERSION);
   const home = mkdtempSync(path.join(os.tmpdir(), 'cdc-fault-'));
   symlinkSync(path.join(source, 'dist'), path.join(home, 'dist'));
   const [kafkaPort, controllerPort, registryPort] = [await freePort(), await freePort(), await freePort()];
@@ -97,6 +119,7 @@ export async function startFaultStack(name = 'fault'): Promise<FaultStack> {
     CDC_REGISTRY_PORT: String(registryPort),
     CDC_KAFKA_HEAP_MB: '512',
     CDC_REGISTRY_HEAP_MB: '256',
+    ...(process.env.CDC_KAFKA_VERSION ? { CDC_KAFKA_VERSION: process.env.CDC_KAFKA_VERSION } : {}),
   });
   const up = async (): Promise<void> => {
     const status = await stackUp(config, logger);

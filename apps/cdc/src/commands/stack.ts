@@ -29,7 +29,7 @@ export function registerStackCommands(program: Command): void {
     .action(() =>
       run(async () => {
         const ctx = commandContext('stack');
-        const d = ensureDistributions(ctx.stack.home, ctx.logger);
+        const d = ensureDistributions(ctx.stack.home, ctx.logger, ctx.stack.kafkaVersion);
         process.stdout.write(`kafka     ${d.kafkaLibDir}\nregistry  ${d.registryJar}\n`);
       }),
     );

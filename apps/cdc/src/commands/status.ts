@@ -3,7 +3,6 @@ import { aggregatorSchema } from '@cdc/aggregator';
 import { parseEnv } from '@cdc/core';
 import { enricherSchema } from '@cdc/enricher';
 import { DeadLetterCounter } from '@cdc/observe';
-import { KAFKA_VERSION } from '@cdc/stack';
 import { collectStatus } from '../status/collect';
 import { formatStatus } from '../status/format';
 import type { StatusReport } from '../status/report';
@@ -62,7 +61,7 @@ export function registerStatusCommand(program: Command): void {
             dbPath: opts.db ?? env.AGGREGATOR_DB_PATH,
             enricherGroupId: env.ENRICHER_GROUP_ID ?? `${prefix}cdc-enricher`,
             aggregatorGroupId: env.AGGREGATOR_GROUP_ID ?? `${prefix}cdc-aggregator`,
-            localKafkaVersion: ctx.stack.external ? null : KAFKA_VERSION,
+            localKafkaVersion: ctx.stack.external ? null : ctx.stack.kafkaVersion,
             limits: { maxWaitMs: opts.maxLag },
             earliestCache,
             deadLetters,

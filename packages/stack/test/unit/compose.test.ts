@@ -27,7 +27,7 @@ interface ImageFacts {
 }
 
 const IMAGES: Record<string, ImageFacts> = {
-  // apache/kafka, branch 3.9, docker/jvm/Dockerfile: `apk add ... bash`; the Kafka tarball is
+  // apache/kafka, branch 3.9 and trunk (the 4.x line), docker/jvm/Dockerfile: `apk add ... bash`; the Kafka tarball is
   // unpacked to /opt/kafka (bin/kafka-broker-api-versions.sh is in it); `mkdir -p
   // /var/lib/kafka/data`, `chown appuser:root -R /var/lib/kafka`, `chmod -R ug+w`, `USER appuser`.
   'apache/kafka': {
