@@ -12,6 +12,7 @@ import {
 } from '@cdc/core';
 import { DEFAULT_RULES_FILE, loadRulesFile } from './rules/load';
 import type { Rule } from './rules/types';
+import { secretKey } from './webhook';
 
 /**
  * The alerts service's settings, read and validated once at start: environment variables, which
@@ -50,7 +51,13 @@ const group = z.string().regex(/^[a-zA-Z0-9._-]{1,200}$/, 'use 1-200 letters, di
 export const alertsSchema = connectionSchema.extend({
   ALERTS_RULES_FILE: z.string().min(1).default(DEFAULT_RULES_FILE),
   ALERTS_WEBHOOKS: z.string().default(''),
-  ALERTS_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  ALERTS_WEBHOOK_SECRET: z
+    .string()
+    .refine(
+      (s) => typeof secretKey(s) !== 'string',
+      (s) => ({ message: String(secretKey(s)) }),
+    )
+    .optional(),
   ALERTS_DB_PATH: z.string().min(1, 'must be a file path').default(DEFAULT_ALERTS_DB),
   ALERTS_OPS_PORT: intSetting(0, 65535).default(DEFAULT_ALERTS_OPS_PORT),
   ALERTS_GROUP_ID: group.optional(),

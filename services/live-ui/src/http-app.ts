@@ -57,34 +57,40 @@ export interface HttpAppOptions {
   /** Called once per answered request (for metrics). */
   onResponse?: (route: string, status: number) => void;
   /** Called when a websocket upgrade is refused, with the reason. */
-  onRejectedUpgrade?: (reason: 'path' | 'origin' | 'query' | 'full' | 'other') => void;
+  onRejectedUpgrade?: (reason: 'path' | 'origin' | 'query' | 'full' | 'auth' | 'other') => void;
+  /** Serve HTTPS with this certificate and key (PEM); else plain HTTP. */
+  https?: { cert: Buffer; key: Buffer };
 }
 
 const upgradeReason = (status: number) =>
-  status === 404
-    ? 'path'
-    : status === 403
-      ? 'origin'
-      : status === 400
-        ? 'query'
-        : status === 503
-          ? 'full'
-          : 'other';
+  status === 401 || status === 429
+    ? 'auth'
+    : status === 404
+      ? 'path'
+      : status === 403
+        ? 'origin'
+        : status === 400
+          ? 'query'
+          : status === 503
+            ? 'full'
+            : 'other';
 
 const pathOf = (request: FastifyRequest): string => request.url.split('?', 1)[0] ?? '/';
 
 export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- pino's Logger has more generics than fastify's logger type; without the assertion the instance type does not match
+  const options = {
     loggerInstance: o.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
-    http: { maxHeaderSize: MAX_HEADER_BYTES },
     // Node's default (fastify turns it off): a client must send its whole request within 5 min.
     requestTimeout: 300_000,
     routerOptions: { querystringParser: parseQueryString },
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter: queryErrorFormatter,
-  });
+  };
+  // Under TLS the instance serves HTTPS; its routes and hooks are the same.
+  const app = (o.https
+    ? Fastify({ ...options, https: { ...o.https, maxHeaderSize: MAX_HEADER_BYTES } })
+    : Fastify({ ...options, http: { maxHeaderSize: MAX_HEADER_BYTES } })) as unknown as FastifyInstance;
   // Responses are written with JSON.stringify, not compiled from the response schemas: those
   // document the API (and the tests check every response against them) but must never drop a
   // field or round a number on the way out.
@@ -104,11 +110,20 @@ export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance>
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginResourcePolicy: { policy: 'same-origin' },
-    // Plain HTTP on a private address: browsers ignore HSTS there.
-    strictTransportSecurity: false,
+    // Over plain HTTP browsers ignore HSTS; under TLS it keeps them on HTTPS.
+    strictTransportSecurity: o.https ? { maxAge: 15_552_000 } : false,
   });
   await app.register(websocket, {
     options: { maxPayload: o.maxPayloadBytes, perMessageDeflate: false },
+    errorHandler: (err, socket, request) => {
+      // What a client sends wrong (an oversize frame, invalid UTF-8, a bad opcode: ws's WS_ERR_*)
+      // or a dropped connection is the client's doing: closed, logged at debug, never as an
+      // error (a hostile client would fill the error log). Anything else is ours.
+      if (isClientSocketError(err))
+        request.log.debug({ err: err.message }, 'websocket client broke the protocol; closed');
+      else request.log.error({ err: errorMessage(err) }, 'websocket handler failed');
+      socket.terminate();
+    },
   });
 
   app.addHook('onRequest', async (request) => {
@@ -160,6 +175,11 @@ export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance>
     }
     if (request.ws) o.onRejectedUpgrade?.(upgradeReason(status));
     reply.code(status).header('cache-control', 'no-store');
+    if (status === 401 && !request.ws && request.method === 'GET' && prefersHtml(request)) {
+      // A browser opening a page while signed out: to the sign-in page (no script: CSP).
+      reply.type('text/html; charset=utf-8');
+      return SIGN_IN_PAGE;
+    }
     return { error: message };
   });
 
@@ -169,4 +189,16 @@ export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance>
 function isClientError(err: unknown): err is { statusCode: number; message: string } {
   const status = (err as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+const SIGN_IN_PAGE =
+  '<!doctype html><meta http-equiv="refresh" content="0;url=/login.html"><title>Sign in</title><a href="/login.html">Sign in</a>\n';
+
+/** A browser navigating (its Accept names HTML first), not a script asking for JSON. */
+const prefersHtml = (request: FastifyRequest): boolean => /^text\/html/.test(request.headers.accept ?? '');
+
+/** An error ws raises for what the peer sent (its codes are WS_ERR_*), or a connection the peer dropped. */
+function isClientSocketError(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return code.startsWith('WS_ERR_') || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT';
 }

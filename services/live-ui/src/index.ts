@@ -6,3 +6,4 @@ export * from './query';
 export * from './service';
 export * from './version-log';
 export { WS_PATH } from './ws-hub';
+export * from './api-tokens';
