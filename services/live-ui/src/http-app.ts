@@ -1,4 +1,5 @@
 import helmet from '@fastify/helmet';
+import type { Socket } from 'node:net';
 import websocket from '@fastify/websocket';
 import Fastify, {
   LogController,
@@ -26,6 +27,8 @@ import { AJV_OPTIONS, HttpError, parseQueryString, queryErrorFormatter } from '.
  *   routing, hooks and validation as any request before it is accepted.
  */
 export const MAX_URL_BYTES = 16 * 1024;
+/** An upgrade request's socket that has not become a websocket is closed after this idle time. */
+const UPGRADE_IDLE_MS = 10_000;
 export const MAX_HEADER_BYTES = 32 * 1024;
 
 /** The page's Content-Security-Policy: only this origin (its websocket included). */
@@ -133,6 +136,18 @@ export async function createHttpApp(o: HttpAppOptions): Promise<FastifyInstance>
     if (request.ws && !request.is404 && request.routeOptions.url !== o.wsPath) {
       throw new HttpError(404, `no websocket endpoint at ${pathOf(request)}; use ${o.wsPath}`);
     }
+  });
+  // A request with an `Upgrade` header reaches fastify through @fastify/websocket's 'upgrade'
+  // listener, on a socket Node's HTTP server no longer manages: when it does not become a
+  // websocket (any other path, a bad URL, `Upgrade: h2c` as curl --http2 sends), nothing ended
+  // that socket after the answer, so it stayed open for ever (found by fuzzing: such sockets
+  // piled up and kept the server from closing). It is ended once answered; an idle timer is the
+  // safety net (ws clears it when the socket does become a websocket).
+  app.server.on('upgrade', (_req: unknown, socket: Socket) => {
+    socket.setTimeout(UPGRADE_IDLE_MS, () => socket.destroy());
+  });
+  app.addHook('onResponse', async (request) => {
+    if (request.ws) request.raw.socket.end();
   });
   if (o.onResponse) {
     const report = o.onResponse;
