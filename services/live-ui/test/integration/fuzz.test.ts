@@ -16,7 +16,7 @@ import { tempDir } from './helpers';
  * `Upgrade` header that did not become a websocket used to keep its socket, and the server's
  * close, for ever. FUZZ_REQUESTS overrides the count.
  */
-const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 3000);
+const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 2000);
 const PARALLEL = 16;
 const WS_CLIENTS = 150;
 const MAX_PAYLOAD_BYTES = 4096;
