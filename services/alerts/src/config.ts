@@ -12,6 +12,7 @@ import {
 } from '@cdc/core';
 import { DEFAULT_RULES_FILE, loadRulesFile } from './rules/load';
 import type { Rule } from './rules/types';
+import { secretKey } from './webhook';
 
 /**
  * The alerts service's settings, read and validated once at start: environment variables, which
@@ -71,9 +72,12 @@ export const alertsSchema = connectionSchema.extend({
     .describe("the dashboard's address, linked from each alert sent to Alertmanager (generatorURL)"),
   ALERTS_WEBHOOK_SECRET: z
     .string()
-    .min(16, 'must be at least 16 characters')
+    .refine(
+      (s) => typeof secretKey(s) !== 'string',
+      (s) => ({ message: String(secretKey(s)) }),
+    )
     .optional()
-    .describe('key of the HMAC-SHA256 signature of webhook bodies (at least 16 characters)'),
+    .describe('Standard Webhooks signing secret of webhook deliveries, whsec_<base64 of 24-64 bytes>'),
   ALERTS_DB_PATH: z
     .string()
     .min(1, 'must be a file path')

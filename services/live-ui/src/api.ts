@@ -344,7 +344,9 @@ function healthzRoute(api: FastifyInstance, deps: ApiDeps): void {
       schema: {
         tags: ['operations'],
         summary: 'Liveness and readiness',
-        description: '200 once the gold topic has been read to its end, 503 before.',
+        description:
+          '200 once the gold topic has been read to its end, 503 before. The one route that needs no token.',
+        security: [],
         response: {
           200: { ...healthzResponse, description: 'Ready' },
           503: { ...healthzResponse, description: 'Not ready yet (reading the gold topic)' },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { intSetting, parseEnv, type Env } from '@cdc/core';
+import { ConfigError, intSetting, parseEnv, type Env } from '@cdc/core';
 import { DEFAULT_DB_PATH } from '@cdc/read-model';
+import { DEFAULT_TOKENS_PATH } from './api-tokens';
 
 /**
  * The live UI's settings, read once at start from the environment (command-line options override
@@ -32,6 +33,19 @@ export interface LiveUiConfig {
   enricherGroupId: string;
   /** Currency symbol for display only; all amounts are integer cents. */
   currencySymbol: string;
+  /** `auto`: API tokens required unless the host is loopback; `required`: always. */
+  auth: 'auto' | 'required';
+  /** Serve a non-loopback host without tokens (everyone who can reach the port sees the data). */
+  trustedNetwork: boolean;
+  /** The API tokens (`cdc ui tokens`), stored hashed. */
+  tokensPath: string;
+  /** A browser's session after signing in lasts this long. */
+  sessionTtlMinutes: number;
+  /** Failed sign-in attempts (wrong tokens) a client address may make per minute. */
+  authMaxFailuresPerMinute: number;
+  /** HTTPS: both files (PEM), or neither for plain HTTP. */
+  tlsCertFile: string | null;
+  tlsKeyFile: string | null;
 }
 
 const origins = z
@@ -93,6 +107,27 @@ export const liveUiEnvSchema = z.object({
     .max(4)
     .default('$')
     .describe('currency symbol shown on the dashboard (amounts are integer cents)'),
+  UI_AUTH: z
+    .enum(['auto', 'required'])
+    .default('auto')
+    .describe('auto: API tokens required off loopback only; required: on loopback too'),
+  UI_TRUSTED_NETWORK: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('true: serve without tokens off loopback (the network is trusted; logged as a warning)'),
+  UI_TOKENS_PATH: z
+    .string()
+    .min(1)
+    .default(DEFAULT_TOKENS_PATH)
+    .describe("the dashboard's API tokens (hashed), written by cdc ui tokens"),
+  UI_SESSION_TTL_MINUTES: intSetting(1, 525_600)
+    .default(720)
+    .describe('how long a browser session lasts after sign-in (minutes)'),
+  UI_AUTH_MAX_FAILURES_PER_MINUTE: intSetting(1, 10_000)
+    .default(10)
+    .describe('failed sign-ins per client address per minute before it is refused (429)'),
+  UI_TLS_CERT_FILE: z.string().min(1).optional().describe('PEM certificate: the dashboard serves HTTPS'),
+  UI_TLS_KEY_FILE: z.string().min(1).optional().describe("PEM private key of UI_TLS_CERT_FILE's certificate"),
 });
 
 export function loadLiveUiConfig(
@@ -116,20 +151,45 @@ export function loadLiveUiConfig(
     healthIntervalMs: e.UI_HEALTH_INTERVAL_MS,
     enricherGroupId: e.ENRICHER_GROUP_ID ?? `${env.TOPIC_PREFIX ?? ''}cdc-enricher`,
     currencySymbol: e.UI_CURRENCY_SYMBOL,
+    auth: e.UI_AUTH,
+    trustedNetwork: e.UI_TRUSTED_NETWORK === 'true',
+    tokensPath: e.UI_TOKENS_PATH,
+    sessionTtlMinutes: e.UI_SESSION_TTL_MINUTES,
+    authMaxFailuresPerMinute: e.UI_AUTH_MAX_FAILURES_PER_MINUTE,
+    tlsCertFile: e.UI_TLS_CERT_FILE ?? null,
+    tlsKeyFile: e.UI_TLS_KEY_FILE ?? null,
   };
   for (const [k, v] of Object.entries(overrides)) {
     if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   }
+  if ((config.tlsCertFile === null) !== (config.tlsKeyFile === null)) {
+    throw new ConfigError(
+      'HTTPS needs both a certificate and its key: set --tls-cert and --tls-key (UI_TLS_CERT_FILE, UI_TLS_KEY_FILE), or neither',
+    );
+  }
   return config;
+}
+
+export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/**
+ * Whether the server asks for API tokens: always off the loopback interface (unless the network
+ * is declared trusted), on loopback only when asked (`UI_AUTH=required`, `--auth`), so
+ * `npm start` on a laptop stays as it was.
+ */
+export function authRequired(config: Pick<LiveUiConfig, 'auth' | 'host' | 'trustedNetwork'>): boolean {
+  if (config.auth === 'required') return true;
+  return !isLoopback(config.host) && !config.trustedNetwork;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** The origins a browser shows for this server: with a loopback host, both 127.0.0.1 and localhost. */
-export function ownOrigins(host: string, port: number): string[] {
+export function ownOrigins(host: string, port: number, scheme: 'http' | 'https' = 'http'): string[] {
   if (LOOPBACK.has(host)) {
-    return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+    return [`${scheme}://127.0.0.1:${port}`, `${scheme}://localhost:${port}`, `${scheme}://[::1]:${port}`];
   }
-  if (host === '0.0.0.0' || host === '::') return [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
-  return [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
+  if (host === '0.0.0.0' || host === '::')
+    return [`${scheme}://127.0.0.1:${port}`, `${scheme}://localhost:${port}`];
+  return [`${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`];
 }

@@ -7,3 +7,4 @@ export * from './service';
 export * from './version-log';
 export { WS_PATH } from './ws-hub';
 export * from './metrics';
+export * from './api-tokens';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '@cdc/core';
 import { registerApi, type ApiDeps } from './api';
+import { registerAuth, type AuthOptions } from './auth';
 import { createHttpApp } from './http-app';
 import type { LiveUiMetrics } from './metrics';
 import { registerOpenApi } from './openapi';
@@ -10,8 +11,8 @@ import { registerWsRoute } from './ws-route';
 
 /**
  * Every route of the live UI on one fastify instance, not yet listening: the OpenAPI description
- * (registered first: it collects the routes after it), the static files, the API and the
- * websocket endpoint. The server listens on it; tests inspect it.
+ * (registered first: it collects the routes after it), the sign-in check when auth is on (before
+ * any route it guards), the static files, the API and the websocket endpoint. The server listens on it; tests inspect it.
  */
 export async function createLiveUiApp(o: {
   logger: Logger;
@@ -21,6 +22,9 @@ export async function createLiveUiApp(o: {
   allowedOrigins: () => readonly string[];
   maxClients: number;
   maxPayloadBytes: number;
+  /** API tokens required (auth.ts); null: everyone who reaches the port is let in. */
+  auth: AuthOptions | null;
+  https?: { cert: Buffer; key: Buffer };
 }): Promise<FastifyInstance> {
   const app = await createHttpApp({
     logger: o.logger,
@@ -28,8 +32,10 @@ export async function createLiveUiApp(o: {
     maxPayloadBytes: o.maxPayloadBytes,
     onResponse: (route, status) => o.metrics.httpRequests.inc({ route, status: String(status) }),
     onRejectedUpgrade: (reason) => o.metrics.rejectedUpgrades.inc({ reason }),
+    https: o.https,
   });
-  await registerOpenApi(app);
+  await registerOpenApi(app, { auth: o.auth !== null });
+  if (o.auth) await registerAuth(app, o.auth);
   await registerStatic(app);
   registerApi(app, o.api);
   registerWsRoute(app, {

@@ -11,7 +11,22 @@ import type { FastifyInstance } from 'fastify';
 export const OPENAPI_PATH = '/api/openapi.json';
 export const DOCS_PATH = '/api/docs';
 
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+/** The ways to authenticate, named in the document (see auth.ts). */
+export const SECURITY_SCHEMES = {
+  bearerToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token from `cdc ui tokens create --role viewer|operator`',
+  },
+  sessionCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'cdc_session',
+    description: 'The session a browser gets from POST /api/session',
+  },
+} as const;
+
+export async function registerOpenApi(app: FastifyInstance, o: { auth: boolean }): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -27,6 +42,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'alerts', description: 'Alerts raised by `cdc alerts`' },
         { name: 'operations', description: 'Health, settings, metrics, this description' },
       ],
+      // Declared always; required (and answered 401 without) when the server runs with auth,
+      // which it does whenever it listens beyond loopback. /healthz needs nothing.
+      components: { securitySchemes: SECURITY_SCHEMES },
+      security: o.auth ? [{ bearerToken: [] }, { sessionCookie: [] }] : [],
     },
     // Every GET answers HEAD too (fastify adds the route); the description says so.
     exposeHeadRoutes: true,

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
+  ConfigError,
   createKafka,
   createControlClient,
   createRegistryClient,
@@ -15,7 +17,9 @@ import {
 import { createMetricsRegistry, PortInUseError } from '@cdc/observe';
 import { AlertsBoard } from './alerts-board';
 import { startAlertsConsumer, type AlertsConsumer } from './alerts-consumer';
-import { ownOrigins, type LiveUiConfig } from './config';
+import { TokenStore } from './api-tokens';
+import type { AuthOptions } from './auth';
+import { authRequired, isLoopback, ownOrigins, type LiveUiConfig } from './config';
 import { createDeadLetterSource, type DeadLetterSource } from './dead-letters';
 import { createDbHandle } from '@cdc/read-model';
 import { startGoldConsumer, type GoldConsumer } from './gold-consumer';
@@ -54,6 +58,9 @@ export async function startLiveUi(o: {
   signal?: AbortSignal;
 }): Promise<LiveUiServer> {
   const { config, logger } = o;
+  // Refused before anything starts: no tokens where they are required, unreadable TLS files.
+  const auth = authOptions(config, logger);
+  const https = tlsFiles(config);
   // The page and the API are served at once; gold is read as soon as the broker answers (an
   // outage is waited out: one warning, /healthz 503 with the reason while it lasts).
   const outages = new OutageTracker({ logger });
@@ -133,6 +140,8 @@ export async function startLiveUi(o: {
     allowedOrigins: () => allowedOrigins,
     maxClients: config.maxClients,
     maxPayloadBytes: config.maxPayloadBytes,
+    auth,
+    https,
     api: {
       db,
       alerts: (q) => board.list(q),
@@ -145,8 +154,9 @@ export async function startLiveUi(o: {
   });
   const port = await listen(app, config, hub);
   const server = app.server;
-  if (allowedOrigins.length === 0) allowedOrigins = ownOrigins(config.host, port);
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const scheme = https ? 'https' : 'http';
+  if (allowedOrigins.length === 0) allowedOrigins = ownOrigins(config.host, port, scheme);
+  const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
   const kafka = createKafka(o.connection, logger, { outages });
   const deadLetterSource = createDeadLetterSource({
@@ -252,6 +262,55 @@ export async function startLiveUi(o: {
       return stopping;
     },
     unfinishedWork: () => [],
+  };
+}
+
+/**
+ * The sign-in settings, or null when everyone who reaches the port is let in: on loopback unless
+ * asked, or on a network the user declared trusted (a warning says so at every start). Where
+ * tokens are required and none is active, the server does not start: it would let no one in, and
+ * serving without them would show the data to the whole network.
+ */
+function authOptions(config: LiveUiConfig, logger: Logger): AuthOptions | null {
+  if (!authRequired(config)) {
+    if (!isLoopback(config.host)) {
+      logger.warn(
+        { host: config.host },
+        'serving without API tokens on a non-loopback address because the network was declared trusted (--trusted-network): anyone who reaches this port sees every booking',
+      );
+    }
+    return null;
+  }
+  const tokens = new TokenStore(config.tokensPath);
+  if (tokens.activeCount() === 0) {
+    throw new ConfigError(
+      `cdc ui on ${config.host} requires API tokens, and ${config.tokensPath} has no active one: ` +
+        'create one with `cdc ui tokens create --role viewer` (or operator), ' +
+        'or pass --trusted-network (UI_TRUSTED_NETWORK=true) if everyone who can reach the port may see the data',
+    );
+  }
+  return {
+    tokens,
+    secure: config.tlsCertFile !== null,
+    sessionTtlMs: config.sessionTtlMinutes * 60_000,
+    maxFailuresPerMinute: config.authMaxFailuresPerMinute,
+    logger,
+  };
+}
+
+/** The HTTPS certificate and key, read once at start; unreadable files stop the server. */
+function tlsFiles(config: LiveUiConfig): { cert: Buffer; key: Buffer } | undefined {
+  if (config.tlsCertFile === null || config.tlsKeyFile === null) return undefined;
+  const read = (file: string, what: string, option: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`cannot read the TLS ${what} ${file} (${option}): ${errorMessage(err)}`);
+    }
+  };
+  return {
+    cert: read(config.tlsCertFile, 'certificate', '--tls-cert, UI_TLS_CERT_FILE'),
+    key: read(config.tlsKeyFile, 'key', '--tls-key, UI_TLS_KEY_FILE'),
   };
 }
 

@@ -44,7 +44,7 @@ export function registerAlertsCommand(program: Command): void {
     )
     .option(
       '--webhook-secret <secret>',
-      'sign webhook bodies with HMAC-SHA256 (ALERTS_WEBHOOK_SECRET, preferred: not visible in the process list)',
+      'sign webhooks per Standard Webhooks with this whsec_<base64> secret (ALERTS_WEBHOOK_SECRET, preferred: not visible in the process list)',
     )
     .option('--db <path>', `the service's state (ALERTS_DB_PATH, default ${DEFAULT_ALERTS_DB})`)
     .option(

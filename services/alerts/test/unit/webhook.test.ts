@@ -1,5 +1,6 @@
+import { Webhook } from 'standardwebhooks';
 import type { Alert } from '@cdc/core';
-import { checkWebhookUrl, idempotencyKey, sign, verifySignature, webhookBody } from '@cdc/alerts';
+import { checkWebhookUrl, idempotencyKey, secretKey, webhookBody, webhookHeaders } from '@cdc/alerts';
 
 const alert: Alert = {
   alert_id: 'cancellation_spike/M012/1767614400000',
@@ -35,15 +36,40 @@ describe('webhook payloads', () => {
     });
   });
 
-  it('signs "<timestamp>.<body>" with HMAC-SHA256; a changed body, timestamp or secret does not verify', () => {
+  // A fixed secret in the Standard Webhooks form (the bytes are arbitrary test data).
+  const SECRET = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+  const key = secretKey(SECRET) as Buffer;
+  const verify = (body: string, headers: Record<string, string>) => new Webhook(SECRET).verify(body, headers);
+
+  it('signs per Standard Webhooks: the stock verifier accepts it; the id is the idempotency key', () => {
     const body = webhookBody(alert);
-    const sig = sign('0123456789abcdef', '1767614430100', body);
-    expect(sig).toMatch(/^v1=[0-9a-f]{64}$/);
-    expect(verifySignature('0123456789abcdef', '1767614430100', body, sig)).toBe(true);
-    expect(verifySignature('0123456789abcdef', '1767614430101', body, sig)).toBe(false);
-    expect(verifySignature('0123456789abcdeX', '1767614430100', body, sig)).toBe(false);
-    expect(verifySignature('0123456789abcdef', '1767614430100', `${body} `, sig)).toBe(false);
-    expect(verifySignature('0123456789abcdef', '1767614430100', body, 'v1=00')).toBe(false);
+    const headers = webhookHeaders(key, idempotencyKey(alert), Date.now(), body);
+    expect(headers['webhook-id']).toBe(idempotencyKey(alert));
+    expect(headers['idempotency-key']).toBe(idempotencyKey(alert));
+    expect(headers['webhook-timestamp']).toMatch(/^\d{10}$/);
+    expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(verify(body, headers)).toEqual(JSON.parse(body));
+  });
+
+  it('a tampered body, another id, an old timestamp or another secret does not verify', () => {
+    const body = webhookBody(alert);
+    const now = Date.now();
+    const headers = webhookHeaders(key, idempotencyKey(alert), now, body);
+    expect(() => verify(`${body} `, headers)).toThrow(/signature/i);
+    expect(() => verify(body.replace('"value":75', '"value":76'), headers)).toThrow(/signature/i);
+    expect(() => verify(body, { ...headers, 'webhook-id': 'x:firing' })).toThrow(/signature/i);
+    // Signed correctly, but 10 minutes ago (the verifier allows 5): a replay.
+    const old = webhookHeaders(key, idempotencyKey(alert), now - 600_000, body);
+    expect(() => verify(body, old)).toThrow(/timestamp/i);
+    const other = secretKey(`whsec_${Buffer.alloc(32, 7).toString('base64')}`) as Buffer;
+    expect(() => verify(body, webhookHeaders(other, idempotencyKey(alert), now, body))).toThrow(/signature/i);
+  });
+
+  it('unsigned without a secret; a secret must be whsec_ and 24–64 bytes', () => {
+    expect(webhookHeaders(null, 'a:firing', Date.now(), '{}')['webhook-signature']).toBeUndefined();
+    expect(secretKey('0123456789abcdef0123456789')).toMatch(/must be whsec_/);
+    expect(secretKey(`whsec_${Buffer.alloc(8).toString('base64')}`)).toMatch(/24–64 bytes, got 8/);
+    expect(secretKey(SECRET)).toBeInstanceOf(Buffer);
   });
 
   it('webhook URLs must be http(s)', () => {

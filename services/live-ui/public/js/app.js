@@ -90,6 +90,8 @@ let refreshAgain = false;
 
 async function getJson(path) {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
+  // Signed out (the session expired, its token was revoked, the server restarted): sign in again.
+  if (res.status === 401) window.location.assign('/login.html');
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error ?? `${res.status} ${res.statusText}`);
   return body;
