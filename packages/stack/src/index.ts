@@ -3,5 +3,5 @@ export * from './versions';
 export { isPortOpen } from './proc';
 export { ensureDistributions } from './fetch';
 export * from './source-stack';
-export { DEBEZIUM_VERSION, connectTopics } from './connect-node';
+export { DEBEZIUM_VERSION, connectTopics, ensureConnectDistribution } from './connect-node';
 export { STACK_DATABASE, SOURCE_TABLE_DDL, stackDatabaseUrl } from './postgres-node';

@@ -1,4 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StackError } from '@cdc/core';
@@ -81,13 +82,28 @@ function run(cmd: string[], what: string, env: NodeJS.ProcessEnv = process.env):
   return r;
 }
 
+/**
+ * Where the cluster lives: `preferred` (under the stack's folder), unless the process runs as root
+ * and the `postgres` user cannot reach that folder (a checkout under /root): then a folder of its
+ * own under /var/lib/postgresql, named after `preferred` so each stack keeps its cluster.
+ */
+export function clusterDir(preferred: string): string {
+  if (process.getuid?.() !== 0) return preferred;
+  mkdirSync(preferred, { recursive: true });
+  const reach = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', preferred]);
+  if (reach.status === 0) return preferred;
+  const id = createHash('sha1').update(preferred).digest('hex').slice(0, 12);
+  return path.join('/var/lib/postgresql', 'cdc-stack', id);
+}
+
 /** Creates the cluster once (initdb), owned by the server's user; later calls leave it alone. */
 export function initClusterIfNeeded(binDir: string, o: PostgresNodeOptions): boolean {
   const f = postgresFiles(o.dir);
   if (existsSync(path.join(f.dataDir, 'PG_VERSION'))) return false;
   mkdirSync(f.dataDir, { recursive: true });
-  writeFileSync(f.pwFile, `${STACK_DB_PASSWORD}\n`, { mode: 0o600 });
   const ids = serverUserIds();
+  if (ids) chownAncestors(o.dir, ids);
+  writeFileSync(f.pwFile, `${STACK_DB_PASSWORD}\n`, { mode: 0o600 });
   if (ids) for (const p of [o.dir, f.dataDir, f.pwFile]) chownSync(p, ids.uid, ids.gid);
   run(
     [
@@ -114,6 +130,17 @@ export function initClusterIfNeeded(binDir: string, o: PostgresNodeOptions): boo
   writeFileSync(path.join(f.dataDir, 'postgresql.auto.conf'), `${conf.join('\n')}\n`);
   if (ids) chownSync(path.join(f.dataDir, 'postgresql.auto.conf'), ids.uid, ids.gid);
   return true;
+}
+
+/** Under /var/lib/postgresql, the folders made for the cluster belong to the server's user too. */
+function chownAncestors(dir: string, ids: { uid: number; gid: number }): void {
+  const root = '/var/lib/postgresql/';
+  if (!dir.startsWith(root)) return;
+  let p = dir;
+  while (p.length >= root.length) {
+    chownSync(p, ids.uid, ids.gid);
+    p = path.dirname(p);
+  }
 }
 
 /** The server's pid from postmaster.pid (its first line), when it runs. */

@@ -10,6 +10,7 @@ import {
   type ConnectNodeOptions,
 } from './connect-node';
 import {
+  clusterDir,
   createSourceDatabase,
   findPostgresBin,
   initClusterIfNeeded,
@@ -71,7 +72,7 @@ export interface SourceComponentStatus {
   logFile: string;
 }
 
-const postgresDir = (c: StackConfig) => path.join(c.home, c.name, 'postgres');
+const postgresDir = (c: StackConfig) => clusterDir(path.join(c.home, c.name, 'postgres'));
 const connectDir = (c: StackConfig) => path.join(c.home, c.name, 'connect');
 
 export function sourceStackStatus(c: StackConfig, s: SourceStackConfig): SourceComponentStatus[] {

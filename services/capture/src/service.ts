@@ -95,7 +95,7 @@ export async function startCapture(
     const encoder = await retry('registering the bronze schema', () =>
       createEncoder<BookingChange>(registry, valueSubject(config.topics.bronze), text, type),
     );
-    const writer = await BronzeWriter.start(kafka, config, metrics);
+    const writer = await BronzeWriter.start(kafka, config, metrics, log);
     cleanups.push(() => writer.close());
     const consumer = createPipelineConsumer(kafka, {
       groupId: config.groupId,
@@ -140,10 +140,16 @@ class BronzeWriter {
     private readonly kafka: Kafka,
     private readonly config: CaptureConfig,
     private readonly metrics: CaptureMetrics,
+    private readonly log: Logger,
   ) {}
 
-  static async start(kafka: Kafka, config: CaptureConfig, metrics: CaptureMetrics): Promise<BronzeWriter> {
-    return new BronzeWriter(await BronzeWriter.producerFor(kafka, config), kafka, config, metrics);
+  static async start(
+    kafka: Kafka,
+    config: CaptureConfig,
+    metrics: CaptureMetrics,
+    log: Logger,
+  ): Promise<BronzeWriter> {
+    return new BronzeWriter(await BronzeWriter.producerFor(kafka, config), kafka, config, metrics, log);
   }
 
   private static producerFor(kafka: Kafka, config: CaptureConfig): Promise<Producer> {
@@ -189,6 +195,12 @@ class BronzeWriter {
     payload.resolveOffset(last);
     for (const c of out.changes) this.metrics.changes.inc({ op: c.op });
     for (const reason of out.skipped) this.metrics.skipped.inc({ reason });
+    if (out.skipped.includes('truncate')) {
+      this.log.warn(
+        { sourceTopic: batch.topic },
+        'the source table was truncated: not applied, the kpis keep its rows (see docs/contract.md)',
+      );
+    }
     this.metrics.deadLetters.inc(out.deadLetters.length);
   }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  ensureConnectDistribution,
   ensureDistributions,
   sourceStackConfig,
   sourceStackDown,
@@ -52,11 +53,17 @@ export function registerStackCommands(program: Command): void {
   stack
     .command('fetch')
     .description('download Kafka and the schema registry from Maven Central into the stack folder (once)')
-    .action(() =>
+    .option('--source <kind>', "also Kafka Connect and the Debezium connector: 'postgres'")
+    .action((opts: { source?: string }) =>
       run(async () => {
+        const source = sourceOption(opts.source);
         const ctx = commandContext('stack');
         const d = ensureDistributions(ctx.stack.home, ctx.logger);
         process.stdout.write(`kafka     ${d.kafkaLibDir}\nregistry  ${d.registryJar}\n`);
+        if (source) {
+          const c = ensureConnectDistribution(ctx.stack.home, ctx.logger);
+          process.stdout.write(`connect   ${c.connectLibDir}\nplugins   ${c.pluginPath}\n`);
+        }
       }),
     );
   stack

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import { waitFor } from '@cdc/core';
 import { KPI_DEFINITIONS } from '@cdc/read-model';
 import { createTestContext, runCdc, seededRandom, startCdc, testSeed, type TestContext } from '@cdc/testing';
@@ -122,4 +123,73 @@ describe('capture from PostgreSQL', () => {
     expect((await cdc(['source', 'delete', '--execute'])).code).toBe(0);
     expect(await slotsOf(db.client, db.name)).toEqual([]);
   });
+
+  it.each([
+    ['an unreachable database', { port: '1' }, /not reachable/],
+    ['wrong credentials', { password: 'wrong' }, /user or password was refused/],
+    ['a missing table', { table: false }, /raw_movie_bookings does not exist/],
+    [
+      'a table without REPLICA IDENTITY FULL',
+      { replicaIdentityFull: false },
+      /ALTER TABLE public\.raw_movie_bookings REPLICA IDENTITY FULL;/,
+    ],
+    ['Kafka Connect not running', { connectUrl: 'http://127.0.0.1:1' }, /Kafka Connect is not reachable/],
+  ] as const)('%s: exit 2, a message naming the fix, nothing created', async (_what, bad, message) => {
+    db = await source.createDatabase({
+      table: !('table' in bad),
+      replicaIdentityFull: !('replicaIdentityFull' in bad),
+    });
+    const url = new URL(db.url);
+    if ('port' in bad) url.port = bad.port;
+    if ('password' in bad) url.password = bad.password;
+    const r = await runCdc(['source', 'create', '--execute'], {
+      connection: ctx.connection,
+      env: {
+        DATABASE_URL: url.toString(),
+        CONNECT_URL: 'connectUrl' in bad ? bad.connectUrl : source.connectUrl,
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(await slotsOf(db.client, db.name)).toEqual([]);
+    const status = await cdc(['source', 'status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ connector: null, slot: null });
+  });
+
+  it('Connect SIGKILLed during the snapshot and during streaming, PostgreSQL restarted: KPIs still equal the source', async () => {
+    const seed = testSeed('capture faults');
+    db = await source.createDatabase();
+    await db.client.query(
+      `INSERT INTO raw_movie_bookings (booking_id, customer_id, movie_id, booking_date, status, ticket_count, ticket_price)
+       SELECT 's' || i, 'C' || (i % 50), 'M' || (1 + i % 6), now() - make_interval(days => 1 + i % 30, hours => i % 24),
+              CASE WHEN i % 7 = 0 THEN 'CANCELLED' ELSE 'BOOKED' END, 1 + i % 6, (500 + i % 2500) / 100.0
+       FROM generate_series(1, 20000) AS i`,
+    );
+    expect((await cdc(['source', 'create', '--execute'])).code).toBe(0);
+    const file = path.join(dir, 'aggregator.db');
+    start(['capture', '--ops-port', '0']);
+    start(['enrich', '--ops-port', '0']);
+    start(['aggregate', '--db', file, '--ops-port', '0']);
+    const sourceTopic = `${ctx.connection.topicPrefix}movies.source.raw_movie_bookings`;
+    const captured = async () =>
+      (await ctx.admin.fetchTopicOffsets(sourceTopic)).reduce((n, p) => n + Number(p.high), 0);
+    await waitFor(async () => (await captured()) > 0, { timeoutMs: 120_000, what: 'the snapshot to begin' });
+    source.killConnect(); // during the snapshot (20,000 rows)
+    const workload = new Workload(db.client, seededRandom(seed));
+    await workload.run(20);
+    await source.startConnect();
+    await workload.run(20);
+    source.killConnect(); // during streaming
+    await workload.run(20);
+    await source.startConnect();
+    await workload.run(10);
+    await db.client.end();
+    source.restartPostgres();
+    db.client = new Client({ connectionString: db.url });
+    await db.client.connect();
+    workload.db = db.client;
+    await workload.run(20);
+    await expectKpisEqualSource(file, workload, 300_000);
+    expect((await cdc(['source', 'delete', '--execute'])).code).toBe(0);
+  }, 600_000);
 });

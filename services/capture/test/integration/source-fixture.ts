@@ -91,8 +91,8 @@ export async function startSourceFixture(): Promise<SourceFixture> {
         name,
         url: adminUrl(name),
         client,
-        async drop() {
-          await client.end().catch(() => undefined);
+        async drop(this: TestDatabase) {
+          await this.client.end().catch(() => undefined);
           await withClient('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
         },
       };

@@ -24,7 +24,8 @@ export class Workload {
   countEvents = true;
 
   constructor(
-    private readonly db: Client,
+    /** Replaced by a new connection after a database restart. */
+    public db: Client,
     private readonly random: SeededRandom,
   ) {}
 
