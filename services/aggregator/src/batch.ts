@@ -138,6 +138,17 @@ export class LiveBatch implements FetchGroupBatch<EnrichedBookingChange | null, 
     const open = [...this.parts.values()].filter((p) => !p.ended).map((p) => p.partition);
     if (open.length > 0) throw this.error(`batch of ${this.topic}: partitions ${open.join(', ')} not ended`);
     this.closed = true;
+    try {
+      return this.write();
+    } catch (err) {
+      // `abandon` is a no-op once closed: the movie states this batch touched are dropped here
+      // (the writer drops its own on a failed transaction; not if the applier's finish threw).
+      this.writer.dropCaches();
+      throw err;
+    }
+  }
+
+  private write(): BatchResult {
     const d = this.applier.finish();
     const changes = d.applied + d.skipped + d.malformed + this.undecodable;
     const written = this.writer.commitBatch({

@@ -92,7 +92,10 @@ describe('faults: outages and SIGKILLs', () => {
     expect(applied()).toBe(0);
 
     await stack.registry.start();
-    const resumedMs = await timeUntilProgress(applied, 'the aggregator to apply', 60_000, 0);
+    const resumedMs = await timeUntilProgress(applied, 'the aggregator to apply', 60_000, {
+      from: 0,
+      owner: aggregator,
+    });
     report('aggregator started during a registry outage: applies after the registry answers', resumedMs);
     await aggregator.waitFor(() => applied() >= 300 || undefined, {
       timeoutMs: 30_000,
@@ -116,9 +119,12 @@ describe('faults: outages and SIGKILLs', () => {
     const ackedBefore = await acked();
     await stack.kafka.start(); // returns once the broker answers
     const [p, e, a] = await Promise.all([
-      timeUntilProgress(acked, 'the producer to be acknowledged again', 60_000, ackedBefore),
-      timeUntilProgress(enriched, 'the enricher to commit again', 60_000),
-      timeUntilProgress(applied, 'the aggregator to apply again', 60_000),
+      timeUntilProgress(acked, 'the producer to be acknowledged again', 60_000, {
+        from: ackedBefore,
+        owner: producer,
+      }),
+      timeUntilProgress(enriched, 'the enricher to commit again', 60_000, { owner: enricher }),
+      timeUntilProgress(applied, 'the aggregator to apply again', 60_000, { owner: aggregator }),
     ]);
     report('broker restart → producer acknowledged again', p);
     report('broker restart → enricher commits again', e);
@@ -147,7 +153,7 @@ describe('faults: outages and SIGKILLs', () => {
   test('enricher and aggregator SIGKILLed and restarted at once: their partitions move again within the session', async () => {
     const producer = cdc(['produce', '--rate', '200', '--seed', '3', '--ops-port', '0', '--no-progress']);
     await waitFor(async () => (await bronzeEnd()) > 0 && applied() > 0, { timeoutMs: 30_000, what: 'flow' });
-    await timeUntilProgress(enriched, 'the enricher to commit', 30_000);
+    await timeUntilProgress(enriched, 'the enricher to commit', 30_000, { owner: enricher });
 
     enricher.signal('SIGKILL');
     await enricher.exited;
@@ -160,13 +166,13 @@ describe('faults: outages and SIGKILLs', () => {
     });
     report('enricher SIGKILL + restart → commits again', Date.now() - killedAt);
 
-    await timeUntilProgress(applied, 'the aggregator to apply', 30_000);
+    await timeUntilProgress(applied, 'the aggregator to apply', 30_000, { owner: aggregator });
     aggregator.signal('SIGKILL');
     await aggregator.exited;
     const killedAggAt = Date.now();
     aggregator = cdc(['aggregate', '--db', dbPath, '--ops-port', '0']);
     const from = applied();
-    await waitFor(() => applied() > from, {
+    await aggregator.waitFor(() => applied() > from, {
       timeoutMs: AGGREGATOR_SESSION_MS,
       what: 'the aggregator after its restart',
     });

@@ -57,16 +57,22 @@ export function appliedOffsets(dbPath: string, topic: string): number {
   }
 }
 
-/** Waits until `probe()` grows past its value now; returns the time it took (ms). */
+/**
+ * Waits until `probe()` grows past its value now (or `from`); returns the time it took (ms). With
+ * `owner`, the process whose progress it is: the wait fails at once if it exits, and a timeout's
+ * message carries the end of its output (what it was doing instead).
+ */
 export async function timeUntilProgress(
   probe: () => Promise<number> | number,
   what: string,
   timeoutMs: number,
-  from?: number,
+  options: { from?: number; owner?: CdcProcess } = {},
 ): Promise<number> {
   const started = Date.now();
-  const base = from ?? (await probe());
-  await waitFor(async () => (await probe()) > base, { timeoutMs, intervalMs: 100, what });
+  const base = options.from ?? (await probe());
+  const grown = async () => (await probe()) > base;
+  const wait = { timeoutMs, intervalMs: 100, what };
+  await (options.owner ? options.owner.waitFor(grown, wait) : waitFor(grown, wait));
   return Date.now() - started;
 }
 
