@@ -5,9 +5,16 @@ const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jes
 const moduleNameMapper = {
   '^@cdc/(core|bookings|observe|read-model|stack|testing)$': '<rootDir>/packages/$1/src',
   '^@cdc/cli$': '<rootDir>/apps/cdc/src',
-  '^@cdc/(producer|enricher|aggregator|live-ui|alerts)$': '<rootDir>/services/$1/src',
+  '^@cdc/(producer|enricher|aggregator|live-ui|alerts|capture)$': '<rootDir>/services/$1/src',
 };
-const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
+// The local stack's folder (data of Kafka, the registry, PostgreSQL) is no source: jest does not crawl it.
+const common = {
+  rootDir: __dirname,
+  transform,
+  moduleNameMapper,
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/.stack/'],
+};
 
 module.exports = {
   projects: [

@@ -73,11 +73,11 @@ export function ensureDistributions(
  * -DmarkersDirectory for unpack), so a POM of its own in the fresh output folder makes every
  * fetch start without stale markers and leaves no target/ in the repository.
  */
-function mvn(dir: string, args: string[]): void {
+export function mvn(dir: string, args: string[], pomFile: string = POM_FILE): void {
   const work = path.join(dir, '.maven');
   mkdirSync(work, { recursive: true });
   const pom = path.join(work, 'pom.xml');
-  copyFileSync(POM_FILE, pom);
+  copyFileSync(pomFile, pom);
   const r = spawnSync('mvn', ['-B', '-q', '-f', pom, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import {
+  connectionSchema,
+  intSetting,
+  loadConnectionConfig,
+  parseEnv,
+  topicNames,
+  type ConnectionConfig,
+  type Env,
+  type TopicNames,
+} from '@cdc/core';
+
+/** The topic Debezium writes the table's changes to (the connector routes them there), under TOPIC_PREFIX. */
+export const SOURCE_TOPIC = 'movies.source.raw_movie_bookings';
+export const sourceTopicName = (topicPrefix: string): string => topicPrefix + SOURCE_TOPIC;
+
+/** The capture stage's settings, read and validated once at start (environment; CLI options merged in). */
+export interface CaptureConfig {
+  connection: ConnectionConfig;
+  topics: TopicNames;
+  /** Debezium's topic of the source table. */
+  sourceTopic: string;
+  /** `source.name` of every bronze record, and the prefix of its `event_id`. */
+  sourceName: string;
+  groupId: string;
+  /** Stable per instance: a restarted instance fences its predecessor's open transaction. */
+  transactionalId: string;
+  opsPort: number;
+  transactionTimeoutMs: number;
+  /** Backoff after a failed batch before it is read again. */
+  retryMs: number;
+}
+
+const name = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'use 1-100 letters, digits, ".", "_" or "-"');
+
+export const captureSchema = connectionSchema.extend({
+  CAPTURE_INSTANCE_ID: name.default('capture-0'),
+  CAPTURE_GROUP_ID: name.optional(),
+  CAPTURE_SOURCE_TOPIC: name.optional(),
+  CAPTURE_SOURCE_NAME: name.default('postgres'),
+  CAPTURE_OPS_PORT: intSetting(0, 65535).default(9475),
+  CAPTURE_TRANSACTION_TIMEOUT_MS: intSetting(1000, 900_000).default(30_000),
+  CAPTURE_RETRY_MS: intSetting(1, 60_000).default(500),
+});
+
+export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
+  const e = parseEnv(captureSchema, env);
+  const connection = loadConnectionConfig(env);
+  const groupId = e.CAPTURE_GROUP_ID ?? `${connection.topicPrefix}cdc-capture`;
+  return {
+    connection,
+    topics: topicNames(connection.topicPrefix),
+    sourceTopic: e.CAPTURE_SOURCE_TOPIC ?? sourceTopicName(connection.topicPrefix),
+    sourceName: e.CAPTURE_SOURCE_NAME,
+    groupId,
+    transactionalId: `${groupId}.${e.CAPTURE_INSTANCE_ID}`,
+    opsPort: e.CAPTURE_OPS_PORT,
+    transactionTimeoutMs: e.CAPTURE_TRANSACTION_TIMEOUT_MS,
+    retryMs: e.CAPTURE_RETRY_MS,
+  };
+}
