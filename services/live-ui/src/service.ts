@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import {
   ConfigError,
+  errorMessage,
   createKafka,
   createControlClient,
   createRegistryClient,
