@@ -1,8 +1,9 @@
 // The sign-in page: exchanges an API token for a session cookie (POST /api/session), then opens
 // the dashboard. The token is sent once and never stored by the page.
-const form = document.getElementById('login-form');
-const input = document.getElementById('token');
-const error = document.getElementById('login-error');
+// No import of dom.js: a signed-out browser may fetch only this script (auth.ts's public paths).
+const form = /** @type {HTMLFormElement} */ (document.getElementById('login-form'));
+const input = /** @type {HTMLInputElement} */ (document.getElementById('token'));
+const error = /** @type {HTMLElement} */ (document.getElementById('login-error'));
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -17,7 +18,7 @@ form.addEventListener('submit', async (event) => {
     window.location.assign('/');
     return;
   }
-  const body = res ? await res.json().catch(() => ({})) : {};
+  const body = /** @type {{ error?: string }} */ (res ? await res.json().catch(() => ({})) : {});
   error.textContent = body.error ?? 'the dashboard did not answer; try again';
   error.hidden = false;
 });
