@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { StackError, type Logger } from '@cdc/core';
 import { mvn } from './fetch';
-import { KAFKA_VERSION, REPO_ROOT } from './versions';
+import { CONNECT_KAFKA_VERSION, REPO_ROOT } from './versions';
 
 /** The Debezium PostgreSQL connector the stack runs (Maven Central: io.debezium:debezium-connector-postgres). */
 export const DEBEZIUM_VERSION = '3.6.1.Final';
@@ -22,11 +22,11 @@ export interface ConnectDistribution {
  * Central, once each (a `.complete` marker), like the broker's jars.
  */
 export function ensureConnectDistribution(home: string, logger: Logger): ConnectDistribution {
-  const connectDir = path.join(home, 'dist', `connect-${KAFKA_VERSION}`);
+  const connectDir = path.join(home, 'dist', `connect-${CONNECT_KAFKA_VERSION}`);
   const pluginPath = path.join(home, 'dist', `connect-plugins-debezium-${DEBEZIUM_VERSION}`);
   const result = { connectLibDir: path.join(connectDir, 'lib'), pluginPath };
-  fetchOnce(connectDir, logger, `Kafka Connect ${KAFKA_VERSION}`, CONNECT_POM, [
-    `-Dkafka.version=${KAFKA_VERSION}`,
+  fetchOnce(connectDir, logger, `Kafka Connect ${CONNECT_KAFKA_VERSION}`, CONNECT_POM, [
+    `-Dkafka.version=${CONNECT_KAFKA_VERSION}`,
     `${DEPENDENCY_PLUGIN}:copy-dependencies`,
     `-DoutputDirectory=${result.connectLibDir}`,
   ]);
@@ -39,7 +39,9 @@ export function ensureConnectDistribution(home: string, logger: Logger): Connect
     '-DexcludeGroupIds=org.apache.kafka',
     `-DoutputDirectory=${pluginDir}`,
   ]);
-  if (!readdirSync(result.connectLibDir).some((f) => f.startsWith(`connect-runtime-${KAFKA_VERSION}`)))
+  if (
+    !readdirSync(result.connectLibDir).some((f) => f.startsWith(`connect-runtime-${CONNECT_KAFKA_VERSION}`))
+  )
     throw new StackError(`Maven finished but ${result.connectLibDir} holds no connect-runtime jar`);
   return result;
 }

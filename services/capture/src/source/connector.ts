@@ -84,21 +84,27 @@ export async function putConnector(
   );
   if (r.status >= 400)
     throw new CdcError('CONFIG_INVALID', `Kafka Connect refused the connector: ${JSON.stringify(r.body)}`);
-  return waitFor(
+  // A FAILED connector or task ends the wait at once (waitFor retries a check that throws).
+  let failure: CdcError | undefined;
+  const running = await waitFor(
     async () => {
       const s = await connectorStatus(rest, p.connector);
       const failed = s && [s.connector, ...s.tasks].find((x) => x.state === 'FAILED');
-      if (failed)
-        throw new CdcError(
+      if (failed) {
+        failure = new CdcError(
           'DEPENDENCY_FAILED',
           `the connector failed: ${failed.trace?.split('\n').slice(0, 3).join(' ')}`,
         );
+        return 'failed' as const;
+      }
       return s && s.connector.state === 'RUNNING' && s.tasks.some((t) => t.state === 'RUNNING')
         ? s
         : undefined;
     },
     { timeoutMs, intervalMs: 500, what: `connector ${p.connector} to run` },
   );
+  if (running === 'failed') throw failure!;
+  return running;
 }
 
 /**
