@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { connectionSchema, describeSettings, type SettingDoc, type SettingsSchema } from '@cdc/core';
 import { aggregatorSchema } from '@cdc/aggregator';
 import { alertsSchema } from '@cdc/alerts';
+import { captureSchema } from '@cdc/capture';
 import { enricherSchema } from '@cdc/enricher';
 import { liveUiEnvSchema } from '@cdc/live-ui';
 import { shutdownSchema } from '@cdc/observe';
@@ -49,6 +50,7 @@ export const COMMAND_SCHEMAS: Record<string, readonly SettingsSchema[]> = {
   ui: [liveUiEnvSchema],
   alerts: [alertsSchema],
   backfill: [backfillSchema],
+  capture: [captureSchema],
   status: [statusSchema],
   // `cdc start` passes its environment to every service it runs.
   start: SERVICES,

@@ -34,13 +34,27 @@ export interface CaptureConfig {
 const name = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'use 1-100 letters, digits, ".", "_" or "-"');
 
 export const captureSchema = connectionSchema.extend({
-  CAPTURE_INSTANCE_ID: name.default('capture-0'),
-  CAPTURE_GROUP_ID: name.optional(),
-  CAPTURE_SOURCE_TOPIC: name.optional(),
-  CAPTURE_SOURCE_NAME: name.default('postgres'),
-  CAPTURE_OPS_PORT: intSetting(0, 65535).default(9475),
-  CAPTURE_TRANSACTION_TIMEOUT_MS: intSetting(1000, 900_000).default(30_000),
-  CAPTURE_RETRY_MS: intSetting(1, 60_000).default(500),
+  CAPTURE_INSTANCE_ID: name
+    .default('capture-0')
+    .describe('stable id of this capture instance (its transactional id is <group>.<instance-id>)'),
+  CAPTURE_GROUP_ID: name
+    .optional()
+    .describe("the capture stage's consumer group on Debezium's topic (default <TOPIC_PREFIX>cdc-capture)"),
+  CAPTURE_SOURCE_TOPIC: name
+    .optional()
+    .describe(`the topic Debezium writes the table's changes to (default <TOPIC_PREFIX>${SOURCE_TOPIC})`),
+  CAPTURE_SOURCE_NAME: name
+    .default('postgres')
+    .describe('source.name of every bronze record, and the prefix of its event_id'),
+  CAPTURE_OPS_PORT: intSetting(0, 65535)
+    .default(9475)
+    .describe("port of the capture stage's /healthz and /metrics, 0 = random"),
+  CAPTURE_TRANSACTION_TIMEOUT_MS: intSetting(1000, 900_000)
+    .default(30_000)
+    .describe('the broker aborts a transaction left open longer than this (ms)'),
+  CAPTURE_RETRY_MS: intSetting(1, 60_000)
+    .default(500)
+    .describe('backoff after a failed batch before it is read again (ms)'),
 });
 
 export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
