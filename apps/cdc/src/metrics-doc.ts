@@ -4,7 +4,7 @@ import { createAlertsMetrics } from '@cdc/alerts';
 import { EnricherMetrics } from '@cdc/enricher';
 import { createLiveUiMetrics } from '@cdc/live-ui';
 import { createMetricsRegistry } from '@cdc/observe';
-import { createProducerMetrics } from '@cdc/producer';
+import { createProducerMetrics, createSqlProducerMetrics } from '@cdc/producer';
 
 /**
  * The catalogue of the pipeline's metrics, read from each service's own metric registry (the
@@ -31,12 +31,19 @@ export interface MetricInfo {
 }
 
 const STAGES: { service: string; prefix: string; registry: () => Registry }[] = [
-  { service: 'producer', prefix: 'cdc_producer_', registry: () => createProducerMetrics().registry },
+  { service: 'producer', prefix: 'cdc_producer_', registry: producerRegistry },
   { service: 'enricher', prefix: 'cdc_enricher_', registry: () => new EnricherMetrics().registry },
   { service: 'aggregator', prefix: 'cdc_aggregator_', registry: () => createAggregatorMetrics().registry },
   { service: 'live-ui', prefix: 'cdc_live_ui_', registry: liveUiRegistry },
   { service: 'alerts', prefix: 'cdc_alerts_', registry: () => createAlertsMetrics().registry },
 ];
+
+/** The producer's metrics to Kafka, and those of `cdc produce --to postgres` (the same service). */
+function producerRegistry(): Registry {
+  const registry = createProducerMetrics().registry;
+  createSqlProducerMetrics(registry);
+  return registry;
+}
 
 function liveUiRegistry(): Registry {
   const registry = createMetricsRegistry('live-ui');

@@ -12,3 +12,4 @@ export * from './backfills';
 export * from './bronze';
 export * from './cdc-process';
 export * from './fault-stack';
+export * from './source-database';

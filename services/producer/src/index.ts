@@ -17,3 +17,4 @@ export { formatSummary, type ProduceSummary } from './summary';
 export type { ProgressMode } from './progress';
 export * from './import';
 export { createProducerMetrics, type ProducerMetrics } from './metrics';
+export * from './sql';

@@ -8,17 +8,24 @@ import {
   DEFAULT_PRODUCERS,
   ONE_PRODUCER_MAX_RATE,
   DEFAULT_RATE_PER_SEC,
+  DEFAULT_MAX_TRANSACTION_CHANGES,
+  formatSqlSummary,
   formatSummary,
   listScenarios,
   parseProduceArgs,
+  parseSqlProduceArgs,
   runProducer,
+  runToPostgres,
   type ProduceArgs,
 } from '@cdc/producer';
+import { sourceStackConfig } from '@cdc/stack';
 import { commandContext } from '../context';
 import { exitSoon } from '../lifecycle';
 import { EXIT_FAILURE, run } from '../run';
 
 interface ProduceOptions extends ProduceArgs {
+  to: string;
+  maxTransaction?: string;
   listScenarios?: boolean;
   progress: boolean;
   json?: boolean;
@@ -32,6 +39,16 @@ export function registerProduceCommand(program: Command): void {
         'realistic generated changes at a chosen rate, or a named scenario; Ctrl-C stops cleanly',
     )
     .allowExcessArguments(false)
+    .option(
+      '--to <target>',
+      "'kafka' (the bronze topic, default) or 'postgres': the same changes as SQL INSERT/UPDATE/DELETE on " +
+        "raw_movie_bookings (DATABASE_URL or the PG* variables; default the local stack's database), captured by Debezium",
+      'kafka',
+    )
+    .option(
+      '--max-transaction <n>',
+      `with --to postgres: each transaction holds 1 to n consecutive changes, drawn from the seed (default ${DEFAULT_MAX_TRANSACTION_CHANGES})`,
+    )
     .option(
       '-r, --rate <n>',
       `events per second, or 'max' (default: max with --count, else ${DEFAULT_RATE_PER_SEC})`,
@@ -84,7 +101,9 @@ export function registerProduceCommand(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action((opts: ProduceOptions) =>
       run(async () => {
-        const { listScenarios: list, progress, json, ...args } = opts;
+        const { listScenarios: list, progress, json, to, maxTransaction, ...args } = opts;
+        if (to !== 'kafka' && to !== 'postgres')
+          throw new UsageError(`--to ${to}: the targets are 'kafka' and 'postgres'`);
         if (list) {
           const other = Object.keys(args);
           if (other.length > 0)
@@ -92,6 +111,8 @@ export function registerProduceCommand(program: Command): void {
           for (const s of listScenarios()) process.stdout.write(`${s.name.padEnd(18)} ${s.description}\n`);
           return;
         }
+        if (to === 'postgres') return produceToPostgres({ ...args, maxTransaction }, progress, json);
+        if (maxTransaction !== undefined) throw new UsageError('--max-transaction needs --to postgres');
         const config = parseProduceArgs(args);
         const ctx = commandContext('producer');
         // The shared shutdown (observe's Shutdown): the first signal stops generating and waits for
@@ -144,6 +165,53 @@ export function registerProduceCommand(program: Command): void {
           process.exitCode = EXIT_FAILURE;
       }),
     );
+}
+
+/** `--to postgres`: the changes as SQL on the source table; Ctrl-C ends after the transaction in progress. */
+async function produceToPostgres(
+  args: ProduceArgs & { maxTransaction?: string },
+  progress: boolean,
+  json: boolean | undefined,
+): Promise<void> {
+  const config = parseSqlProduceArgs(args);
+  const ctx = commandContext('producer');
+  const shutdown = new Shutdown({ timeoutMs: ctx.shutdownTimeoutMs, logger: ctx.logger });
+  const databaseUrl = sourceStackConfig().databaseUrl;
+  const running = runToPostgres(config, {
+    target: { connectionString: databaseUrl || undefined },
+    logger: ctx.logger,
+    signal: shutdown.signal,
+    progress: progress ? 'auto' : 'none',
+  });
+  shutdown.setTarget({
+    close: () =>
+      running.then(
+        () => undefined,
+        () => undefined,
+      ),
+    unfinishedWork: () => [],
+  });
+  void shutdown.requested.then(async () => {
+    const outcome = await shutdown.stop({
+      close: () =>
+        running.then(
+          () => undefined,
+          () => undefined,
+        ),
+      unfinishedWork: () => ['the transaction in progress (it may or may not be committed)'],
+    });
+    if (outcome.timedOut) process.exit(outcome.code);
+  });
+  let summary;
+  try {
+    summary = await running;
+  } finally {
+    shutdown.dispose();
+    exitSoon();
+  }
+  process.stdout.write(json ? `${JSON.stringify(summary)}\n` : formatSqlSummary(summary));
+  // Refused changes are not written: the run did not do all it was asked.
+  if (summary.status === 'failed' || summary.refused > 0) process.exitCode = EXIT_FAILURE;
 }
 
 const kebab = (camel: string): string => camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
