@@ -48,7 +48,7 @@ export interface FaultStack {
  * A port nothing listens on: one the OS picks, or with CDC_TEST_FREE_PORTS=<from>-<to> the first
  * free one of that range not handed out before (for machines where each user has a port range).
  */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const range = /^(\d+)-(\d+)$/.exec(process.env.CDC_TEST_FREE_PORTS ?? '');
   if (!range) return listenOn(0);
   for (let port = Number(range[1]); port <= Number(range[2]); port++) {

@@ -13,3 +13,4 @@ export * from './bronze';
 export * from './cdc-process';
 export * from './fault-stack';
 export * from './source-database';
+export * from './kpi-oracle';

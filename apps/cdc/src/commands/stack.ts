@@ -32,7 +32,7 @@ export function printStatus(s: StackStatus): void {
   }
 }
 
-function printSourceStatus(components: SourceComponentStatus[]): void {
+export function printSourceStatus(components: SourceComponentStatus[]): void {
   for (const c of components) {
     process.stdout.write(
       `${c.name.padEnd(9)} ${c.running ? `running  pid ${String(c.pid).padEnd(8)}` : 'stopped              '} ${c.address}\n`,
@@ -41,7 +41,7 @@ function printSourceStatus(components: SourceComponentStatus[]): void {
   }
 }
 
-function sourceOption(value: string | undefined): 'postgres' | undefined {
+export function sourceOption(value: string | undefined): 'postgres' | undefined {
   if (value === undefined || value === 'postgres') return value;
   throw new UsageError(`--source ${value}: the only source is 'postgres'`);
 }

@@ -1,34 +1,67 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { checkPlan, createSource, planSource } from '@cdc/capture';
 import { AbortedError, ConfigError, describeLoss, OutageTracker, retryWhileOutage, waitFor } from '@cdc/core';
 import { Shutdown } from '@cdc/observe';
-import { stackUp } from '@cdc/stack';
-import { commandContext } from '../context';
+import { sourceStackConfig, sourceStackUp, stackUp, type StackStatus } from '@cdc/stack';
+import { commandContext, type CommandContext } from '../context';
 import { exitSoon } from '../lifecycle';
 import { intOption, run } from '../run';
 import { createTopics, registerSchemas } from '../setup';
 import { superviseChildren, type ChildSpec } from '../supervisor';
-import { printStatus } from './stack';
+import { printSourceStatus, printStatus, sourceOption } from './stack';
 
 interface StartOptions {
   partitions: number;
   rate: number;
   produce: boolean;
+  producerOpsPort: number;
   uiPort: number;
   db: string;
+  /** 'postgres': changes come from the database (Debezium and the capture stage); else the producer writes bronze. */
+  source?: string;
 }
 
 /** The children of `cdc start`, in the order they start. */
 export function pipelineChildren(o: StartOptions): ChildSpec[] {
+  const fromDatabase = o.source === 'postgres';
   const children: ChildSpec[] = [
+    ...(fromDatabase ? [{ name: 'capture', args: ['capture'] }] : []),
     { name: 'enricher', args: ['enrich'] },
     { name: 'aggregator', args: ['aggregate', '--db', o.db] },
     { name: 'live-ui', args: ['ui', '--db', o.db, '--port', String(o.uiPort)] },
     { name: 'alerts', args: ['alerts'] },
   ];
-  if (o.produce)
-    children.push({ name: 'producer', args: ['produce', '--rate', String(o.rate), '--no-progress'] });
+  if (o.produce) {
+    // With a database, the sample traffic is SQL on its table, captured like a booking application's.
+    const to = fromDatabase ? ['--to', 'postgres'] : [];
+    const args = ['produce', ...to, '--rate', String(o.rate), '--ops-port', String(o.producerOpsPort)];
+    children.push({ name: 'producer', args: [...args, '--no-progress'] });
+  }
   return children;
+}
+
+/**
+ * `--source postgres`: PostgreSQL (unless DATABASE_URL or PGHOST names the user's) and a Kafka
+ * Connect worker with Debezium (unless CONNECT_URL names the user's), then the connector, as
+ * `cdc source create --execute` makes it: the same checks first, and an existing one is kept
+ * (its configuration updated), so a second start resumes where the first stopped.
+ */
+async function startSource(ctx: CommandContext, brokers: StackStatus['brokers'], partitions: number) {
+  const source = sourceStackConfig();
+  printSourceStatus(await sourceStackUp(ctx.stack, source, brokers, ctx.logger));
+  const settings = {
+    connection: ctx.connection,
+    databaseUrl: source.databaseUrl || undefined,
+    connectUrl: source.connectUrl,
+  };
+  const plan = planSource(settings);
+  const { exists } = await checkPlan(settings, plan);
+  const status = await createSource(settings, plan, partitions, ctx.logger);
+  process.stdout.write(
+    `connector ${status.name} ${exists ? 'kept' : 'created'}: ${plan.table} -> ${plan.sourceTopic} (${status.connector.state})\n`,
+  );
+  return { DATABASE_URL: source.databaseUrl || undefined, CONNECT_URL: source.connectUrl };
 }
 
 export function registerStartCommand(program: Command): void {
@@ -46,6 +79,17 @@ export function registerStartCommand(program: Command): void {
     )
     .option('--rate <events/s>', 'rate of the sample producer', intOption('--rate', 1, 1_000_000), 20)
     .option('--no-produce', 'do not run the sample producer (produce yourself with `npx cdc produce`)')
+    .option(
+      '--producer-ops-port <port>',
+      'port of the sample producer\'s /healthz and /metrics (0 = a free one)',
+      intOption('--producer-ops-port', 0, 65535),
+      9470,
+    )
+    .option(
+      '--source <kind>',
+      "'postgres': capture the bookings from PostgreSQL (the local stack's, or DATABASE_URL's) through Kafka Connect and Debezium; " +
+        'the sample producer then writes SQL to its table',
+    )
     .option('--ui-port <port>', 'port of the dashboard', intOption('--ui-port', 1, 65535), 8080)
     .option(
       '--db <path>',
@@ -54,6 +98,7 @@ export function registerStartCommand(program: Command): void {
     )
     .action((opts: StartOptions) =>
       run(async () => {
+        const fromDatabase = sourceOption(opts.source) === 'postgres';
         const ctx = commandContext('start');
         // Ctrl-C works from the first moment: during start-up (waiting for a broker that is down)
         // it ends the wait; once the services run, it stops them within SHUTDOWN_TIMEOUT_MS.
@@ -61,8 +106,10 @@ export function registerStartCommand(program: Command): void {
         const outages = new OutageTracker({ logger: ctx.logger });
         const retry = <T>(what: string, fn: () => Promise<T>): Promise<T> =>
           retryWhileOutage(fn, { outages, what, signal: shutdown.signal });
+        let sourceEnv: Record<string, string | undefined> = {};
         try {
-          printStatus(await stackUp(ctx.stack, ctx.logger));
+          const stack = await stackUp(ctx.stack, ctx.logger);
+          printStatus(stack);
           const topics = await retry('creating the topics', () =>
             createTopics(ctx.connection, ctx.logger, opts.partitions),
           );
@@ -73,6 +120,7 @@ export function registerStartCommand(program: Command): void {
             );
           }
           await retry('registering the schemas', () => registerSchemas(ctx.connection));
+          if (fromDatabase) sourceEnv = await startSource(ctx, stack.brokers, opts.partitions);
         } catch (err) {
           shutdown.dispose();
           exitSoon();
@@ -88,6 +136,7 @@ export function registerStartCommand(program: Command): void {
           KAFKA_BROKERS: ctx.connection.brokers.join(','),
           SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
           AGGREGATOR_DB_PATH: path.resolve(opts.db),
+          ...sourceEnv,
         };
         let gaveUp: { child: string; code: number; message: string } | null = null;
         const supervisor = superviseChildren(pipelineChildren(opts), {

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import type { SeededRandom } from '@cdc/testing';
+import { ORACLE_SQL, type KpiRow, type SeededRandom } from '@cdc/testing';
 
 /**
  * A random SQL workload on raw_movie_bookings: inserts (some with bad data: no customer or movie,
@@ -121,39 +121,7 @@ export class Workload {
   }
 }
 
-/** The contract's per-movie KPIs over the current rows, computed by SQL in PostgreSQL: the oracle. */
-export const ORACLE_SQL = `
-WITH b AS (
-  SELECT *, coalesce(movie_id, '(none)') AS movie_key,
-    (customer_id IS NOT NULL AND movie_id IS NOT NULL AND ticket_count > 0 AND ticket_price > 0
-      AND booking_date <= updated_at) AS v
-  FROM raw_movie_bookings
-)
-SELECT movie_key,
-  count(*)::int AS total_bookings,
-  count(*) FILTER (WHERE v)::int AS valid_bookings,
-  count(*) FILTER (WHERE NOT v)::int AS invalid_bookings,
-  round(count(*) FILTER (WHERE v) * 100.0 / count(*), 2)::float8 AS data_quality_score,
-  count(*) FILTER (WHERE v AND status = 'BOOKED')::int AS active_bookings,
-  count(*) FILTER (WHERE v AND status = 'CANCELLED')::int AS cancelled_bookings,
-  coalesce(sum(ticket_count) FILTER (WHERE v), 0)::int AS total_tickets,
-  coalesce(sum(total_amount * 100) FILTER (WHERE v AND status = 'BOOKED'), 0)::bigint AS total_active_revenue_cents,
-  coalesce(sum(total_amount * 100) FILTER (WHERE v AND status = 'CANCELLED'), 0)::bigint AS total_lost_revenue_cents,
-  coalesce(sum(total_amount * 100) FILTER (WHERE v), 0)::bigint AS total_gross_revenue_cents,
-  count(*) FILTER (WHERE v AND ticket_count = 1)::int AS single_bookings,
-  count(*) FILTER (WHERE v AND ticket_count BETWEEN 2 AND 4)::int AS group_bookings,
-  count(*) FILTER (WHERE v AND ticket_count >= 5)::int AS large_group_bookings,
-  count(*) FILTER (WHERE v AND ticket_price < 10)::int AS budget_bookings,
-  count(*) FILTER (WHERE v AND ticket_price BETWEEN 10 AND 20)::int AS standard_bookings,
-  count(*) FILTER (WHERE v AND ticket_price > 20)::int AS premium_bookings,
-  round(count(*) FILTER (WHERE v AND status = 'CANCELLED') * 100.0 / nullif(count(*) FILTER (WHERE v), 0), 2)::float8 AS cancellation_rate_percent,
-  round(count(*) FILTER (WHERE v AND status = 'BOOKED') * 100.0 / nullif(count(*) FILTER (WHERE v), 0), 2)::float8 AS active_rate_percent,
-  round(sum(total_amount * 100) FILTER (WHERE v AND status = 'BOOKED') / nullif(count(*) FILTER (WHERE v AND status = 'BOOKED'), 0), 2)::float8 AS avg_revenue_per_active_booking_cents,
-  count(DISTINCT (booking_date AT TIME ZONE 'UTC')::date) FILTER (WHERE v)::int AS booking_days,
-  count(DISTINCT extract(hour FROM booking_date AT TIME ZONE 'UTC')) FILTER (WHERE v)::int AS active_hours
-FROM b GROUP BY movie_key ORDER BY movie_key`;
-
-export type KpiRow = Record<string, number | string | null>;
+export type { KpiRow };
 
 /** Oracle rows with the tallied event counters, keyed by movie. */
 export async function oracle(db: Client, events: Map<string, EventTally>): Promise<Map<string, KpiRow>> {
