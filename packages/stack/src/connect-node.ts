@@ -2,10 +2,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { StackError, type Logger } from '@cdc/core';
 import { mvn } from './fetch';
-import { CONNECT_KAFKA_VERSION, REPO_ROOT } from './versions';
+import { CONNECT_KAFKA_VERSION, DEBEZIUM_VERSION, REPO_ROOT } from './versions';
 
-/** The Debezium PostgreSQL connector the stack runs (Maven Central: io.debezium:debezium-connector-postgres). */
-export const DEBEZIUM_VERSION = '3.6.1.Final';
 const CONNECT_POM = path.join(REPO_ROOT, 'stack', 'connect-pom.xml');
 const DEBEZIUM_POM = path.join(REPO_ROOT, 'stack', 'debezium-pom.xml');
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8';

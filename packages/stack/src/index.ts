@@ -3,5 +3,12 @@ export * from './versions';
 export { isPortOpen } from './proc';
 export { ensureDistributions } from './fetch';
 export * from './source-stack';
-export { DEBEZIUM_VERSION, connectTopics, ensureConnectDistribution } from './connect-node';
-export { STACK_DATABASE, SOURCE_TABLE_DDL, stackDatabaseUrl } from './postgres-node';
+export { connectTopics, ensureConnectDistribution } from './connect-node';
+export {
+  STACK_DATABASE,
+  STACK_DB_USER,
+  STACK_DB_PASSWORD,
+  POSTGRES_SERVER_SETTINGS,
+  SOURCE_TABLE_DDL,
+  stackDatabaseUrl,
+} from './postgres-node';

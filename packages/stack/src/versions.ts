@@ -22,6 +22,18 @@ export const TESTED_KAFKA_VERSIONS = [KAFKA_VERSION, KAFKA_COMPAT_VERSION] as co
  * promises to run on Java 17+ (Debian bookworm's default JDK). Moving needs that promise changed first.
  */
 export const APICURIO_VERSION = '3.0.9';
+/**
+ * The Debezium PostgreSQL connector the local stack runs on its Connect worker (Maven Central:
+ * io.debezium:debezium-connector-postgres), and the tag of Debezium's Connect image in
+ * docker-compose.yml (quay.io/debezium/connect, which carries Kafka Connect and this connector).
+ */
+export const DEBEZIUM_VERSION = '3.6.1.Final';
+/**
+ * The PostgreSQL major release of docker-compose.yml's official `postgres` image: the one the
+ * local stack runs from Debian bookworm's packages (postgresql-15). A major tag: its minor
+ * releases are bug and security fixes only, with the same data format.
+ */
+export const POSTGRES_MAJOR_VERSION = '15';
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const POM_FILE = path.join(REPO_ROOT, 'stack', 'pom.xml');
 

@@ -52,7 +52,9 @@ describe('cdc start --source postgres', () => {
     await ctx.cleanup();
     const stack = stackConfig({ ...process.env, ...stackEnv });
     await sourceStackDown(stack, source, createLogger('test-start-postgres', 'warn'));
-    rmSync(path.join(REPO_ROOT, '.stack', stackName), { recursive: true, force: true });
+    // CDC_KEEP_TEST_STACK=1 keeps its files (the logs), as the integration stack's.
+    if (!process.env.CDC_KEEP_TEST_STACK)
+      rmSync(path.join(REPO_ROOT, '.stack', stackName), { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   });
 

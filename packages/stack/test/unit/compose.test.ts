@@ -7,10 +7,25 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { connectTopics, CONNECT_WORKER_SETTINGS } from '../../src/connect-node';
 import { KAFKA_BROKER_SETTINGS } from '../../src/kafka-node';
+import {
+  POSTGRES_SERVER_SETTINGS,
+  SOURCE_TABLE_DDL,
+  STACK_DATABASE,
+  STACK_DB_PASSWORD,
+  STACK_DB_USER,
+} from '../../src/postgres-node';
 import { CCOMPAT_PATH, h2DatasourceUrl, REGISTRY_STORAGE_SETTINGS } from '../../src/registry-node';
+import { sourceStackConfig } from '../../src/source-stack';
 import { stackConfig } from '../../src/stack';
-import { APICURIO_VERSION, KAFKA_VERSION, REPO_ROOT } from '../../src/versions';
+import {
+  APICURIO_VERSION,
+  DEBEZIUM_VERSION,
+  KAFKA_VERSION,
+  POSTGRES_MAJOR_VERSION,
+  REPO_ROOT,
+} from '../../src/versions';
 
 const COMPOSE_FILE = path.join(REPO_ROOT, 'docker-compose.yml');
 const README_FILE = path.join(REPO_ROOT, 'README.md');
@@ -54,6 +69,26 @@ const IMAGES: Record<string, ImageFacts> = {
       const file = /^jdbc:h2:file:([^;]+)/.exec(url)?.[1];
       return file ? [file] : [];
     },
+  },
+  // docker-library/postgres, 15/bookworm/Dockerfile: PostgreSQL from apt.postgresql.org in
+  // /usr/lib/postgresql/15/bin (pg_isready among its client programs); `mkdir -p "$PGDATA" &&
+  // chown -R postgres:postgres "$PGDATA"`, PGDATA=/var/lib/postgresql/data, `VOLUME
+  // /var/lib/postgresql/data`; docker-entrypoint.sh runs /docker-entrypoint-initdb.d/*.sql once.
+  postgres: {
+    version: POSTGRES_MAJOR_VERSION,
+    tools: [`/usr/lib/postgresql/${POSTGRES_MAJOR_VERSION}/bin/pg_isready`],
+    writableDirs: ['/var/lib/postgresql/data'],
+    dataPaths: (env) => [env.PGDATA ?? '/var/lib/postgresql/data'],
+  },
+  // debezium/container-images, connect/3.x/Dockerfile on connect-base/3.x/Dockerfile (Debezium's
+  // Kafka image, UBI with microdnf): `ENTRYPOINT ["/docker-entrypoint.sh"]`, a bash script. A
+  // Connect worker in distributed mode keeps its state (configs, offsets, status) in Kafka topics:
+  // no data of its own.
+  'quay.io/debezium/connect': {
+    version: DEBEZIUM_VERSION,
+    tools: ['/bin/bash'],
+    writableDirs: [],
+    dataPaths: () => [],
   },
 };
 
@@ -101,6 +136,7 @@ const quarkusEnvName = (property: string) => property.toUpperCase().replace(/[^A
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const serviceSchema = z.object({
   image: z.string(),
+  command: z.array(z.string()).optional(),
   ports: z.array(z.string()).default([]),
   environment: z.record(scalar).default({}),
   volumes: z.array(z.string()).default([]),
@@ -138,11 +174,19 @@ function publishedPorts(s: Service): { ip: string | undefined; host: number; con
   });
 }
 
-/** Named-volume mounts "volume:/path[:mode]". */
+/** Named-volume mounts "volume:/path[:mode]" (files of the repo, "./path:/path:ro", apart: `fileMounts`). */
 function mounts(s: Service): { source: string; target: string }[] {
+  return allMounts(s).filter((m) => !m.source.startsWith('./'));
+}
+
+function fileMounts(s: Service): { source: string; target: string; mode: string }[] {
+  return allMounts(s).filter((m) => m.source.startsWith('./'));
+}
+
+function allMounts(s: Service): { source: string; target: string; mode: string }[] {
   return s.volumes.map((v) => {
-    const [source = '', target = ''] = v.split(':');
-    return { source, target };
+    const [source = '', target = '', mode = ''] = v.split(':');
+    return { source, target, mode };
   });
 }
 
@@ -201,8 +245,52 @@ function healthcheckArgv(s: Service): string[] {
 describe('docker-compose.yml (static checks; no container engine)', () => {
   const names = Object.keys(compose.services);
 
-  it('has the two services of the local stack', () => {
-    expect(names.sort()).toEqual(['kafka', 'registry']);
+  it('has the services of the local stack: broker, registry, and with --source postgres the database and Connect', () => {
+    expect([...names].sort()).toEqual(['connect', 'kafka', 'postgres', 'registry']);
+  });
+
+  it('postgres: the local stack database, user and server settings; the source table from sql/', () => {
+    const pg = service('postgres');
+    const source = sourceStackConfig({});
+    expect(publishedPorts(pg)).toEqual([{ ip: '127.0.0.1', host: source.postgresPort, container: 5432 }]);
+    const settings: Record<string, string> = {};
+    const command = pg.command ?? [];
+    command.forEach((arg, i) => {
+      if (command[i - 1] === '-c') {
+        const [k = '', v = ''] = arg.split('=');
+        settings[k] = v;
+      }
+    });
+    expect(settings).toEqual(POSTGRES_SERVER_SETTINGS);
+    expect(pg.environment).toMatchObject({
+      POSTGRES_USER: STACK_DB_USER,
+      POSTGRES_PASSWORD: STACK_DB_PASSWORD,
+      POSTGRES_DB: STACK_DATABASE,
+    });
+    const [ddl] = fileMounts(pg);
+    expect(path.resolve(REPO_ROOT, ddl!.source)).toBe(SOURCE_TABLE_DDL);
+    expect(ddl).toMatchObject({
+      target: expect.stringMatching(/^\/docker-entrypoint-initdb\.d\/.*\.sql$/),
+      mode: 'ro',
+    });
+  });
+
+  it('connect: the worker settings of the local stack (CONNECT_WORKER_SETTINGS) as the image reads them', () => {
+    const c = service('connect');
+    expect(publishedPorts(c)).toEqual([
+      { ip: '127.0.0.1', host: sourceStackConfig({}).connectPort, container: 8083 },
+    ]);
+    for (const [property, value] of Object.entries(CONNECT_WORKER_SETTINGS)) {
+      const name = `CONNECT_${property.toUpperCase().replaceAll('.', '_')}`;
+      expect({ [name]: c.environment[name] }).toEqual({ [name]: value });
+    }
+    const topics = connectTopics(defaults.name);
+    expect(c.environment).toMatchObject({
+      BOOTSTRAP_SERVERS: 'kafka:29092',
+      CONFIG_STORAGE_TOPIC: topics.configs,
+      OFFSET_STORAGE_TOPIC: topics.offsets,
+      STATUS_STORAGE_TOPIC: topics.status,
+    });
   });
 
   it.each(names)(
@@ -273,9 +361,14 @@ describe('docker-compose.yml (static checks; no container engine)', () => {
     const s = service(name);
     const { facts } = imageOf(s);
 
-    it('mounts only named volumes declared in the file', () => {
-      expect(mounts(s).length).toBeGreaterThan(0);
+    it('mounts only named volumes declared in the file (a service with data), and files of the repo read-only', () => {
+      if (facts.dataPaths(s.environment).length > 0) expect(mounts(s).length).toBeGreaterThan(0);
+      else expect(mounts(s)).toEqual([]);
       for (const m of mounts(s)) expect(Object.keys(compose.volumes)).toContain(m.source);
+      for (const f of fileMounts(s)) {
+        expect(f.mode).toBe('ro');
+        expect(() => readFileSync(path.resolve(REPO_ROOT, f.source))).not.toThrow();
+      }
     });
 
     it("mounts each volume on a directory the image's user owns", () => {
@@ -284,7 +377,6 @@ describe('docker-compose.yml (static checks; no container engine)', () => {
 
     it('keeps its data in the mounted volumes, and every mount holds data', () => {
       const dataPaths = facts.dataPaths(s.environment);
-      expect(dataPaths.length).toBeGreaterThan(0);
       for (const p of dataPaths) {
         expect({ dataPath: p, mounted: mounts(s).some((m) => isUnder(p, m.target)) }).toEqual({
           dataPath: p,
