@@ -35,6 +35,8 @@ export interface SourceStackConfig {
   connectHeapMb: number;
   /** The database the connector captures: the user's (DATABASE_URL) or the stack's. */
   databaseUrl: string;
+  /** The same database as the Connect worker reaches it (CONNECT_DATABASE_URL), when that differs. */
+  connectDatabaseUrl: string | undefined;
   externalDatabase: boolean;
   connectUrl: string;
   externalConnect: boolean;
@@ -46,6 +48,8 @@ const sourceEnv = z.object({
   CDC_CONNECT_PORT: port.default(8083),
   CDC_CONNECT_HEAP_MB: z.coerce.number().int().min(128).max(8192).default(512),
   DATABASE_URL: z.string().url().optional(),
+  // The database as the Connect worker reaches it, when not as this host does (a Connect container).
+  CONNECT_DATABASE_URL: z.string().url().optional(),
   PGHOST: z.string().optional(),
   CONNECT_URL: z.string().url().optional(),
 });
@@ -58,6 +62,7 @@ export function sourceStackConfig(env: Env = process.env): SourceStackConfig {
     connectPort: e.CDC_CONNECT_PORT,
     connectHeapMb: e.CDC_CONNECT_HEAP_MB,
     databaseUrl: e.DATABASE_URL ?? (e.PGHOST ? '' : stackDatabaseUrl(e.CDC_POSTGRES_PORT)),
+    connectDatabaseUrl: e.CONNECT_DATABASE_URL,
     externalDatabase,
     connectUrl: e.CONNECT_URL ?? `http://127.0.0.1:${e.CDC_CONNECT_PORT}`,
     externalConnect: e.CONNECT_URL !== undefined,

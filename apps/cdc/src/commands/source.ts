@@ -19,6 +19,7 @@ function settings(ctx: CommandContext, snapshot?: string): SourceSettings {
   return {
     connection: ctx.connection,
     databaseUrl: s.databaseUrl || undefined,
+    connectDatabaseUrl: s.connectDatabaseUrl,
     connectUrl: s.connectUrl,
     ...(snapshot === 'never' ? { snapshotMode: 'no_data' as const } : {}),
   };
@@ -29,6 +30,9 @@ function printPlan(p: SourcePlan, verb: string): void {
     [
       `${verb}:`,
       `  database      ${describeTarget(p.database)}`,
+      ...(describeTarget(p.connectorDatabase) === describeTarget(p.database)
+        ? []
+        : [`  from Connect  ${describeTarget(p.connectorDatabase)} (CONNECT_DATABASE_URL)`]),
       `  table         ${p.table}`,
       `  connector     ${p.connector} (Debezium PostgreSQL, pgoutput)`,
       `  slot          ${p.slot}`,
@@ -81,7 +85,7 @@ export function registerSourceCommands(program: Command): void {
         const st = await sourceStatus(s, plan);
         if (opts.json) {
           process.stdout.write(
-            `${JSON.stringify({ plan: { ...plan, database: describeTarget(plan.database) }, ...st })}\n`,
+            `${JSON.stringify({ plan: { ...plan, database: describeTarget(plan.database), connectorDatabase: describeTarget(plan.connectorDatabase) }, ...st })}\n`,
           );
           return;
         }

@@ -53,6 +53,7 @@ async function startSource(ctx: CommandContext, brokers: StackStatus['brokers'],
   const settings = {
     connection: ctx.connection,
     databaseUrl: source.databaseUrl || undefined,
+    connectDatabaseUrl: source.connectDatabaseUrl,
     connectUrl: source.connectUrl,
   };
   const plan = planSource(settings);
@@ -81,7 +82,7 @@ export function registerStartCommand(program: Command): void {
     .option('--no-produce', 'do not run the sample producer (produce yourself with `npx cdc produce`)')
     .option(
       '--producer-ops-port <port>',
-      'port of the sample producer\'s /healthz and /metrics (0 = a free one)',
+      "port of the sample producer's /healthz and /metrics (0 = a free one)",
       intOption('--producer-ops-port', 0, 65535),
       9470,
     )

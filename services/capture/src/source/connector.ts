@@ -9,6 +9,8 @@ export const POSTGRES_CONNECTOR_CLASS = 'io.debezium.connector.postgresql.Postgr
 export interface SourcePlan {
   connector: string;
   database: DatabaseTarget;
+  /** The same database as the Connect worker reaches it (another host name from a container). */
+  connectorDatabase: DatabaseTarget;
   table: string;
   slot: string;
   publication: string;
@@ -38,11 +40,11 @@ export function connectorConfig(p: SourcePlan): Record<string, string> {
     'connector.class': POSTGRES_CONNECTOR_CLASS,
     'tasks.max': '1',
     'plugin.name': 'pgoutput',
-    'database.hostname': p.database.host,
-    'database.port': String(p.database.port),
-    'database.user': p.database.user,
-    'database.password': p.database.password,
-    'database.dbname': p.database.database,
+    'database.hostname': p.connectorDatabase.host,
+    'database.port': String(p.connectorDatabase.port),
+    'database.user': p.connectorDatabase.user,
+    'database.password': p.connectorDatabase.password,
+    'database.dbname': p.connectorDatabase.database,
     'topic.prefix': p.connector.replace(/[^a-zA-Z0-9_.-]/g, '_'),
     'table.include.list': p.table,
     'slot.name': p.slot,

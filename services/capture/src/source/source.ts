@@ -23,6 +23,8 @@ import {
 export interface SourceSettings {
   connection: ConnectionConfig;
   databaseUrl: string | undefined;
+  /** The database as the Connect worker reaches it, when not as this host does (default databaseUrl). */
+  connectDatabaseUrl?: string | undefined;
   connectUrl: string;
   snapshotMode?: SourcePlan['snapshotMode'];
 }
@@ -34,6 +36,7 @@ export function planSource(s: SourceSettings): SourcePlan {
   return {
     ...sourceNames(s.connection.topicPrefix),
     database: databaseTarget(s.databaseUrl),
+    connectorDatabase: databaseTarget(s.connectDatabaseUrl ?? s.databaseUrl),
     table: sourceTable,
     sourceTopic: sourceTopicName(s.connection.topicPrefix),
     snapshotMode: s.snapshotMode ?? 'initial',
