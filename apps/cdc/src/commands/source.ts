@@ -9,6 +9,7 @@ import {
   sourceStatus,
   type SourcePlan,
   type SourceSettings,
+  type SourceStatus,
 } from '@cdc/capture';
 import { sourceStackConfig } from '@cdc/stack';
 import { commandContext, type CommandContext } from '../context';
@@ -42,6 +43,17 @@ function printPlan(p: SourcePlan, verb: string): void {
       '',
     ].join('\n'),
   );
+}
+
+function formatSnapshot(s: SourceStatus['snapshot']): string {
+  if (s === null) return 'not started';
+  if (s.state === 'done') return 'done (streaming changes)';
+  const read = s.recordsOnTopic === null ? '?' : String(s.recordsOnTopic);
+  const pct =
+    s.recordsOnTopic !== null && s.tableRows
+      ? ` (${Math.min(100, (100 * s.recordsOnTopic) / s.tableRows).toFixed(1)}%)`
+      : '';
+  return `running: ${read} rows read of ${s.tableRows ?? '?'} in the table${pct}`;
 }
 
 /** `cdc source`: the Debezium connector that captures the bookings table, through Connect's REST API. */
@@ -82,7 +94,7 @@ export function registerSourceCommands(program: Command): void {
         const ctx = commandContext('source');
         const s = settings(ctx);
         const plan = planSource(s);
-        const st = await sourceStatus(s, plan);
+        const st = await sourceStatus(s, plan, ctx.logger);
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify({ plan: { ...plan, database: describeTarget(plan.database), connectorDatabase: describeTarget(plan.connectorDatabase) }, ...st })}\n`,
@@ -96,6 +108,7 @@ export function registerSourceCommands(program: Command): void {
             ...(c?.tasks ?? []).map(
               (t) => `  task ${t.id}   ${t.state}${t.trace ? `: ${t.trace.split('\n')[0]}` : ''}`,
             ),
+            `snapshot   ${formatSnapshot(st.snapshot)}`,
             `slot       ${plan.slot}: ${
               st.slot
                 ? `${st.slot.active ? 'active' : 'inactive'}, lag ${st.slot.lagBytes ?? '?'} bytes, ${st.slot.lagSeconds ?? '?'} s`

@@ -73,6 +73,22 @@ export async function connectorStatus(rest: ConnectRest, name: string): Promise<
   return r.status === 404 ? null : r.body;
 }
 
+/**
+ * The connector's source offset (Connect's offsets API, Kafka 3.5+): Debezium's position, with
+ * `snapshot` set while the initial snapshot runs. Null when there is none yet, or Connect is older.
+ */
+export async function connectorOffset(
+  rest: ConnectRest,
+  name: string,
+): Promise<Record<string, unknown> | null> {
+  const r = await rest.request<{ offsets?: { offset?: Record<string, unknown> }[] }>(
+    'GET',
+    `/connectors/${encodeURIComponent(name)}/offsets`,
+  );
+  if (r.status >= 400) return null;
+  return r.body.offsets?.[0]?.offset ?? null;
+}
+
 /** Creates (or updates) the connector and waits until its task runs; a failed task is reported with its trace. */
 export async function putConnector(
   rest: ConnectRest,

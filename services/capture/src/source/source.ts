@@ -2,6 +2,7 @@ import { CdcError, createKafka, withAdmin, type ConnectionConfig, type Logger } 
 import { sourceTopicName } from '../config';
 import { ConnectRest, type ConnectorStatus } from './connect-rest';
 import {
+  connectorOffset,
   connectorStatus,
   POSTGRES_CONNECTOR_CLASS,
   putConnector,
@@ -97,15 +98,55 @@ export async function createSource(
 export interface SourceStatus {
   connector: ConnectorStatus | null;
   slot: SlotState | null;
+  /**
+   * The initial snapshot: 'running' while Debezium's offset says so, 'done' once it streams,
+   * null without a connector or an offset. While it runs, `recordsOnTopic` (the source topic's
+   * records, all snapshot reads for a connector created on an empty topic) of `tableRows`.
+   */
+  snapshot: { state: 'running' | 'done'; recordsOnTopic: number | null; tableRows: number | null } | null;
 }
 
-export async function sourceStatus(s: SourceSettings, plan: SourcePlan): Promise<SourceStatus> {
-  const connector = await connectorStatus(new ConnectRest(s.connectUrl), plan.connector);
+export async function sourceStatus(
+  s: SourceSettings,
+  plan: SourcePlan,
+  logger: Logger,
+): Promise<SourceStatus> {
+  const rest = new ConnectRest(s.connectUrl);
+  const connector = await connectorStatus(rest, plan.connector);
+  const offset = connector ? await connectorOffset(rest, plan.connector) : null;
+  const snapshotting = offset !== null && isSnapshotOffset(offset);
   const client = await connectDatabase(plan.database);
   try {
-    return { connector, slot: await slotState(client, plan.slot) };
+    const slot = await slotState(client, plan.slot);
+    if (offset === null) return { connector, slot, snapshot: null };
+    if (!snapshotting)
+      return { connector, slot, snapshot: { state: 'done', recordsOnTopic: null, tableRows: null } };
+    const rows = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${plan.table}`);
+    const recordsOnTopic = await topicRecords(s, plan.sourceTopic, logger);
+    return {
+      connector,
+      slot,
+      snapshot: { state: 'running', recordsOnTopic, tableRows: Number(rows.rows[0]!.n) },
+    };
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** Debezium marks the offsets it writes during a snapshot (`snapshot`: true or the snapshot's kind) until the last row. */
+function isSnapshotOffset(offset: Record<string, unknown>): boolean {
+  const snap = offset.snapshot;
+  return snap !== undefined && snap !== false && snap !== 'false' && offset.last_snapshot_record !== true;
+}
+
+async function topicRecords(s: SourceSettings, topic: string, logger: Logger): Promise<number | null> {
+  const kafka = createKafka(s.connection, logger);
+  try {
+    return await withAdmin(kafka, async (admin) =>
+      (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0),
+    );
+  } catch {
+    return null;
   }
 }
 
