@@ -28,15 +28,31 @@ function needsInstall() {
   return null;
 }
 
+/**
+ * npm ci's own output (its scripts' banners, patch-package, the build) is kept unless it fails:
+ * the first `npm start` on a fresh clone prints a line for the install, not thirty.
+ */
+function installQuietly() {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const started = Date.now();
+  const r = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
+    process.stderr.write(`${r.stdout}${r.stderr}npm ci failed (exit ${r.status}): see above\n`);
+    process.exit(r.status ?? 1);
+  }
+  process.stderr.write(`installed the dependencies in ${Math.round((Date.now() - started) / 1000)} s\n`);
+}
+
 const reason = needsInstall();
 if (reason !== null) {
   process.stderr.write(`${reason}: installing dependencies (npm ci, about a minute)\n`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const status = run(npm, ['ci', '--no-audit', '--no-fund']);
-  if (status !== 0) {
-    process.stderr.write('npm ci failed: see above\n');
-    process.exit(status);
-  }
+  installQuietly();
 }
 
 if (process.argv.includes('--monitoring')) {

@@ -1,4 +1,10 @@
-import { createLogger, loadConnectionConfig, type ConnectionConfig, type Logger } from '@cdc/core';
+import {
+  createLogger,
+  loadConnectionConfig,
+  type ConnectionConfig,
+  type LogDestination,
+  type Logger,
+} from '@cdc/core';
 import { loadShutdownTimeoutMs } from '@cdc/observe';
 import { stackConfig, type StackConfig } from '@cdc/stack';
 
@@ -15,7 +21,8 @@ export interface CommandContext {
   shutdownTimeoutMs: number;
 }
 
-export function commandContext(service: string): CommandContext {
+/** `destination`: where the command's own log lines go (default stderr). */
+export function commandContext(service: string, destination?: LogDestination): CommandContext {
   const stack = stackConfig();
   const env = { ...process.env };
   env.KAFKA_BROKERS ??= `127.0.0.1:${stack.kafkaPort}`;
@@ -24,7 +31,7 @@ export function commandContext(service: string): CommandContext {
   return {
     connection,
     stack,
-    logger: createLogger(service, connection.logLevel, connection.logFormat),
+    logger: createLogger(service, connection.logLevel, connection.logFormat, destination),
     shutdownTimeoutMs: loadShutdownTimeoutMs(env),
   };
 }

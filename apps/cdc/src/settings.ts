@@ -9,6 +9,7 @@ import { liveUiEnvSchema } from '@cdc/live-ui';
 import { shutdownSchema } from '@cdc/observe';
 import { stackSchema } from '@cdc/stack';
 import { backfillSchema } from './commands/backfill';
+import { startSchema } from './commands/start';
 import { statusSchema } from './commands/status';
 
 /**
@@ -53,7 +54,7 @@ export const COMMAND_SCHEMAS: Record<string, readonly SettingsSchema[]> = {
   capture: [captureSchema],
   status: [statusSchema],
   // `cdc start` passes its environment to every service it runs.
-  start: SERVICES,
+  start: [startSchema, ...SERVICES],
 };
 
 /** Every variable a command reads, each once (the first schema that reads it describes it). */

@@ -1,15 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { prettyFactory } from 'pino-pretty';
 import type { Logger } from '@cdc/core';
 import { EXIT_USAGE } from './run';
 
 /**
  * Runs the pipeline's services as child processes of `cdc start`: one process per service (each
- * gets its own core and its own crash domain), their JSON logs shown readably with the service
- * name, a crashed child restarted with exponential backoff, and all of them stopped when the
- * supervisor is asked to stop.
+ * gets its own core and its own crash domain), each line of their output handed to `onLine`
+ * (start-console.ts shows or files it), a crashed child restarted with exponential backoff, and
+ * all of them stopped when the supervisor is asked to stop.
+ *
+ * - The children run in process groups of their own: a Ctrl-C in the terminal reaches only
+ *   `cdc start`, which stops them once (SIGTERM). Sharing the terminal's group, each child would
+ *   get the Ctrl-C and then the SIGTERM, take the second as "again: exit at once" and abandon
+ *   the graceful stop.
  *
  * - A child that exits with code 2 (bad configuration, a taken port) is not restarted: it would
  *   fail the same way forever. The supervisor reports it through `onGiveUp` with the child's
@@ -22,6 +26,8 @@ import { EXIT_USAGE } from './run';
 export interface ChildSpec {
   name: string;
   args: string[];
+  /** Environment of this child over the supervisor's. */
+  env?: Record<string, string>;
 }
 
 const CDC_BIN = path.resolve(__dirname, '../../../bin/cdc.js');
@@ -43,6 +49,10 @@ export interface SupervisorOptions {
   stopTimeoutMs: number;
   /** A child exited in a way a restart cannot fix (exit code 2), with its last error line. */
   onGiveUp(child: string, code: number, message: string): void;
+  /** Each line a child writes (stdout or stderr). */
+  onLine(child: string, line: string): void;
+  /** A child was started (`restart` false) or restarted after it exited. */
+  onLaunch?(child: string, restart: boolean): void;
 }
 
 /** What to do when a child exits on its own (pure, unit-tested). */
@@ -61,29 +71,27 @@ export const childShutdownTimeoutMs = (stopTimeoutMs: number): number =>
   Math.max(500, stopTimeoutMs - Math.min(2000, Math.round(stopTimeoutMs / 5)));
 
 export function superviseChildren(specs: ChildSpec[], o: SupervisorOptions): Supervisor {
-  const pretty = prettyFactory({
-    colorize: process.stdout.isTTY,
-    ignore: 'pid,hostname,service',
-    translateTime: 'HH:MM:ss.l',
-  });
   const running = new Map<string, ChildProcess>();
+  const launched = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   let stopping = false;
   const env = { ...o.env, SHUTDOWN_TIMEOUT_MS: String(childShutdownTimeoutMs(o.stopTimeoutMs)) };
 
   const launch = (spec: ChildSpec, attempt: number) => {
     const child = spawn(process.execPath, [CDC_BIN, ...spec.args], {
-      env,
+      env: { ...env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     running.set(spec.name, child);
+    o.onLaunch?.(spec.name, launched.has(spec.name));
+    launched.add(spec.name);
     const startedAt = Date.now();
     let lastError = '';
     const show = (line: string) => {
       if (!line.trim()) return;
       if (/^error( \[[A-Z_]+\])?:/.test(line)) lastError = line;
-      const out = line.startsWith('{') ? pretty(line).trimEnd() : line;
-      process.stdout.write(`[${spec.name}] ${out}\n`);
+      o.onLine(spec.name, line);
     };
     createInterface({ input: child.stdout }).on('line', show);
     createInterface({ input: child.stderr }).on('line', show);

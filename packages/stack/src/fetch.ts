@@ -12,6 +12,17 @@ export interface Distributions {
   registryJar: string;
 }
 
+const distDirs = (home: string, kafkaVersion: string) => ({
+  kafkaDir: path.join(home, 'dist', `kafka-${kafkaVersion}`),
+  registryDir: path.join(home, 'dist', `apicurio-registry-${APICURIO_VERSION}`),
+});
+
+/** Whether `ensureDistributions` has nothing to fetch (a first run downloads for minutes). */
+export function distributionsFetched(home: string, kafkaVersion: string = KAFKA_VERSION): boolean {
+  const { kafkaDir, registryDir } = distDirs(home, kafkaVersion);
+  return existsSync(path.join(kafkaDir, '.complete')) && existsSync(path.join(registryDir, '.complete'));
+}
+
 /**
  * Fetches Kafka's jars and Apicurio Registry's distribution from Maven Central with `mvn`, once:
  * a `.complete` marker makes later calls free. Maven's own cache (~/.m2) makes a refetch cheap.
@@ -23,8 +34,7 @@ export function ensureDistributions(
 ): Distributions {
   const line = kafkaLine(kafkaVersion);
   if (typeof line === 'string') throw new StackError(line, 'CONFIG_INVALID');
-  const kafkaDir = path.join(home, 'dist', `kafka-${kafkaVersion}`);
-  const registryDir = path.join(home, 'dist', `apicurio-registry-${APICURIO_VERSION}`);
+  const { kafkaDir, registryDir } = distDirs(home, kafkaVersion);
   const result: Distributions = {
     kafkaLibDir: path.join(kafkaDir, 'lib'),
     registryJar: path.join(registryDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`),

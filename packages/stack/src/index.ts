@@ -1,7 +1,7 @@
 export * from './stack';
 export * from './versions';
 export { isPortOpen } from './proc';
-export { ensureDistributions } from './fetch';
+export { distributionsFetched, ensureDistributions } from './fetch';
 export * from './source-stack';
 export { connectTopics, ensureConnectDistribution } from './connect-node';
 export {

@@ -196,6 +196,7 @@ describe('faults: stopping with the broker up, down or hanging', () => {
   test('cdc start with the broker stopped: Ctrl-C stops it within the deadline, no child left', async () => {
     // Free ops ports for the children (others may run a pipeline on the defaults on this host).
     const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath], {
+      CDC_LOG_DIR: path.join(tmp, 'logs'),
       ENRICHER_OPS_PORT: '0',
       AGGREGATOR_OPS_PORT: '0',
       ALERTS_OPS_PORT: '0',

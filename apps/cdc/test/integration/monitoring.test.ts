@@ -86,6 +86,7 @@ describe('monitoring as code: promtool and a real Prometheus', () => {
       const start = cdc(
         ['start', '--no-produce', '--ui-port', String(ports['live-ui']), '--db', path.join(tmp, 'agg.db')],
         {
+          CDC_LOG_DIR: path.join(tmp, 'logs'),
           ENRICHER_OPS_PORT: String(ports.enricher),
           AGGREGATOR_OPS_PORT: String(ports.aggregator),
           ALERTS_OPS_PORT: String(ports.alerts),

@@ -8,7 +8,9 @@ import { createTestContext, readUntil, startCdc, type TestContext } from '@cdc/t
 /**
  * The whole pipeline, as users run it: `cdc produce --scenario seed` into bronze, the real
  * `cdc enrich` and `cdc aggregate` processes, and the result compared with the contract's
- * worked example — in SQLite and on the gold topic.
+ * worked example — in SQLite, through the dashboard's API (`cdc ui`) and on the gold topic.
+ * CI also runs it on each supported Node.js line (.ci/node-lines): the smallest test of every
+ * stage, the native SQLite binding included.
  */
 const EXPECTED = [
   // movie, total, active, cancelled, active rev, lost rev, size, price, cancel %, status_changes
@@ -79,6 +81,23 @@ describe('the pipeline end to end', () => {
         active_hours: 1,
       });
     }
+
+    // The dashboard's API serves the same numbers.
+    const ui = start(['ui', '--db', db, '--port', '0']);
+    const [, url] = await ui.waitForOutput(/dashboard at (http:\/\/\S+)/, {
+      stream: 'stdout',
+      timeoutMs: 60_000,
+    });
+    const api = (await (await fetch(`${url}/api/kpis`)).json()) as { movies: Row[] };
+    expect(
+      api.movies.map((m) => [
+        m.movie_key,
+        m.total_bookings,
+        m.cancelled_bookings,
+        m.total_active_revenue_cents,
+        m.total_lost_revenue_cents,
+      ]),
+    ).toEqual(EXPECTED.map((e) => [e[0], e[1], e[3], e[4], e[5]]));
 
     const conn = new Database(db, { readonly: true });
     const times = conn.prepare('SELECT DISTINCT booking_hour, day_of_week FROM bookings').all();

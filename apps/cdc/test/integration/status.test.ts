@@ -40,6 +40,7 @@ describe('cdc status, ops ports, cdc start giving up on a child', () => {
   test('against a running pipeline: every line, valid JSON, exit 0', async () => {
     // Free ops ports for the children (others may run a pipeline on the defaults on this host).
     const start = cdc(['start', '--no-produce', '--ui-port', String(await freePort()), '--db', dbPath], {
+      CDC_LOG_DIR: path.join(tmp, 'logs'),
       ENRICHER_OPS_PORT: '0',
       AGGREGATOR_OPS_PORT: '0',
       ALERTS_OPS_PORT: '0',
@@ -143,6 +144,7 @@ describe('cdc status, ops ports, cdc start giving up on a child', () => {
         ),
       );
       const start = cdc(['start', '--no-produce', '--ui-port', String(port), '--db', dbPath], {
+        CDC_LOG_DIR: path.join(tmp, 'logs'),
         ENRICHER_OPS_PORT: '0',
         AGGREGATOR_OPS_PORT: '0',
         ALERTS_OPS_PORT: '0',

@@ -30,8 +30,10 @@ const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
  */
 const CONNECTION_FAILURE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|Connection error|Connection timeout|Closed connection|timed out|KafkaJSConnection|KafkaJSNumberOfRetriesExceeded|Failed to connect to seed broker/i;
+// "Response without match": a response to a request kafkajs already gave up on (a connection it
+// closed, a timeout it retried) arrives late and is dropped; nothing is lost.
 const RETRIED_NOISE =
-  /^Crash: |Restarting the consumer|coordinator|not the leader|LEADER_NOT_AVAILABLE|NOT_COORDINATOR|COORDINATOR_|The group is rebalancing|Failed to find group coordinator|Response (Metadata|Heartbeat|JoinGroup|SyncGroup|OffsetCommit|LeaveGroup)/i;
+  /^Crash: |Restarting the consumer|Response without match|coordinator|not the leader|LEADER_NOT_AVAILABLE|NOT_COORDINATOR|COORDINATOR_|The group is rebalancing|Failed to find group coordinator|Response (Metadata|Heartbeat|JoinGroup|SyncGroup|OffsetCommit|LeaveGroup)/i;
 
 export function kafkaLogDisposition(message: string, error: unknown): 'outage' | 'noise' | 'log' {
   const text = `${message} ${typeof error === 'string' ? error : ''}`;

@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import { errorMessage } from '../errors';
 import type { Logger } from '../logger';
 import { outageOf, type OutageTracker } from '../lifecycle/outage';
 import { fencedInstanceError, isFencedInstance } from './errors';
+import { kafkaLogDisposition } from './client-log';
 
 /**
  * Every consumer of the pipeline is made here, so they all ride out a broker outage the same way:
@@ -73,6 +75,10 @@ export function createPipelineConsumer(kafka: Kafka, o: PipelineConsumerOptions)
     const err = payload.error;
     if (payload.restart) {
       if (outages && outageOf(err)) outages.failed(outageOf(err)!, err, `consumer of ${config.groupId}`);
+      // A broker still starting (coordinator loading, no leader yet): kafkajs retries it, and a
+      // fresh stack does this on every first start. Anything else is worth a warning.
+      else if (kafkaLogDisposition(errorMessage(err), undefined) === 'noise')
+        log.info({ err }, 'consumer restarted: the broker is still starting');
       else log.warn({ err }, 'consumer crashed; kafkajs restarts it');
       return;
     }

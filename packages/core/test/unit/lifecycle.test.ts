@@ -160,6 +160,7 @@ describe('kafkajs log lines during an outage', () => {
     ).toBe('outage');
     expect(kafkaLogDisposition('Crash: KafkaJSNumberOfRetriesExceeded: x', undefined)).toBe('outage');
     expect(kafkaLogDisposition('Restarting the consumer in 300ms', undefined)).toBe('noise');
+    expect(kafkaLogDisposition('Response without match', undefined)).toBe('noise');
     expect(kafkaLogDisposition('Response Heartbeat(key: 12, version: 3)', 'The coordinator is loading')).toBe(
       'noise',
     );
