@@ -66,6 +66,34 @@ describe('kafkajs, patched', () => {
     expect(firstCrashed).toBe('FENCED_INSTANCE_ID');
   });
 
+  it('a static member stopped with leaveGroupOnStop false stays, and its restart rebalances no one', async () => {
+    const groupId = uniqueGroupId('stay');
+    const options = { groupId, sessionTimeout: 30_000, heartbeatInterval: 300, maxWaitTimeInMs: 100 };
+    const other = ctx.track(ctx.kafka.consumer({ ...options, groupInstanceId: 'other' }));
+    let otherJoins = 0;
+    let otherHeartbeats = 0;
+    other.on(other.events.GROUP_JOIN, () => otherJoins++);
+    other.on(other.events.HEARTBEAT, () => otherHeartbeats++);
+    await joined(other, ctx.topics.bronze);
+    const first = ctx.kafka.consumer({ ...options, groupInstanceId: 'restarted', leaveGroupOnStop: false });
+    await joined(first, ctx.topics.bronze);
+    // The other member took part in the rebalance the first join caused.
+    await waitFor(() => otherJoins === 2, { timeoutMs: 30_000, what: 'the other member to rejoin' });
+    await first.disconnect();
+    // Unpatched (or leaving), the group rebalances now and has one member.
+    const members = async () => (await ctx.admin.describeGroups([groupId])).groups[0]!.members.length;
+    expect(await members()).toBe(2);
+    const restarted = ctx.track(
+      ctx.kafka.consumer({ ...options, groupInstanceId: 'restarted', leaveGroupOnStop: false }),
+    );
+    await joined(restarted, ctx.topics.bronze);
+    // A rebalance would reach the other member through its heartbeats: a few more, and none came.
+    const beats = otherHeartbeats;
+    await waitFor(() => otherHeartbeats >= beats + 5, { timeoutMs: 30_000, what: 'five heartbeats' });
+    expect(otherJoins).toBe(2);
+    expect(await members()).toBe(2);
+  });
+
   it('admin({ readUncommitted: true }) lists high watermarks; the default lists last stable offsets', async () => {
     const topic = ctx.topics.silver;
     const producer = ctx.track(
