@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,7 +23,8 @@ import { brokerPid, round } from '../e2e/common';
  * would hold only its partitions' KPIs), the dashboard, and `cdc produce --rate` (BENCH_ROLLING_RATE,
  * 1,000 events/s). After a steady window, each of enricher a, enricher b and the aggregator in turn
  * gets SIGTERM, is waited for, and started again with the same settings; BENCH_ROLLING_OBSERVE_S
- * (20) later the next one goes. Per restart it reports how long each partition stood still: the
+ * (10) after the new process joined its group (its start-up and join times are reported: on a
+ * loaded machine, node's start dominates), the next one goes. Per restart it reports how long each partition stood still: the
  * longest gap between the arrivals of its enriched records (silver, read committed, for an
  * enricher) or between moves of its applied offset in the aggregator's database (sampled every
  * 100 ms, for the aggregator), from the SIGTERM to the end of the window. Then the producer stops
@@ -45,10 +46,17 @@ const num = (name: string, def: number): number => {
 const RATE = num('BENCH_ROLLING_RATE', 1000);
 const PARTITIONS = num('BENCH_PARTITIONS', 6);
 const STEADY_S = num('BENCH_ROLLING_STEADY_S', 15);
-const OBSERVE_S = num('BENCH_ROLLING_OBSERVE_S', 20);
+const OBSERVE_S = num('BENCH_ROLLING_OBSERVE_S', 10);
+const JOIN_TIMEOUT_S = 120;
 const MODES = (process.env.BENCH_ROLLING_MODES ?? 'leave,stay').split(',').map((m) => m.trim());
 for (const m of MODES) if (m !== 'leave' && m !== 'stay') throw new Error(`BENCH_ROLLING_MODES: ${m}?`);
 const SAMPLE_MS = 100;
+/**
+ * BENCH_ROLLING_LOGS: a folder for every process's log. BENCH_ROLLING_LOG_LEVEL (default info: the
+ * start-up lines time each restart's start and join).
+ */
+const LOGS = process.env.BENCH_ROLLING_LOGS;
+const LOG_LEVEL = process.env.BENCH_ROLLING_LOG_LEVEL ?? 'info';
 
 const say = (msg: string): void => void process.stderr.write(`[bench rolling] ${msg}\n`);
 const load1 = (): number => round(os.loadavg()[0]!, 2);
@@ -250,7 +258,17 @@ function sampleAggregator(dbPath: string, progress: Progress): () => void {
 
 interface Restart {
   service: string;
+  /** SIGTERM to exit. */
   stop_ms: number;
+  /** Start to its ops endpoint listening (node, modules, config: the machine's load shows here). */
+  start_ms: number | null;
+  /** Start to its group joined and partitions assigned. */
+  join_ms: number | null;
+  /** The partitions the restarted enricher was given back; every partition for the aggregator. */
+  own_partitions: number[];
+  /** The longest stand-still of its own partitions, and of the other enricher's (null for the aggregator). */
+  own_max_ms: number;
+  others_max_ms: number | null;
   /** Per partition, the longest time without progress from the SIGTERM to the end of the window (ms). */
   stood_still_ms: Record<number, number>;
   stood_still_max_ms: number;
@@ -264,11 +282,16 @@ async function runMode(mode: 'leave' | 'stay', versionLabel: string): Promise<Re
   const db = path.join(tmp, 'aggregator.db');
   const leave = String(mode === 'leave');
   const env = {
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL,
     ENRICHER_LEAVE_GROUP_ON_STOP: leave,
     AGGREGATOR_LEAVE_GROUP_ON_STOP: leave,
   };
-  const cdc = (args: string[]): CdcProcess => startCdc(args, { connection, env });
+  const all: CdcProcess[] = [];
+  const cdc = (args: string[]): CdcProcess => {
+    const p = startCdc(args, { connection, env });
+    all.push(p);
+    return p;
+  };
   const argsOf = {
     'enricher a': ['enrich', '--instance-id', 'a', '--ops-port', '0'],
     'enricher b': ['enrich', '--instance-id', 'b', '--ops-port', '0'],
@@ -319,22 +342,46 @@ async function runMode(mode: 'leave' | 'stay', versionLabel: string): Promise<Re
       const t0 = Date.now();
       await procs.get(name)!.stop('SIGTERM', { timeoutMs: 60_000 });
       const stopMs = Date.now() - t0;
-      procs.set(name, cdc([...argsOf[name]]));
+      const started = Date.now();
+      const p = cdc([...argsOf[name]]);
+      procs.set(name, p);
+      const after = (pattern: RegExp) =>
+        p
+          .waitForOutput(pattern, { timeoutMs: JOIN_TIMEOUT_S * 1000 })
+          .then((m) => ({ ms: Date.now() - started, m }))
+          .catch(() => null);
+      const [up, join] = await Promise.all([
+        after(/ops endpoints/),
+        after(
+          name === 'aggregator' ? /partitions assigned/ : /"assigned":\[([^\]]*)\][^\n]*joined the group/,
+        ),
+      ]);
       await sleep(OBSERVE_S * 1000);
       const t1 = Date.now();
       const own = name === 'aggregator' ? aggregated : tr.enriched;
       const other = name === 'aggregator' ? tr.enriched : aggregated;
       const gaps = own.longestGaps(t0, t1);
+      const all = [...Array(PARTITIONS).keys()];
+      const ownPartitions =
+        name === 'aggregator' || !join?.m[1]
+          ? all
+          : [...join.m[1].matchAll(/:(\d+)"/g)].map((x) => Number(x[1])).sort((a, b) => a - b);
+      const maxOf = (ps: number[]) => (ps.length === 0 ? null : Math.max(...ps.map((q) => gaps[q]!)));
       const r: Restart = {
         service: name,
         stop_ms: stopMs,
+        start_ms: up?.ms ?? null,
+        join_ms: join?.ms ?? null,
+        own_partitions: ownPartitions,
+        own_max_ms: maxOf(ownPartitions)!,
+        others_max_ms: name === 'aggregator' ? null : maxOf(all.filter((q) => !ownPartitions.includes(q))),
         stood_still_ms: gaps,
         stood_still_max_ms: Math.max(...Object.values(gaps)),
         downstream_max_ms: Math.max(...Object.values(other.longestGaps(t0, t1))),
       };
       restarts.push(r);
       say(
-        `${mode}: ${name} stopped in ${stopMs} ms; stood still per partition ${JSON.stringify(gaps)} ms; ` +
+        `${mode}: ${name} stopped in ${stopMs} ms, up ${r.start_ms} ms, joined ${r.join_ms} ms (${ownPartitions.join(',')}); stood still per partition ${JSON.stringify(gaps)} ms; ` +
           `other stage max ${r.downstream_max_ms} ms; load ${load1()}`,
       );
     }
@@ -377,7 +424,7 @@ async function runMode(mode: 'leave' | 'stay', versionLabel: string): Promise<Re
       conditions: {
         cpus: os.cpus().length,
         node: process.version,
-        observe_s: OBSERVE_S,
+        observe_after_join_s: OBSERVE_S,
         enricher_session_timeout_ms: 30_000,
         aggregator_session_timeout_ms: 10_000,
       },
@@ -395,6 +442,12 @@ async function runMode(mode: 'leave' | 'stay', versionLabel: string): Promise<Re
         if (p.running()) await p.stop('SIGTERM', { timeoutMs: 30_000 }).catch(() => p.kill());
       }),
     );
+    if (LOGS !== undefined) {
+      mkdirSync(LOGS, { recursive: true });
+      all.forEach((p, i) =>
+        writeFileSync(path.join(LOGS, `${mode}-${i}-${p.args[0]}.log`), `${p.args.join(' ')}\n${p.stderr()}`),
+      );
+    }
     await run.cleanup([`${prefix}cdc-enricher`, `${prefix}cdc-aggregator`, `${prefix}bench-tracer`]);
   }
 }
