@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { createAggregatorMetrics } from '@cdc/aggregator';
 import { createAlertsMetrics } from '@cdc/alerts';
+import { CaptureMetrics } from '@cdc/capture';
 import { EnricherMetrics } from '@cdc/enricher';
 import { createLiveUiMetrics } from '@cdc/live-ui';
 import { createMetricsRegistry } from '@cdc/observe';
@@ -32,6 +33,7 @@ export interface MetricInfo {
 
 const STAGES: { service: string; prefix: string; registry: () => Registry }[] = [
   { service: 'producer', prefix: 'cdc_producer_', registry: () => createProducerMetrics().registry },
+  { service: 'capture', prefix: 'cdc_capture_', registry: () => new CaptureMetrics().registry },
   { service: 'enricher', prefix: 'cdc_enricher_', registry: () => new EnricherMetrics().registry },
   { service: 'aggregator', prefix: 'cdc_aggregator_', registry: () => createAggregatorMetrics().registry },
   { service: 'live-ui', prefix: 'cdc_live_ui_', registry: liveUiRegistry },

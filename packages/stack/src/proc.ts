@@ -21,12 +21,26 @@ export function spawnDetached(
   }
 }
 
+/**
+ * Whether the process runs. A zombie (dead, not yet reaped by its parent: for a moment after a
+ * SIGKILL, or for good under a parent that never reaps) answers signal 0 like a live process, so
+ * on Linux /proc decides; a start-up right after a kill otherwise found the dead process
+ * "running" and started nothing. A JVM's main thread may be a zombie while its other threads
+ * still exit and still hold its sockets: dead means a zombie with no thread left but the leader.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const zombie = /^State:\s+Z/m.test(status);
+    const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+    return !(zombie && threads <= 1);
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is all there is
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type Env,
   type TopicNames,
 } from '@cdc/core';
+import { sourceNames } from './source/connector';
 
 /** The topic Debezium writes the table's changes to (the connector routes them there), under TOPIC_PREFIX. */
 export const SOURCE_TOPIC = 'movies.source.raw_movie_bookings';
@@ -29,6 +30,8 @@ export interface CaptureConfig {
   transactionTimeoutMs: number;
   /** Backoff after a failed batch before it is read again. */
   retryMs: number;
+  /** The Debezium connector the stage keeps running (restarting it when it failed); null: not watched. */
+  connectorWatch: { connectUrl: string; connector: string; intervalMs: number; maxBackoffMs: number } | null;
 }
 
 const name = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'use 1-100 letters, digits, ".", "_" or "-"');
@@ -55,6 +58,19 @@ export const captureSchema = connectionSchema.extend({
   CAPTURE_RETRY_MS: intSetting(1, 60_000)
     .default(500)
     .describe('backoff after a failed batch before it is read again (ms)'),
+  CONNECT_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe("Kafka Connect's REST URL (default the local stack's, http://127.0.0.1:<CDC_CONNECT_PORT>)"),
+  CAPTURE_CONNECTOR_CHECK_MS: intSetting(0, 3_600_000)
+    .default(5000)
+    .describe(
+      'how often capture checks its Debezium connector and restarts it when it failed (ms; 0 = never)',
+    ),
+  CAPTURE_CONNECTOR_MAX_BACKOFF_MS: intSetting(1000, 3_600_000)
+    .default(300_000)
+    .describe('the longest wait between two restarts of a connector that keeps failing (ms)'),
 });
 
 export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
@@ -71,5 +87,14 @@ export function loadCaptureConfig(env: Env = process.env): CaptureConfig {
     opsPort: e.CAPTURE_OPS_PORT,
     transactionTimeoutMs: e.CAPTURE_TRANSACTION_TIMEOUT_MS,
     retryMs: e.CAPTURE_RETRY_MS,
+    connectorWatch:
+      e.CAPTURE_CONNECTOR_CHECK_MS === 0
+        ? null
+        : {
+            connectUrl: e.CONNECT_URL ?? 'http://127.0.0.1:8083',
+            connector: sourceNames(connection.topicPrefix).connector,
+            intervalMs: e.CAPTURE_CONNECTOR_CHECK_MS,
+            maxBackoffMs: e.CAPTURE_CONNECTOR_MAX_BACKOFF_MS,
+          },
   };
 }

@@ -12,3 +12,4 @@ export * from './source/source';
 export { sourceNames, connectorConfig, type SourcePlan } from './source/connector';
 export { describeTarget, databaseTarget, type DatabaseTarget, type SlotState } from './source/database';
 export type { ConnectorStatus } from './source/connect-rest';
+export { CaptureMetrics } from './metrics';

@@ -22,6 +22,8 @@ import {
 import { Cleanups, startOpsServer } from '@cdc/observe';
 import { captureBatch } from './capture-batch';
 import type { CaptureConfig } from './config';
+import { ConnectorWatch } from './connector-watch';
+import { ConnectRest } from './source/connect-rest';
 import { CaptureMetrics } from './metrics';
 
 /**
@@ -57,10 +59,12 @@ export async function startCapture(
   let resolveStopped: (err: Error) => void = () => undefined;
   const stopped = new Promise<Error>((resolve) => (resolveStopped = resolve));
   const stopping = () => closing !== null || options.signal?.aborted === true;
+  let watch: ConnectorWatch | null = null;
   const health = () => ({
     ok: joined && fatal === null && closing === null,
     groupId: config.groupId,
     sourceTopic: config.sourceTopic,
+    ...(watch ? { connector: watch.current } : {}),
     ...(fatal ? { error: fatal.message } : {}),
   });
   const close = (): Promise<void> => {
@@ -122,6 +126,8 @@ export async function startCapture(
           captureBatch(messages, payload.batch, config.sourceName, (c) => encoder.encode(c)),
         ),
     });
+    watch = watchConnector(config, metrics, log);
+    cleanups.push(() => watch?.stop());
     log.info(
       { sourceTopic: config.sourceTopic, bronze: config.topics.bronze, groupId: config.groupId },
       'capture running',
@@ -131,6 +137,15 @@ export async function startCapture(
     await close();
     throw err;
   }
+}
+
+/** Starts watching the Debezium connector, unless CAPTURE_CONNECTOR_CHECK_MS=0. */
+function watchConnector(config: CaptureConfig, metrics: CaptureMetrics, log: Logger): ConnectorWatch | null {
+  if (!config.connectorWatch) return null;
+  const { connectUrl, ...o } = config.connectorWatch;
+  const watch = new ConnectorWatch({ ...o, rest: new ConnectRest(connectUrl), logger: log, metrics });
+  watch.start();
+  return watch;
 }
 
 /** The transactional producer of bronze, replaced after a failed transaction. */

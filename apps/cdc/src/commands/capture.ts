@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadCaptureConfig, startCapture } from '@cdc/capture';
+import { sourceStackConfig } from '@cdc/stack';
 import { commandContext } from '../context';
 import { runUntilStopped } from '../lifecycle';
 import { intOption, run } from '../run';
@@ -20,7 +21,8 @@ export function registerCaptureCommand(program: Command): void {
     .addHelpText(
       'after',
       '\nOther settings (env): CAPTURE_INSTANCE_ID, CAPTURE_GROUP_ID, CAPTURE_SOURCE_TOPIC, CAPTURE_SOURCE_NAME,\n' +
-        'CAPTURE_TRANSACTION_TIMEOUT_MS, CAPTURE_RETRY_MS; SHUTDOWN_TIMEOUT_MS (default 10000).\n',
+        'CAPTURE_TRANSACTION_TIMEOUT_MS, CAPTURE_RETRY_MS, CONNECT_URL, CAPTURE_CONNECTOR_CHECK_MS,\n' +
+        'CAPTURE_CONNECTOR_MAX_BACKOFF_MS; SHUTDOWN_TIMEOUT_MS (default 10000).\n',
     )
     .action((opts: { opsPort?: number }) =>
       run(async () => {
@@ -31,6 +33,8 @@ export function registerCaptureCommand(program: Command): void {
           SCHEMA_REGISTRY_URL: ctx.connection.registryUrl,
         };
         if (opts.opsPort !== undefined) env.CAPTURE_OPS_PORT = String(opts.opsPort);
+        // The connector it keeps running is on the local stack's Connect unless CONNECT_URL says otherwise.
+        env.CONNECT_URL ??= sourceStackConfig(env).connectUrl;
         const config = loadCaptureConfig(env);
         await runUntilStopped(ctx, (signal) => startCapture(config, ctx.logger, { signal }));
       }),

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { createLogger } from '@cdc/core';
+import { createLogger, waitFor } from '@cdc/core';
 import {
   connectPid,
   connectUp,
+  isPortOpen,
   restartStackPostgres,
   SOURCE_TABLE_DDL,
   sourceStackConfig,
@@ -27,7 +28,8 @@ export interface SourceFixture {
   connectUrl: string;
   /** A fresh database with the source table (REPLICA IDENTITY FULL unless `replicaIdentityFull: false`). */
   createDatabase(o?: { table?: boolean; replicaIdentityFull?: boolean }): Promise<TestDatabase>;
-  killConnect(): void;
+  /** SIGKILLs the worker and returns once it is gone. */
+  killConnect(): Promise<void>;
   startConnect(): Promise<void>;
   restartPostgres(): void;
   close(): Promise<void>;
@@ -97,9 +99,15 @@ export async function startSourceFixture(): Promise<SourceFixture> {
         },
       };
     },
-    killConnect() {
+    async killConnect() {
       const pid = connectPid(stack);
-      if (pid) process.kill(pid, 'SIGKILL');
+      if (!pid) return;
+      process.kill(pid, 'SIGKILL');
+      // Gone means its port is closed too (a JVM's threads exit after its main thread).
+      await waitFor(async () => connectPid(stack) === undefined && !(await isPortOpen(source.connectPort)), {
+        timeoutMs: 30_000,
+        what: 'Kafka Connect to die',
+      });
     },
     startConnect: () => connectUp(stack, source, brokers, logger),
     restartPostgres: () => restartStackPostgres(stack, source),
