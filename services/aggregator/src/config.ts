@@ -36,6 +36,8 @@ export interface AggregatorConfig {
   publishGold: boolean;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** LeaveGroup on stop; false (default) keeps the membership until the session times out. */
+  leaveGroupOnStop: boolean;
   fetchMaxBytes: number;
   fetchMaxBytesPerPartition: number;
   /** Kafka commits (lag monitoring only) at most this often. */
@@ -71,6 +73,11 @@ export const aggregatorSchema = connectionSchema.extend({
   AGGREGATOR_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000)
     .default(1000)
     .describe('consumer group heartbeat interval (ms)'),
+  AGGREGATOR_LEAVE_GROUP_ON_STOP: bool
+    .default('false')
+    .describe(
+      'true or false: leave the consumer group on stop; false keeps the membership until AGGREGATOR_SESSION_TIMEOUT_MS, so a restart within it resumes without a rebalance',
+    ),
   AGGREGATOR_FETCH_MAX_BYTES: intSetting(65_536, 256 * 1024 * 1024)
     .default(50 * 1024 * 1024)
     .describe('most bytes per fetch from silver'),
@@ -103,6 +110,7 @@ export function loadAggregatorConfig(env: Env = process.env): AggregatorConfig {
     publishGold: e.AGGREGATOR_PUBLISH_GOLD,
     sessionTimeoutMs: e.AGGREGATOR_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: e.AGGREGATOR_HEARTBEAT_INTERVAL_MS,
+    leaveGroupOnStop: e.AGGREGATOR_LEAVE_GROUP_ON_STOP,
     fetchMaxBytes: e.AGGREGATOR_FETCH_MAX_BYTES,
     fetchMaxBytesPerPartition: e.AGGREGATOR_FETCH_MAX_BYTES_PER_PARTITION,
     commitIntervalMs: e.AGGREGATOR_COMMIT_INTERVAL_MS,

@@ -201,6 +201,8 @@ class LiveAggregator implements RunningAggregator {
       outages: this.outages,
       // Static membership: a restarted aggregator takes its partitions back at once.
       groupInstanceId: config.instanceId,
+      // Kept until the session times out on stop (unless configured): a restart resumes without a rebalance.
+      leaveGroupOnStop: config.leaveGroupOnStop,
       stopping: () => this.stopping !== undefined || this.signal?.aborted === true,
       onFatal: (err) => {
         this.status = 'failed';

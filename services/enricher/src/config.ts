@@ -49,6 +49,11 @@ export interface EnricherConfig {
   partitionsConcurrency: number;
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /**
+   * LeaveGroup on stop. False (default): the stopped instance stays a member until its session
+   * times out, so a restart within it resumes without rebalancing the other instances.
+   */
+  leaveGroupOnStop: boolean;
   /** The broker aborts a transaction left open longer than this (e.g. by a killed instance). */
   transactionTimeoutMs: number;
   /** Backoff between retries of a failed batch (registry or broker down, aborted transaction). */
@@ -57,6 +62,7 @@ export interface EnricherConfig {
 }
 
 const name = z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'use 1-100 letters, digits, ".", "_" or "-"');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const enricherSchema = connectionSchema.extend({
   ENRICHER_INSTANCE_ID: name
@@ -113,6 +119,11 @@ export const enricherSchema = connectionSchema.extend({
   ENRICHER_HEARTBEAT_INTERVAL_MS: intSetting(100, 60_000)
     .default(3000)
     .describe('consumer group heartbeat interval (ms)'),
+  ENRICHER_LEAVE_GROUP_ON_STOP: bool
+    .default('false')
+    .describe(
+      'true or false: leave the consumer group on stop, so its partitions move to the other instances at once (for an instance stopped for good); false keeps its membership until ENRICHER_SESSION_TIMEOUT_MS, so a restart within it resumes without a rebalance',
+    ),
   ENRICHER_TRANSACTION_TIMEOUT_MS: intSetting(1000, 900_000)
     .default(30_000)
     .describe('the broker aborts a transaction left open longer than this, e.g. by a killed instance (ms)'),
@@ -159,6 +170,7 @@ export function loadEnricherConfig(env: Env = process.env): EnricherConfig {
     partitionsConcurrency: e.ENRICHER_PARTITIONS_CONCURRENCY,
     sessionTimeoutMs: e.ENRICHER_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: e.ENRICHER_HEARTBEAT_INTERVAL_MS,
+    leaveGroupOnStop: e.ENRICHER_LEAVE_GROUP_ON_STOP,
     transactionTimeoutMs: e.ENRICHER_TRANSACTION_TIMEOUT_MS,
     retryInitialMs: e.ENRICHER_RETRY_INITIAL_MS,
     retryMaxMs: e.ENRICHER_RETRY_MAX_MS,

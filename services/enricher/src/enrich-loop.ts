@@ -120,6 +120,7 @@ export async function startEnrichLoop(o: EnrichLoopOptions): Promise<EnrichLoop>
       logger,
       outages: o.outages,
       groupInstanceId: o.groupInstanceId,
+      leaveGroupOnStop: config.leaveGroupOnStop,
       stopping: () => closing !== null || o.signal?.aborted === true,
       onFatal: (err) => resolveStopped(err),
       groupId: config.groupId,

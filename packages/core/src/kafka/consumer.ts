@@ -16,6 +16,11 @@ import { kafkaLogDisposition } from './client-log';
  *    dead member's session; other consumers get one random id per process, which still makes
  *    kafkajs's own restarts after a lost broker rejoin at once (without it, a restarted kafkajs
  *    consumer is a new member and waits out the old one's session after a broker restart);
+ *  - a member with a stable instance id stays in its group when it stops (`leaveGroupOnStop`
+ *    false, as the Java consumer does with a group.instance.id): a restart within the session
+ *    timeout takes the partitions back without a rebalance, so the other members never pause; a
+ *    member stopped for good holds its partitions until the session times out. Random per-process
+ *    ids always leave (no restart could take their place);
  *  - fast, quiet restarts: kafkajs restarts a consumer that crashed on a retriable error after
  *    its retry time; the retry is capped at 1 s, so the consumer notices a broker that is back
  *    within about a second, and the crash is reported to the outage tracker (one warning per
@@ -31,6 +36,11 @@ export interface PipelineConsumerOptions extends Omit<ConsumerConfig, 'retry' | 
   outages?: OutageTracker;
   /** Stable per instance for a service's consumer group; default one random id per process. */
   groupInstanceId?: string;
+  /**
+   * With a stable `groupInstanceId`: send LeaveGroup on stop (default true). False: the member
+   * stays until its session times out, so a restart within it causes no rebalance.
+   */
+  leaveGroupOnStop?: boolean;
   /** True once the service is stopping: a crashed consumer is then not restarted. */
   stopping: () => boolean;
   /** A crash kafkajs does not restart (a non-retriable error, or fenced by another instance). */
@@ -56,11 +66,12 @@ const processInstance = `${hostname()}-${process.pid}-${randomBytes(3).toString(
 export const processInstanceId = (): string => processInstance;
 
 export function createPipelineConsumer(kafka: Kafka, o: PipelineConsumerOptions): Consumer {
-  const { logger, outages, stopping, onFatal, groupInstanceId, ...config } = o;
+  const { logger, outages, stopping, onFatal, groupInstanceId, leaveGroupOnStop, ...config } = o;
   const log = logger.child({ component: 'consumer', groupId: config.groupId });
   const consumer = kafka.consumer({
     ...config,
     groupInstanceId: groupInstanceId ?? processInstance,
+    leaveGroupOnStop: groupInstanceId === undefined || leaveGroupOnStop !== false,
     retry: {
       initialRetryTime: 100,
       maxRetryTime: 1000,

@@ -273,6 +273,8 @@ export function backfillConfig(config: EnricherConfig, groupId: string): Enriche
     transactionalId: `${groupId}.0`,
     sessionTimeoutMs: BACKFILL_SESSION_TIMEOUT_MS,
     heartbeatIntervalMs: Math.min(config.heartbeatIntervalMs, BACKFILL_SESSION_TIMEOUT_MS / 3),
+    // A finished or stopped run leaves: the group is deleted after it, and a next run needs it empty.
+    leaveGroupOnStop: true,
   };
 }
 
