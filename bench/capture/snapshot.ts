@@ -54,26 +54,37 @@ async function main(): Promise<void> {
     if (created.code !== 0) throw new Error(`cdc topics create: ${created.stderr}`);
     const idleRss = source.connectRssMb();
     const rss = sampleEverySecond(() => source.connectRssMb());
+    const t0 = Date.now();
+    // The connector first (capture needs its topic), the stages at once after: the snapshot runs
+    // while `source create` waits for the task, so they start with a backlog, as a user's would.
+    const connector = await runCdc(['source', 'create', '--execute'], { connection, env });
+    if (connector.code !== 0) throw new Error(`cdc source create: ${connector.stderr}`);
     cdc(['capture', '--ops-port', '0']);
     cdc(['enrich', '--ops-port', '0']);
     cdc(['aggregate', '--db', path.join(tmp, 'aggregator.db'), '--ops-port', '0']);
-    const t0 = Date.now();
-    const connector = await runCdc(['source', 'create', '--execute'], { connection, env });
-    if (connector.code !== 0) throw new Error(`cdc source create: ${connector.stderr}`);
     const countOn = async (topic: string) => endOffsets(admin, topic).catch(() => 0);
-    await waitFor(async () => (await countOn(sourceTopic)) >= ROWS, {
+    /** A stage that exited ends the wait (core's waitFor retries a check that throws) and the run, with its log. */
+    const exited = (): boolean => procs.some((p) => !p.running());
+    const failIfExited = (): void => {
+      const gone = procs.find((p) => !p.running());
+      if (gone) throw new Error(`a stage exited: ${gone.describe()}`);
+    };
+    await waitFor(async () => exited() || (await countOn(sourceTopic)) >= ROWS, {
       timeoutMs: 3_600_000,
       intervalMs: 500,
       what: "every row on Debezium's topic",
     });
+    failIfExited();
     const tDebezium = Date.now();
     say(`debezium: ${round((tDebezium - t0) / 1000, 1)} s`);
     await waitFor(
       async () =>
-        (await countOn(topics.silver)) >= ROWS &&
-        (await groupLag(admin, groups.aggregator, topics.silver)) === 0,
+        exited() ||
+        ((await countOn(topics.silver)) >= ROWS &&
+          (await groupLag(admin, groups.aggregator, topics.silver)) === 0),
       { timeoutMs: 3_600_000, intervalMs: 500, what: 'the aggregator to apply every row' },
     );
+    failIfExited();
     const tDone = Date.now();
     const memory = rss.stop();
     process.stdout.write(
