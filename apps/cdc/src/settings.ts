@@ -7,7 +7,7 @@ import { captureSchema } from '@cdc/capture';
 import { enricherSchema } from '@cdc/enricher';
 import { liveUiEnvSchema } from '@cdc/live-ui';
 import { shutdownSchema } from '@cdc/observe';
-import { stackSchema } from '@cdc/stack';
+import { sourceStackSchema, stackSchema } from '@cdc/stack';
 import { backfillSchema } from './commands/backfill';
 import { startSchema } from './commands/start';
 import { statusSchema } from './commands/status';
@@ -52,9 +52,11 @@ export const COMMAND_SCHEMAS: Record<string, readonly SettingsSchema[]> = {
   alerts: [alertsSchema],
   backfill: [backfillSchema],
   capture: [captureSchema],
+  source: [sourceStackSchema],
   status: [statusSchema],
   // `cdc start` passes its environment to every service it runs.
-  start: [startSchema, ...SERVICES],
+  start: [startSchema, ...SERVICES, captureSchema, sourceStackSchema],
+  stack: [sourceStackSchema],
 };
 
 /** Every variable a command reads, each once (the first schema that reads it describes it). */

@@ -43,19 +43,50 @@ export interface SourceStackConfig {
 }
 
 const port = z.coerce.number().int().min(1024).max(65535);
-const sourceEnv = z.object({
-  CDC_POSTGRES_PORT: port.default(5432),
-  CDC_CONNECT_PORT: port.default(8083),
-  CDC_CONNECT_HEAP_MB: z.coerce.number().int().min(128).max(8192).default(512),
-  DATABASE_URL: z.string().url().optional(),
-  // The database as the Connect worker reaches it, when not as this host does (a Connect container).
-  CONNECT_DATABASE_URL: z.string().url().optional(),
-  PGHOST: z.string().optional(),
-  CONNECT_URL: z.string().url().optional(),
+/** The settings of the source side: the local stack's ports, or the user's database and Connect. */
+export const sourceStackSchema = z.object({
+  CDC_POSTGRES_PORT: port
+    .default(5432)
+    .describe("port of the local stack's PostgreSQL (`--source postgres`), on 127.0.0.1"),
+  CDC_CONNECT_PORT: port
+    .default(8083)
+    .describe("REST port of the local stack's Kafka Connect worker (`--source postgres`), on 127.0.0.1"),
+  CDC_CONNECT_HEAP_MB: z.coerce
+    .number()
+    .int()
+    .min(128)
+    .max(8192)
+    .default(512)
+    .describe("heap of the local stack's Kafka Connect worker (MiB)"),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'your PostgreSQL, postgres://user:password@host:5432/db: then no database is started (the table must exist)',
+    ),
+  CONNECT_DATABASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'the same database as the Connect worker reaches it, when not as this host does (a Connect container)',
+    ),
+  PGHOST: z
+    .string()
+    .optional()
+    .describe("libpq's variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) instead of DATABASE_URL"),
+  CONNECT_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      'your Kafka Connect cluster (it needs the Debezium PostgreSQL connector): then no worker is started',
+    ),
 });
 
 export function sourceStackConfig(env: Env = process.env): SourceStackConfig {
-  const e = parseEnv(sourceEnv, env);
+  const e = parseEnv(sourceStackSchema, env);
   const externalDatabase = e.DATABASE_URL !== undefined || e.PGHOST !== undefined;
   return {
     postgresPort: e.CDC_POSTGRES_PORT,
