@@ -125,7 +125,9 @@ describe('capture from PostgreSQL', () => {
     expect(status.stdout).toMatch(/RUNNING/);
     expect((await cdc(['source', 'delete', '--execute'])).code).toBe(0);
     expect(await slotsOf(db.client, db.name)).toEqual([]);
-  });
+    // Its waits (the connector up to 120 s, the KPIs up to 180 s) must fit in the test's own time,
+    // so a slow run reports which KPIs differ instead of jest's bare timeout.
+  }, 480_000);
 
   it.each([
     ['an unreachable database', { port: '1' }, /not reachable/],
